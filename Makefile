@@ -1,0 +1,51 @@
+# The README's two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 8000
+# `honcho run` reads .env, so every step sees the same settings as the processes.
+MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
+
+.PHONY: run test install install-test lint format
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+install-test: $(VENV)/.installed-test
+
+# The whole app: web, Celery worker and beat. Embedded defaults (SQLite, filesystem
+# broker, emails to var/outbox/) unless .env or the environment says otherwise.
+run: export DEBUG ?= 1
+run: export PATH := $(BIN):$(PATH)
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) seed_demo --if-empty
+	@$(MANAGE) demo_logins
+	@echo
+	@echo "SMP Clinic is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "Emails go to var/outbox/ as .eml files unless EMAIL_HOST is set."
+	@echo
+	$(BIN)/honcho start --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,24 @@
+"""The Celery app and the one beat schedule of the project.
+
+Tasks are thin: they take ids, call a service and leave retries to Celery. Every
+periodic job is listed here and nowhere else.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smp_clinic.settings")
+
+app = Celery("smp_clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "record-worker-heartbeat": {
+        "task": "smp_clinic.tasks.record_heartbeat",
+        "schedule": 60.0,
+        # A heartbeat older than a minute says nothing new: drop it rather than queue.
+        "options": {"expires": 55},
+    },
+}

@@ -1,0 +1,41 @@
+import random
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from smp_clinic import demo
+
+SCALES = {
+    "small": {"practitioners": 6},
+    "large": {"practitioners": 20},
+}
+
+
+class Command(BaseCommand):
+    help = "Fill an empty database with deterministic demo data (same seed, same data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing, successfully, when demo data is already there.",
+        )
+
+    def handle(self, *, scale, seed, if_empty, **options):
+        if demo.is_seeded():
+            if if_empty:
+                self.stdout.write("Demo data is already there; nothing to do.")
+                return
+            raise CommandError(
+                "Demo data is already there. Seed an empty database "
+                "(or pass --if-empty to skip quietly)."
+            )
+        # Deterministic on purpose: the same seed gives the same demo data.
+        rng = random.Random(seed)  # noqa: S311
+        with transaction.atomic():
+            demo.seed_staff(rng=rng, practitioners=SCALES[scale]["practitioners"])
+        self.stdout.write(
+            self.style.SUCCESS(f"Seeded {scale} demo data (seed {seed}).")
+        )

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from smp_clinic import views
+
+# Reset links are built from SITE_URL, never from the request's Host header.
+password_reset = auth_views.PasswordResetView.as_view(
+    extra_email_context={
+        "clinic_name": settings.CLINIC_NAME,
+        "domain": settings.SITE_URL.split("://", 1)[1],
+        "protocol": "https" if settings.HTTPS else "http",
+    },
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/password_reset/", password_reset, name="password_reset"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,72 @@
+import stat
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from smp_clinic.roles import Role, primary_role
+
+
+def staff_snapshot():
+    return sorted(
+        (u.username, u.first_name, u.last_name, tuple(g.name for g in u.groups.all()))
+        for u in get_user_model().objects.prefetch_related("groups")
+    )
+
+
+def test_seed_demo_is_deterministic_for_a_seed(db, django_db_blocker):
+    call_command("seed_demo", "--seed", "7")
+    first = staff_snapshot()
+    get_user_model().objects.all().delete()
+
+    call_command("seed_demo", "--seed", "7")
+
+    assert staff_snapshot() == first
+    assert len(first) == 6 + 2  # six practitioners, a front desk and a manager
+
+
+def test_seed_demo_gives_one_demo_login_per_role(db):
+    call_command("seed_demo")
+
+    users = get_user_model().objects.filter(
+        username__in=["frontdesk", "practitioner", "manager"]
+    )
+    assert {primary_role(u) for u in users} == set(Role)
+
+
+def test_seed_demo_refuses_to_seed_twice_unless_told_to_skip(db):
+    call_command("seed_demo")
+    before = staff_snapshot()
+
+    with pytest.raises(CommandError, match="already there"):
+        call_command("seed_demo")
+    call_command("seed_demo", "--if-empty")
+
+    assert staff_snapshot() == before
+
+
+def test_demo_logins_work_and_stay_the_same_between_runs(
+    db, settings, tmp_path, capsys
+):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    capsys.readouterr()
+
+    call_command("demo_logins")
+    first = capsys.readouterr().out
+    call_command("demo_logins")
+    second = capsys.readouterr().out
+
+    assert first == second
+    rows = [line.split() for line in first.splitlines()[1:]]
+    for *_role, username, password in rows:
+        user = get_user_model().objects.get(username=username)
+        assert user.check_password(password)
+    assert stat.S_IMODE((tmp_path / "demo-logins.txt").stat().st_mode) == 0o600
+
+
+def test_demo_logins_needs_the_demo_staff(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("demo_logins")
