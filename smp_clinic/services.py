@@ -41,5 +41,7 @@ def staff_create(
         user.set_password(password)
     user.full_clean()
     user.save()
-    user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
+    # The roles' groups come from a migration; get_or_create keeps a flushed database
+    # (a transactional test, a restored backup) from silently dropping a role.
+    user.groups.set([Group.objects.get_or_create(name=role.value)[0] for role in roles])
     return user

@@ -14,6 +14,16 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 MISSING = "SERVICE MISSING"
 
 
+# Set for the test process only; a process a test starts must not inherit them.
+TEST_ONLY_VARIABLES = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def subprocess_env(**overrides: str) -> dict[str, str]:
+    """The environment for a process a test starts, less the test-only values."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    return {**env, "DJANGO_SETTINGS_MODULE": "smp_clinic.settings", **overrides}
+
+
 def redis_url() -> str | None:
     url = settings.CELERY_BROKER_URL
     return url if url.startswith(("redis://", "rediss://")) else None

@@ -5,9 +5,8 @@ from playwright.sync_api import expect
 
 from smp_clinic.roles import Role
 
-# The live server needs committed rows; serialized_rollback restores the role groups
-# that the data migration made and a transactional test's flush removes.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The live server runs in another thread: it sees committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "browser test passphrase 2026"
 

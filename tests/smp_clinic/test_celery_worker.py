@@ -19,7 +19,7 @@ from celery import Celery
 from django.db import connection
 
 from smp_clinic.models import Heartbeat
-from tests.conftest import redis_url
+from tests.conftest import redis_url, subprocess_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -52,19 +52,20 @@ class Worker:
     """A `celery worker` process of the project, on its own queue."""
 
     def __init__(self, *, broker_url: str, queue: str, var_dir: Path):
-        env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "CELERY_BROKER_URL": "" if broker_url == "filesystem://" else broker_url,
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
-            "VAR_DIR": str(var_dir),
-        }
+        env = subprocess_env(
+            DATABASE_URL=worker_database_url(),
+            CELERY_BROKER_URL="" if broker_url == "filesystem://" else broker_url,
+            CELERY_TASK_DEFAULT_QUEUE=queue,
+            VAR_DIR=str(var_dir),
+            SECRET_KEY=os.environ["SECRET_KEY"],
+            PYTHONPATH=str(BASE_DIR),
+        )
         command = [sys.executable, "-m", "celery", "-A", "smp_clinic", "worker"]
         command += ["--pool=solo", "--without-mingle", "--without-gossip", "-l", "INFO"]
         self.process = subprocess.Popen(
             command,
             cwd=var_dir,
-            env={**env, "PYTHONPATH": str(BASE_DIR)},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -124,7 +125,7 @@ def round_trip(*, broker_url: str, transport_options: dict, var_dir: Path) -> No
     assert "succeeded" in worker.output, worker.output
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_runs_a_task_sent_through_the_filesystem_broker(tmp_path):
     url, options = filesystem_broker(tmp_path)
     for folder in options.values():
@@ -134,6 +135,6 @@ def test_a_worker_runs_a_task_sent_through_the_filesystem_broker(tmp_path):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_runs_a_task_sent_through_redis(tmp_path):
     round_trip(broker_url=redis_url(), transport_options={}, var_dir=tmp_path)

@@ -1,7 +1,8 @@
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import subprocess_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -30,11 +31,7 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "smp_clinic.settings",
-            "DATABASE_URL": f"sqlite:///{missing}",
-        },
+        env=subprocess_env(DATABASE_URL=f"sqlite:///{missing}", DEBUG="1"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,11 +1,12 @@
 """Settings are read from the environment; production refuses unsafe ones."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import subprocess_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -18,11 +19,10 @@ PRODUCTION = {
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=BASE_DIR,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "smp_clinic.settings", **env},
+        env=subprocess_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -85,7 +85,7 @@ def test_check_deploy_with_production_variables_reports_no_warnings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
-        env={**os.environ, **PRODUCTION},
+        env=subprocess_env(**PRODUCTION),
         capture_output=True,
         text=True,
         timeout=60,
