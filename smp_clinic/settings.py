@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "smp_clinic",
@@ -202,6 +203,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMP Clinic <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 CLINIC_NAME = env("CLINIC_NAME", "SMP Clinic")
+
+# Booking: the grid free start times are offered on, and how soon a booking may start.
+BOOKING_SLOT_STEP_MINUTES = int(env("BOOKING_SLOT_STEP_MINUTES", "15"))
+BOOKING_MIN_NOTICE_MINUTES = int(env("BOOKING_MIN_NOTICE_MINUTES", "15"))
 
 # Celery: Redis in production; a filesystem broker under var/ needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from appointments.api import api
 from smp_clinic import views
 
 # Reset links are built from SITE_URL, never from the request's Host header.
@@ -19,5 +20,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/password_reset/", password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,357 @@
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone (e.g. Europe/London)."
+        )
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    address = models.TextField(blank=True)
+    timezone = models.CharField(
+        max_length=64,
+        validators=[validate_timezone],
+        help_text="IANA time zone, e.g. Europe/London. Times show in this zone.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner"
+    )
+    licence_number = models.CharField(
+        max_length=64, blank=True, help_text="Body-art licence or registration number."
+    )
+    locations = models.ManyToManyField(Location, related_name="practitioners")
+    colour = models.CharField(
+        max_length=7,
+        default="#0d6efd",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1a2b3c.")],
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name", "pk"]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Room(models.Model):
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="rooms"
+    )
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "name"], name="room_unique_name"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.location})"
+
+
+class ServiceKind(models.TextChoices):
+    CONSULTATION = "consultation", "Consultation"
+    PATCH_TEST = "patch_test", "Patch test"
+    SMP_SESSION = "smp_session", "SMP session"
+    SCAR_CAMOUFLAGE = "scar_camouflage", "Scar camouflage"
+    TOUCH_UP = "touch_up", "Touch-up"
+    FADE_CHECK = "fade_check", "Fade check"
+
+
+class Service(models.Model):
+    Kind = ServiceKind
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
+    )
+    buffer_before_minutes = models.PositiveIntegerField(
+        default=0, help_text="Preparation before the client arrives."
+    )
+    buffer_after_minutes = models.PositiveIntegerField(
+        default=0, help_text="Cleaning and notes after the client leaves."
+    )
+    needs_room = models.BooleanField(default=True)
+    needs_patch_test = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    deposit = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ServiceKind.values),
+                name="service_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5), name="service_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0)
+                & Q(deposit__gte=0)
+                & Q(deposit__lte=F("price")),
+                name="service_deposit_within_price",
+                violation_error_message="The deposit must be between 0 and the price.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def buffer_before(self) -> timedelta:
+        return timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def buffer_after(self) -> timedelta:
+        return timedelta(minutes=self.buffer_after_minutes)
+
+
+class WorkingHours(models.Model):
+    """One block of a practitioner's week at a location; several a day make breaks."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    location = models.ForeignKey(Location, on_delete=models.CASCADE)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    # Wall-clock times in the location's zone.
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")),
+                name="working_hours_end_after_start",
+                violation_error_message="The block must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="working_hours_weekday",
+            ),
+        ]
+
+    def __str__(self):
+        day = self.get_weekday_display()
+        return f"{day} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class TimeOff(models.Model):
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="time_off_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} off from {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class Closure(models.Model):
+    """A day a location is closed (a public holiday); no location means every one."""
+
+    location = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "date"], name="closure_unique_per_location_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.date:%d %b %Y})"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Appointment(models.Model):
+    Status = AppointmentStatus
+
+    # Appointments in these states hold their practitioner's and room's time.
+    BLOCKING = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+    # Allowed moves of the status workflow.
+    TRANSITIONS = {
+        Status.BOOKED: {
+            Status.CONFIRMED,
+            Status.CHECKED_IN,
+            Status.NO_SHOW,
+            Status.CANCELLED,
+        },
+        Status.CONFIRMED: {Status.CHECKED_IN, Status.NO_SHOW, Status.CANCELLED},
+        Status.CHECKED_IN: {Status.COMPLETED},
+        Status.COMPLETED: set(),
+        Status.NO_SHOW: set(),
+        Status.CANCELLED: set(),
+    }
+
+    class Source(models.TextChoices):
+        FRONT_DESK = "front_desk", "Front desk"
+        PHONE = "phone", "Phone"
+        ONLINE = "online", "Online"
+        API = "api", "API"
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="appointments"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT)
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT)
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # The time held, buffers included: what may not overlap for a practitioner or room.
+    busy_starts_at = models.DateTimeField()
+    busy_ends_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.BOOKED
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
+    notes = models.TextField(blank=True)
+    deposit_paid = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    cancellation_reason = models.CharField(max_length=200, blank=True)
+    # A deliberate double booking: only a manager, only with a reason, always recorded.
+    overlap_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    overlap_reason = models.CharField(max_length=200, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["practitioner", "busy_starts_at"], name="appt_practitioner_busy"
+            ),
+            models.Index(fields=["room", "busy_starts_at"], name="appt_room_busy"),
+            models.Index(fields=["location", "starts_at"], name="appt_location_start"),
+            models.Index(fields=["client", "starts_at"], name="appt_client_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="appointment_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(busy_starts_at__lte=F("starts_at"))
+                & Q(busy_ends_at__gte=F("ends_at")),
+                name="appointment_busy_covers_appointment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AppointmentStatus.values),
+                name="appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(overlap_approved_by__isnull=True) | ~Q(overlap_reason=""),
+                name="appointment_overlap_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancellation_reason=""),
+                name="appointment_cancellation_needs_reason",
+            ),
+        ]
+        # On PostgreSQL, migration 0002 adds exclusion constraints (btree_gist) that
+        # make overlapping blocking appointments of a practitioner or room impossible.
+
+    def __str__(self):
+        return (
+            f"{self.service} for {self.client} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+    @property
+    def is_blocking(self) -> bool:
+        return self.status in self.BLOCKING
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    def is_cancellable(self) -> bool:
+        return self.can_become(self.Status.CANCELLED)
+
+    def local_starts_at(self):
+        return self.starts_at.astimezone(self.location.zone)

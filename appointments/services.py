@@ -1,0 +1,423 @@
+"""Every write to the schedule. Two blocking appointments never overlap for one
+practitioner or one room: PostgreSQL enforces it with exclusion constraints (migration
+0002); on SQLite every transaction takes the write lock when it begins (settings:
+transaction_mode IMMEDIATE), so the check below and the insert cannot interleave with
+another booking's.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments import selectors, slots
+from appointments.models import (
+    Appointment,
+    Closure,
+    Location,
+    Practitioner,
+    Room,
+    Service,
+    TimeOff,
+    WorkingHours,
+)
+from clients.models import Client
+from smp_clinic.roles import Capability, can
+
+
+class BookingError(Exception):
+    """A booking that cannot be made, with a message for the person booking."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(eq=False)
+class BookingConflict(BookingError):
+    message: str
+    conflicts: list[Appointment] = field(default_factory=list)
+    next_slots: list[slots.Slot] = field(default_factory=list)
+
+    def __post_init__(self):
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Placement:
+    location: Location
+    room: Room | None
+    starts_at: datetime
+    ends_at: datetime
+    held: slots.Interval
+
+
+def describe(appointment: Appointment) -> str:
+    zone = appointment.location.zone if appointment.location_id else timezone.utc
+    start = appointment.starts_at.astimezone(zone)
+    end = appointment.ends_at.astimezone(zone)
+    where = f" in {appointment.room.name}" if appointment.room_id else ""
+    return (
+        f"{appointment.practitioner} has {appointment.service} with "
+        f"{appointment.client} {start:%a %d %b %H:%M}–{end:%H:%M}{where}"
+    )
+
+
+def _working_location(
+    practitioner: Practitioner, held: slots.Interval
+) -> tuple[Location | None, bool]:
+    """The location whose working block holds `held`, and whether one does."""
+    for location in practitioner.locations.filter(is_active=True):
+        zone = location.zone
+        day = held.start.astimezone(zone).date()
+        weekly = [
+            slots.WeeklyBlock(h.weekday, h.start_time, h.end_time)
+            for h in WorkingHours.objects.filter(
+                practitioner=practitioner, location=location
+            )
+        ]
+        for candidate in (day - timedelta(days=1), day):
+            if slots.within_blocks(
+                held, slots.working_intervals(candidate, weekly, zone)
+            ):
+                return location, True
+    return None, False
+
+
+def _place(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    starts_at: datetime,
+    location: Location | None,
+    room: Room | None,
+    override: bool,
+    exclude_appointment_id: int | None = None,
+) -> Placement:
+    if timezone.is_naive(starts_at):
+        raise BookingError("The start time needs a time zone offset.")
+    if not service.is_active:
+        raise BookingError(f"{service} is no longer offered.")
+    if not practitioner.is_active:
+        raise BookingError(f"{practitioner} is not taking bookings.")
+    span = selectors.service_span(service)
+    held = span.busy(starts_at)
+    starts_at = starts_at.astimezone(timezone.utc)
+
+    if not override and starts_at < timezone.now() + selectors.min_notice():
+        raise BookingError(
+            "That time has passed or is too soon: bookings need "
+            f"{settings_notice()} minutes' notice."
+        )
+    working_location, in_hours = _working_location(practitioner, held)
+    location = location or working_location
+    if location is None:
+        only = list(practitioner.locations.filter(is_active=True)[:2])
+        if len(only) != 1 or not override:
+            raise BookingError(
+                f"{practitioner} does not work at that time"
+                " (outside working hours or a break)."
+            )
+        location = only[0]
+    if not practitioner.locations.filter(pk=location.pk).exists():
+        raise BookingError(f"{practitioner} does not work at {location}.")
+    if not override:
+        if not in_hours or working_location != location:
+            raise BookingError(
+                f"{practitioner} does not work at {location} at that time"
+                " (outside working hours or a break)."
+            )
+        local_day = starts_at.astimezone(location.zone).date()
+        closure = Closure.objects.filter(location__in=[location, None], date=local_day)
+        if closure.exists():
+            raise BookingError(
+                f"{location} is closed that day ({closure.first().name})."
+            )
+        if TimeOff.objects.filter(
+            practitioner=practitioner, starts_at__lt=held.end, ends_at__gt=held.start
+        ).exists():
+            raise BookingError(f"{practitioner} is off at that time.")
+
+    if room is not None and room.location_id != location.pk:
+        raise BookingError(f"{room.name} is not at {location}.")
+    if service.needs_room and room is None:
+        room = _free_room(location, held, exclude_appointment_id)
+        if room is None and not override:
+            raise BookingConflict(
+                message=f"Every room at {location} is taken at that time.",
+                conflicts=list(
+                    selectors.blocking_overlaps(
+                        held=held, practitioner_id=practitioner.pk, room_id=None
+                    )
+                ),
+            )
+    return Placement(location, room, starts_at, starts_at + span.duration, held)
+
+
+def settings_notice() -> int:
+    return int(selectors.min_notice().total_seconds() // 60)
+
+
+def _free_room(
+    location: Location, held: slots.Interval, exclude_appointment_id: int | None
+) -> Room | None:
+    taken = Appointment.objects.filter(
+        room__location=location,
+        status__in=Appointment.BLOCKING,
+        busy_starts_at__lt=held.end,
+        busy_ends_at__gt=held.start,
+    )
+    if exclude_appointment_id is not None:
+        taken = taken.exclude(pk=exclude_appointment_id)
+    return (
+        Room.objects.filter(location=location, is_active=True)
+        .exclude(pk__in=taken.values("room_id"))
+        .first()
+    )
+
+
+def _check_override(user, overlap_reason: str) -> bool:
+    if not overlap_reason:
+        return False
+    if user is None or not can(user, Capability.MANAGEMENT):
+        raise BookingError("Only a manager may book over another appointment.")
+    return True
+
+
+def _conflict(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    placement: Placement,
+    exclude_appointment_id: int | None,
+) -> BookingConflict | None:
+    conflicts = list(
+        selectors.blocking_overlaps(
+            held=placement.held,
+            practitioner_id=practitioner.pk,
+            room_id=placement.room.pk if placement.room else None,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    )
+    if not conflicts:
+        return None
+    return BookingConflict(
+        message="That time is taken: "
+        + "; ".join(describe(a) for a in conflicts)
+        + ".",
+        conflicts=conflicts,
+        next_slots=next_free_slots(
+            service=service,
+            practitioner=practitioner,
+            after=placement.starts_at,
+            location=placement.location,
+            exclude_appointment_id=exclude_appointment_id,
+        ),
+    )
+
+
+def next_free_slots(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    after: datetime,
+    location: Location,
+    count: int = 3,
+    exclude_appointment_id: int | None = None,
+) -> list[slots.Slot]:
+    """The practitioner's next free starts for the service, within two weeks."""
+    first_day = max(after, timezone.now()).astimezone(location.zone).date()
+    found = selectors.availability(
+        service=service,
+        first_day=first_day,
+        days=14,
+        practitioner_id=practitioner.pk,
+        location_id=location.pk,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return [slot for slot in found.slots if slot.start >= after][:count]
+
+
+def _save_or_conflict(appointment: Appointment, conflict_args: dict) -> Appointment:
+    appointment.full_clean()
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        # PostgreSQL's exclusion constraint caught a booking that committed between
+        # our check and this insert.
+        conflict = _conflict(**conflict_args)
+        raise conflict or BookingConflict(
+            message="That time was just taken by another booking."
+        ) from error
+    return appointment
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    client: Client,
+    service: Service,
+    practitioner: Practitioner,
+    starts_at: datetime,
+    booked_by,
+    source: str = Appointment.Source.FRONT_DESK,
+    location: Location | None = None,
+    room: Room | None = None,
+    notes: str = "",
+    overlap_reason: str = "",
+) -> Appointment:
+    """Book one appointment, or raise BookingError / BookingConflict and change nothing.
+
+    With `overlap_reason` a manager books over working hours, notice and other
+    appointments deliberately; the approval and reason are stored on the appointment.
+    """
+    override = _check_override(booked_by, overlap_reason.strip())
+    placement = _place(
+        service=service,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        location=location,
+        room=room,
+        override=override,
+    )
+    conflict_args = {
+        "service": service,
+        "practitioner": practitioner,
+        "placement": placement,
+        "exclude_appointment_id": None,
+    }
+    if not override and (conflict := _conflict(**conflict_args)):
+        raise conflict
+    appointment = Appointment(
+        client=client,
+        service=service,
+        practitioner=practitioner,
+        location=placement.location,
+        room=placement.room,
+        starts_at=placement.starts_at,
+        ends_at=placement.ends_at,
+        busy_starts_at=placement.held.start,
+        busy_ends_at=placement.held.end,
+        source=source,
+        notes=notes,
+        booked_by=booked_by,
+        overlap_approved_by=booked_by if override else None,
+        overlap_reason=overlap_reason.strip() if override else "",
+    )
+    return _save_or_conflict(appointment, conflict_args)
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    by,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    overlap_reason: str = "",
+) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in (
+        Appointment.Status.BOOKED,
+        Appointment.Status.CONFIRMED,
+    ):
+        raise BookingError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be moved."
+        )
+    override = _check_override(by, overlap_reason.strip())
+    practitioner = practitioner or appointment.practitioner
+    placement = _place(
+        service=appointment.service,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        location=None,
+        room=room,
+        override=override,
+        exclude_appointment_id=appointment.pk,
+    )
+    conflict_args = {
+        "service": appointment.service,
+        "practitioner": practitioner,
+        "placement": placement,
+        "exclude_appointment_id": appointment.pk,
+    }
+    if not override and (conflict := _conflict(**conflict_args)):
+        raise conflict
+    appointment.practitioner = practitioner
+    appointment.location = placement.location
+    appointment.room = placement.room
+    appointment.starts_at = placement.starts_at
+    appointment.ends_at = placement.ends_at
+    appointment.busy_starts_at = placement.held.start
+    appointment.busy_ends_at = placement.held.end
+    # A moved appointment is booked again: the client has not confirmed the new time.
+    appointment.status = Appointment.Status.BOOKED
+    appointment.overlap_approved_by = by if override else None
+    appointment.overlap_reason = overlap_reason.strip() if override else ""
+    return _save_or_conflict(appointment, conflict_args)
+
+
+def _transition(appointment: Appointment, to: str, *, check=None) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not appointment.can_become(to):
+        raise BookingError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be "
+            f"marked {Appointment.Status(to).label.lower()}."
+        )
+    if check is not None:
+        check(appointment)
+    appointment.status = to
+    appointment.full_clean()
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, reason: str, by) -> Appointment:
+    reason = reason.strip()
+    if not reason:
+        raise BookingError("Give a reason for the cancellation.")
+
+    def record(locked: Appointment) -> None:
+        locked.cancellation_reason = reason[:200]
+
+    return _transition(appointment, Appointment.Status.CANCELLED, check=record)
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment) -> Appointment:
+    return _transition(appointment, Appointment.Status.CONFIRMED)
+
+
+@transaction.atomic
+def appointment_check_in(*, appointment: Appointment, by) -> Appointment:
+    def same_day(locked: Appointment) -> None:
+        zone = locked.location.zone
+        if (
+            locked.starts_at.astimezone(zone).date()
+            != timezone.now().astimezone(zone).date()
+        ):
+            raise BookingError(
+                "A client can be checked in on the day of the appointment only."
+            )
+
+    return _transition(appointment, Appointment.Status.CHECKED_IN, check=same_day)
+
+
+@transaction.atomic
+def appointment_complete(*, appointment: Appointment, by) -> Appointment:
+    return _transition(appointment, Appointment.Status.COMPLETED)
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, appointment: Appointment, by) -> Appointment:
+    def started(locked: Appointment) -> None:
+        if locked.starts_at > timezone.now():
+            raise BookingError(
+                "An appointment can be marked no-show once it has started."
+            )
+
+    return _transition(appointment, Appointment.Status.NO_SHOW, check=started)

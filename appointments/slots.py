@@ -1,0 +1,219 @@
+"""All time and slot arithmetic: pure functions, no database.
+
+Wall-clock times (working hours) are turned into UTC instants at once, day by day, in
+the location's zone, so a block keeps its wall-clock times across a DST change. The step
+grid runs in real time from each block's start: on the night clocks go back the repeated
+hour gives its slots twice (they are different instants), and on the night they go
+forward the missing hour gives none; no slot is doubled or lost.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A half-open span of time [start, end) in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+@dataclass(frozen=True)
+class WeeklyBlock:
+    """A wall-clock working block: weekday (Monday is 0), start and end."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Block:
+    """A practitioner's working block at a location on one day, in UTC."""
+
+    practitioner_id: int
+    location_id: int
+    interval: Interval
+
+
+@dataclass(frozen=True)
+class Slot:
+    practitioner_id: int
+    location_id: int
+    start: datetime
+    end: datetime
+    room_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a service occupies around its start: buffers and duration."""
+
+    duration: timedelta
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+
+    def busy(self, start: datetime) -> Interval:
+        """The time held by an appointment starting at `start`, buffers included."""
+        return Interval(
+            start - self.buffer_before, start + self.duration + self.buffer_after
+        )
+
+
+def wall_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time on a day in a zone.
+
+    An ambiguous time (clocks going back) is its first occurrence; a time that does not
+    exist (clocks going forward) is read with the offset before the change, which lands
+    it just after the gap: 01:30 on a London spring-forward night is 02:30 BST.
+    """
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> Interval:
+    """From local midnight of `day` to local midnight of the next day, in UTC."""
+    return Interval(
+        wall_to_utc(day, time.min, zone),
+        wall_to_utc(day + timedelta(days=1), time.min, zone),
+    )
+
+
+def days_from(first_day: date, days: int) -> list[date]:
+    return [first_day + timedelta(days=offset) for offset in range(days)]
+
+
+def working_intervals(
+    day: date, weekly: Iterable[WeeklyBlock], zone: ZoneInfo
+) -> list[Interval]:
+    """A day's working blocks in UTC, sorted; a block lost in a DST gap drops out."""
+    intervals = []
+    for block in weekly:
+        if block.weekday != day.weekday():
+            continue
+        interval = Interval(
+            wall_to_utc(day, block.start, zone), wall_to_utc(day, block.end, zone)
+        )
+        if interval.end > interval.start:
+            intervals.append(interval)
+    return sorted(intervals)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """The union of intervals as a sorted list of disjoint ones."""
+    merged: list[Interval] = []
+    for interval in sorted(intervals):
+        if merged and interval.start <= merged[-1].end:
+            if interval.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, interval.end)
+        else:
+            merged.append(interval)
+    return merged
+
+
+class BusyTimeline:
+    """Disjoint busy intervals with an O(log n) overlap test."""
+
+    def __init__(self, intervals: Iterable[Interval] = ()):
+        self.intervals = merge(intervals)
+        self._ends = [interval.end for interval in self.intervals]
+
+    def is_free(self, span: Interval) -> bool:
+        index = bisect.bisect_right(self._ends, span.start)
+        return index == len(self.intervals) or self.intervals[index].start >= span.end
+
+    def overlapping(self, span: Interval) -> list[Interval]:
+        index = bisect.bisect_right(self._ends, span.start)
+        found = []
+        while index < len(self.intervals) and self.intervals[index].start < span.end:
+            found.append(self.intervals[index])
+            index += 1
+        return found
+
+
+def grid(interval: Interval, step: timedelta) -> Iterable[datetime]:
+    """Start times from the interval's start, every `step`, before its end."""
+    at = interval.start
+    while at < interval.end:
+        yield at
+        at += step
+
+
+def free_slots(
+    *,
+    blocks: Iterable[Block],
+    span: Span,
+    busy_by_practitioner: dict[int, BusyTimeline],
+    step: timedelta,
+    earliest: datetime,
+    rooms_by_location: dict[int, Sequence[int]] | None = None,
+    busy_by_room: dict[int, BusyTimeline] | None = None,
+) -> list[Slot]:
+    """Every start on the step grid where the service fits.
+
+    A start fits when the whole span (buffers included) lies inside one working block,
+    the start is not before `earliest` (now plus the minimum notice), the span is clear
+    of the practitioner's busy time and, when `rooms_by_location` is given (the service
+    needs a room), one room of the location is free for the span; the first free room,
+    in the given order, is offered.
+    """
+    if step <= timedelta(0):
+        raise ValueError("step must be positive")
+    empty = BusyTimeline()
+    slots = []
+    seen: set[tuple[int, datetime]] = set()
+    for block in blocks:
+        practitioner_busy = busy_by_practitioner.get(block.practitioner_id, empty)
+        for start in grid(block.interval, step):
+            # Overlapping blocks (two locations, a mistyped week) offer a start once.
+            if start < earliest or (block.practitioner_id, start) in seen:
+                continue
+            held = span.busy(start)
+            if not block.interval.contains(held) or not practitioner_busy.is_free(held):
+                continue
+            room_id = None
+            if rooms_by_location is not None:
+                room_id = first_free_room(
+                    rooms_by_location.get(block.location_id, ()),
+                    busy_by_room or {},
+                    held,
+                )
+                if room_id is None:
+                    continue
+            seen.add((block.practitioner_id, start))
+            slots.append(
+                Slot(
+                    practitioner_id=block.practitioner_id,
+                    location_id=block.location_id,
+                    start=start,
+                    end=start + span.duration,
+                    room_id=room_id,
+                )
+            )
+    slots.sort(key=lambda slot: (slot.start, slot.practitioner_id))
+    return slots
+
+
+def first_free_room(
+    room_ids: Sequence[int], busy_by_room: dict[int, BusyTimeline], held: Interval
+) -> int | None:
+    for room_id in room_ids:
+        timeline = busy_by_room.get(room_id)
+        if timeline is None or timeline.is_free(held):
+            return room_id
+    return None
+
+
+def within_blocks(held: Interval, blocks: Iterable[Interval]) -> bool:
+    return any(block.contains(held) for block in blocks)
