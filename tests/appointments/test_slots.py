@@ -14,7 +14,10 @@ NINE_TO_FIVE = [slots.WeeklyBlock(d, time(9), time(17)) for d in range(7)]
 NIGHT = [slots.WeeklyBlock(d, time(0), time(4)) for d in range(7)]
 
 
-def day_slots(day, weekly, zone, span=slots.Span(timedelta(minutes=60))):
+ONE_HOUR = slots.Span(timedelta(minutes=60))
+
+
+def day_slots(day, weekly, zone, span=ONE_HOUR):
     blocks = [
         slots.Block(1, 1, interval)
         for interval in slots.working_intervals(day, weekly, zone)
@@ -33,13 +36,12 @@ def wall_times(found, zone):
 
 
 def expected_grid(first: str, last: str) -> list[str]:
-    start = datetime.strptime(first, "%H:%M")
-    end = datetime.strptime(last, "%H:%M")
-    times = []
-    while start <= end:
-        times.append(start.strftime("%H:%M"))
-        start += STEP
-    return times
+    """Wall-clock labels every 15 minutes from first to last, inclusive."""
+    to_minutes = lambda hhmm: int(hhmm[:2]) * 60 + int(hhmm[3:])  # noqa: E731
+    return [
+        f"{m // 60:02d}:{m % 60:02d}"
+        for m in range(to_minutes(first), to_minutes(last) + 1, 15)
+    ]
 
 
 DST_DAYS = [
