@@ -6,7 +6,7 @@ another booking's.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -54,7 +54,7 @@ class Placement:
 
 
 def describe(appointment: Appointment) -> str:
-    zone = appointment.location.zone if appointment.location_id else timezone.utc
+    zone = appointment.location.zone if appointment.location_id else UTC
     start = appointment.starts_at.astimezone(zone)
     end = appointment.ends_at.astimezone(zone)
     where = f" in {appointment.room.name}" if appointment.room_id else ""
@@ -103,7 +103,7 @@ def _place(
         raise BookingError(f"{practitioner} is not taking bookings.")
     span = selectors.service_span(service)
     held = span.busy(starts_at)
-    starts_at = starts_at.astimezone(timezone.utc)
+    starts_at = starts_at.astimezone(UTC)
 
     if not override and starts_at < timezone.now() + selectors.min_notice():
         raise BookingError(
