@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -173,10 +173,10 @@ def appointment_create(request, payload: BookingIn):
             source=Appointment.Source.API,
         )
     except services.BookingConflict as conflict:
-        return 409, conflict_body(conflict)
+        return Status(409, conflict_body(conflict))
     except services.BookingError as error:
-        return 422, {"detail": error.message}
-    return 201, appointment
+        return Status(422, {"detail": error.message})
+    return Status(201, appointment)
 
 
 @api.post(
@@ -190,5 +190,5 @@ def appointment_cancel(request, appointment_id: int, payload: CancelIn):
             appointment=appointment, reason=payload.reason, by=request.user
         )
     except services.BookingError as error:
-        return 409, {"detail": error.message}
-    return 200, appointment
+        return Status(409, {"detail": error.message})
+    return Status(200, appointment)
