@@ -18,16 +18,22 @@ FIRST_NAMES = ("Alex", "Jordan", "Priya", "Tomasz", "Leah", "Marco", "Aisha", "B
 LAST_NAMES = ("Nguyen", "Kowalski", "Bauer", "Silva", "Haddad", "Moreau", "Evans")
 
 
-def seed_staff(*, rng: random.Random, practitioners: int) -> None:
-    """The demo logins, plus further practitioners without a password."""
+def seed_staff(*, rng: random.Random, practitioners: int) -> list:
+    """The demo logins, plus further practitioners without a password.
+
+    Returns the practitioners' user accounts, the demo practitioner first.
+    """
+    practitioner_users = []
     for username, first_name, last_name, role in DEMO_LOGINS:
-        staff_create(
+        user = staff_create(
             username=username,
             email=f"{username}@demo.smp-clinic.test",
             first_name=first_name,
             last_name=last_name,
             roles=[role],
         )
+        if role == Role.PRACTITIONER:
+            practitioner_users.append(user)
     existing = {"practitioner"}
     for number in range(2, practitioners + 1):
         first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -35,13 +41,16 @@ def seed_staff(*, rng: random.Random, practitioners: int) -> None:
         while username in existing:
             username = f"{first_name}.{last_name}{number}".lower()
         existing.add(username)
-        staff_create(
-            username=username,
-            email=f"{username}@demo.smp-clinic.test",
-            first_name=first_name,
-            last_name=last_name,
-            roles=[Role.PRACTITIONER],
+        practitioner_users.append(
+            staff_create(
+                username=username,
+                email=f"{username}@demo.smp-clinic.test",
+                first_name=first_name,
+                last_name=last_name,
+                roles=[Role.PRACTITIONER],
+            )
         )
+    return practitioner_users
 
 
 def is_seeded() -> bool:

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from appointments.selectors import appointments_today
 from smp_clinic import selectors
 from smp_clinic.roles import Role, primary_role
 
@@ -24,7 +25,11 @@ def home(request):
     role = primary_role(request.user)
     if role is None:
         return render(request, "dashboard/no_role.html", status=403)
-    context = {"role": role}
+    context = {
+        "role": role,
+        "today": appointments_today(user=request.user),
+        "mine": role == Role.PRACTITIONER,
+    }
     if role == Role.MANAGER:
         context["status"] = selectors.system_status()
         context["staff_by_role"] = selectors.staff_by_role()

@@ -1,10 +1,14 @@
 import stat
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from appointments.models import Appointment, Location
 from smp_clinic.roles import Role, primary_role
+from tests.appointments.test_booking import overlapping_pairs
 
 
 def staff_snapshot():
@@ -14,15 +18,44 @@ def staff_snapshot():
     )
 
 
-def test_seed_demo_is_deterministic_for_a_seed(db, django_db_blocker):
+def schedule_snapshot():
+    return list(
+        Appointment.objects.order_by(
+            "starts_at", "practitioner__user__username"
+        ).values_list(
+            "practitioner__user__username",
+            "service__name",
+            "client__email",
+            "starts_at",
+        )
+    )
+
+
+# Transactional: PostgreSQL cannot flush inside the transaction a plain test runs in.
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_is_deterministic_for_a_seed():
     call_command("seed_demo", "--seed", "7")
-    first = staff_snapshot()
-    get_user_model().objects.all().delete()
+    first = staff_snapshot(), schedule_snapshot()
+    call_command("flush", "--no-input")
 
     call_command("seed_demo", "--seed", "7")
 
-    assert staff_snapshot() == first
-    assert len(first) == 6 + 2  # six practitioners, a front desk and a manager
+    assert (staff_snapshot(), schedule_snapshot()) == first
+    assert len(first[0]) == 6 + 2  # six practitioners, a front desk and a manager
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_builds_a_schedule_in_two_time_zones(db):
+    call_command("seed_demo")
+
+    assert set(Location.objects.values_list("timezone", flat=True)) == {
+        "Europe/London",
+        "America/New_York",
+    }
+    assert Appointment.objects.values("practitioner").distinct().count() == 6
+    assert Appointment.objects.count() > 100
+    assert overlapping_pairs() == 0
 
 
 def test_seed_demo_gives_one_demo_login_per_role(db):

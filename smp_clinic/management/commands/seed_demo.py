@@ -1,13 +1,16 @@
 import random
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from appointments.demo import seed_schedule
+from clients.demo import seed_clients
 from smp_clinic import demo
 
 SCALES = {
-    "small": {"practitioners": 6},
-    "large": {"practitioners": 20},
+    "small": {"practitioners": 6, "clients": 120},
+    "large": {"practitioners": 20, "clients": 100_000},
 }
 
 
@@ -34,8 +37,18 @@ class Command(BaseCommand):
             )
         # Deterministic on purpose: the same seed gives the same demo data.
         rng = random.Random(seed)  # noqa: S311
+        sizes = SCALES[scale]
         with transaction.atomic():
-            demo.seed_staff(rng=rng, practitioners=SCALES[scale]["practitioners"])
+            practitioner_users = demo.seed_staff(
+                rng=rng, practitioners=sizes["practitioners"]
+            )
+            clients = seed_clients(rng=rng, count=sizes["clients"])
+            seed_schedule(
+                rng=rng,
+                practitioner_users=practitioner_users,
+                clients=clients,
+                booked_by=get_user_model().objects.get(username="frontdesk"),
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Seeded {scale} demo data (seed {seed}).")
         )
