@@ -8,6 +8,7 @@ another booking's.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -54,7 +55,7 @@ class Placement:
 
 
 def describe(appointment: Appointment) -> str:
-    zone = appointment.location.zone if appointment.location_id else UTC
+    zone = appointment.location.zone
     start = appointment.starts_at.astimezone(zone)
     end = appointment.ends_at.astimezone(zone)
     where = f" in {appointment.room.name}" if appointment.room_id else ""
@@ -108,7 +109,7 @@ def _place(
     if not override and starts_at < timezone.now() + selectors.min_notice():
         raise BookingError(
             "That time has passed or is too soon: bookings need "
-            f"{settings_notice()} minutes' notice."
+            f"{settings.BOOKING_MIN_NOTICE_MINUTES} minutes' notice."
         )
     working_location, in_hours = _working_location(practitioner, held)
     location = location or working_location
@@ -153,10 +154,6 @@ def _place(
                 ),
             )
     return Placement(location, room, starts_at, starts_at + span.duration, held)
-
-
-def settings_notice() -> int:
-    return int(selectors.min_notice().total_seconds() // 60)
 
 
 def _free_room(
