@@ -3,7 +3,19 @@
 import random
 from datetime import date, timedelta
 
-from clients.models import Client
+from django.utils import timezone
+
+from clients import selectors, services
+from clients.models import (
+    STAGES,
+    Client,
+    ConsentKind,
+    Contraindication,
+    HairLossCause,
+    PatchTest,
+    Scale,
+    Severity,
+)
 
 FIRST = (
     "James",
@@ -60,3 +72,114 @@ def seed_clients(*, rng: random.Random, count: int) -> list[Client]:
             )
         )
     return Client.objects.bulk_create(clients)
+
+
+CONSENT_TEXTS = [
+    (
+        ConsentKind.TREATMENT,
+        "Consent to scalp micropigmentation",
+        "I understand that scalp micropigmentation places pigment in the upper "
+        "layer of the skin, that results vary, that several sessions are needed, "
+        "and that permanent SMP needs touch-ups over the years. I have told the "
+        "practitioner about my health, medicines and allergies truthfully.",
+    ),
+    (
+        ConsentKind.PHOTOS,
+        "Consent to photographs",
+        "I agree that the clinic photographs my scalp before and after treatment "
+        "for my treatment record. The photographs are not shown to anyone else "
+        "without my further consent.",
+    ),
+    (
+        ConsentKind.COMMUNICATIONS,
+        "Consent to emails",
+        "I agree to receive appointment reminders, aftercare instructions and "
+        "touch-up reminders by email. I can stop them at any time.",
+    ),
+    (
+        ConsentKind.PATCH_TEST_WAIVER,
+        "Patch test waiver",
+        "I have been offered a patch test to check for a reaction to the pigment "
+        "and I choose not to have one. I accept the risk of a reaction.",
+    ),
+]
+
+
+def seed_client_records(
+    *, rng: random.Random, clients: list[Client], practitioner, lots, today: date
+) -> list[Client]:
+    """Clients at every stage: new, intake done, suitable (patch-tested), deferred,
+    needing clearance, not suitable. Returns the clients cleared for treatment."""
+    for kind, title, body in CONSENT_TEXTS:
+        services.consent_text_publish(kind=kind, title=title, body=body)
+    now = timezone.now()
+    treatable = []
+    for index, client in enumerate(clients):
+        stage = index % 6
+        if stage == 0:
+            continue  # new: nothing recorded yet
+        services.intake_save(
+            client=client,
+            fields={
+                "hair_loss_cause": rng.choice(
+                    [HairLossCause.ANDROGENETIC] * 4 + [HairLossCause.ALOPECIA_AREATA]
+                ),
+                "scale": Scale.NORWOOD,
+                "stage": rng.choice(STAGES[Scale.NORWOOD][2:]),
+                "fitzpatrick": rng.randint(1, 6),
+                "hair_colour": rng.choice(["black", "dark brown", "brown", "grey"]),
+            },
+            by=practitioner,
+        )
+        if stage == 1:
+            continue  # intake done, no decision yet
+        if stage == 3:
+            services.contraindication_record(
+                client=client,
+                kind=Contraindication.Kind.PSORIASIS,
+                severity=Severity.TEMPORARY,
+                until=today + timedelta(days=60),
+                by=practitioner,
+            )
+        elif stage == 4:
+            services.contraindication_record(
+                client=client,
+                kind=Contraindication.Kind.BLOOD_THINNERS,
+                severity=Severity.CLEARANCE,
+                by=practitioner,
+            )
+        elif stage == 5:
+            services.contraindication_record(
+                client=client,
+                kind=Contraindication.Kind.KELOID,
+                severity=Severity.ABSOLUTE,
+                by=practitioner,
+            )
+        assessment = selectors.client_assessment(client, today)
+        services.suitability_decide(
+            client=client,
+            decision=assessment.recommendation,
+            by=practitioner,
+            today=today,
+        )
+        if stage == 2:
+            test = services.patch_test_apply(
+                client=client,
+                lots=[rng.choice(lots)],
+                applied_at=now - timedelta(days=10),
+                notes="Behind the left ear",
+                by=practitioner,
+            )
+            services.patch_test_read(
+                patch_test=test,
+                result=PatchTest.Result.PASSED,
+                read_at=now - timedelta(days=7),
+                notes="No reaction",
+                by=practitioner,
+            )
+            text = selectors.consent_texts_current()[ConsentKind.TREATMENT]
+            services.consent_sign(
+                client=client, text=text, typed_name=client.full_name, by=practitioner
+            )
+            treatable.append(client)
+    return treatable

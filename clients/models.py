@@ -1,5 +1,18 @@
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
+
+from clients.storage import private_storage
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
 
 
 class Client(models.Model):
@@ -9,7 +22,11 @@ class Client(models.Model):
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField(null=True, blank=True)
     email = models.EmailField(blank=True)
+    # E.164 (+447700900123), normalised by clients.phones on the way in.
     phone = models.CharField(max_length=32, blank=True)
+    preferred_contact = models.CharField(
+        max_length=8, choices=ContactMethod.choices, default=ContactMethod.EMAIL
+    )
     reminder_consent = models.BooleanField(
         default=True, help_text="Appointment reminders and aftercare by email."
     )
@@ -24,7 +41,10 @@ class Client(models.Model):
                 Lower("last_name"), Lower("first_name"), name="client_name_idx"
             ),
             models.Index(Lower("email"), name="client_email_idx"),
+            models.Index(fields=["phone"], name="client_phone_idx"),
         ]
+        # On PostgreSQL, migration 0003 adds trigram (pg_trgm) GIN indexes that serve
+        # the search-as-you-type `icontains` lookups on names, email and phone.
 
     def __str__(self):
         return self.full_name
@@ -32,3 +52,446 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class HairLossCause(models.TextChoices):
+    ANDROGENETIC = "androgenetic", "Androgenetic (pattern) hair loss"
+    ALOPECIA_AREATA = "alopecia_areata", "Alopecia areata"
+    ALOPECIA_TOTALIS = "alopecia_totalis", "Alopecia totalis / universalis"
+    SCARRING = "scarring", "Scarring alopecia"
+    TRANSPLANT_SCARS = "transplant_scars", "Hair transplant scars"
+    CHEMOTHERAPY = "chemotherapy", "Chemotherapy"
+    OTHER = "other", "Other"
+
+
+class Scale(models.TextChoices):
+    NORWOOD = "norwood", "Norwood-Hamilton"
+    LUDWIG = "ludwig", "Ludwig"
+    SAVIN = "savin", "Savin"
+
+
+# The stages of each scale, in order; the intake pictures are drawn per stage.
+STAGES = {
+    Scale.NORWOOD: ["I", "II", "III", "III vertex", "IV", "V", "VI", "VII"],
+    Scale.LUDWIG: ["I", "II", "III"],
+    Scale.SAVIN: ["I-1", "I-2", "I-3", "I-4", "II-1", "II-2", "III", "Advanced"],
+}
+
+
+class Intake(models.Model):
+    """A client's intake; each section is saved on its own as the practitioner goes."""
+
+    class Transplant(models.TextChoices):
+        NONE = "", "None"
+        FUE = "fue", "FUE"
+        FUT = "fut", "FUT (strip)"
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, related_name="intake"
+    )
+    # Hair loss
+    hair_loss_cause = models.CharField(
+        max_length=20, choices=HairLossCause.choices, blank=True
+    )
+    hair_loss_notes = models.TextField(blank=True)
+    alopecia_active = models.BooleanField(
+        default=False, help_text="Areas are still changing (loss or regrowth)."
+    )
+    transplant = models.CharField(max_length=3, choices=Transplant.choices, blank=True)
+    transplant_on = models.DateField(
+        null=True, blank=True, help_text="Date of the last transplant or scar surgery."
+    )
+    # Classification
+    scale = models.CharField(max_length=10, choices=Scale.choices, blank=True)
+    stage = models.CharField(max_length=10, blank=True)
+    # Skin and hair
+    fitzpatrick = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        verbose_name="Fitzpatrick skin type",
+    )
+    hair_colour = models.CharField(max_length=50, blank=True)
+    # Health
+    medical_history = models.TextField(blank=True)
+    medications = models.TextField(blank=True)
+    allergies = models.TextField(blank=True)
+    pigment_reactions = models.TextField(
+        blank=True, verbose_name="Previous pigment or tattoo reactions"
+    )
+    chemotherapy_ended_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fitzpatrick__isnull=True)
+                | Q(fitzpatrick__gte=1, fitzpatrick__lte=6),
+                name="intake_fitzpatrick_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage="") | ~Q(scale=""),
+                name="intake_stage_needs_scale",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Intake of {self.client}"
+
+
+class ContraindicationKind(models.TextChoices):
+    KELOID = "keloid", "Keloid or hypertrophic scarring"
+    PIGMENT_ALLERGY = "pigment_allergy", "Allergy to pigment"
+    BLOOD_DISORDER = "blood_disorder", "Blood disorder"
+    PSORIASIS = "psoriasis", "Active scalp psoriasis"
+    ECZEMA = "eczema", "Active scalp eczema"
+    INFECTION = "infection", "Scalp infection, acne or sunburn"
+    PREGNANCY = "pregnancy", "Pregnancy or breastfeeding"
+    RETINOIDS = "retinoids", "Isotretinoin or retinoids"
+    LASER = "laser", "Laser removal in the last 90 days"
+    BLOOD_THINNERS = "blood_thinners", "Blood thinners"
+    HEART = "heart", "Heart condition or high blood pressure"
+    DIABETES = "diabetes", "Diabetes"
+    EPILEPSY = "epilepsy", "Epilepsy"
+    IMMUNE = "immune", "Immune disorder"
+    VITILIGO = "vitiligo", "Vitiligo"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    ABSOLUTE = "absolute", "Absolute"
+    TEMPORARY = "temporary", "Temporary, until a date"
+    CLEARANCE = "clearance", "Needs a doctor's clearance"
+
+
+class Contraindication(models.Model):
+    Kind = ContraindicationKind
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="contraindications"
+    )
+    kind = models.CharField(max_length=20, choices=ContraindicationKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    until = models.DateField(
+        null=True, blank=True, help_text="For a temporary one: when it should be over."
+    )
+    notes = models.TextField(blank=True)
+    clearance_document = models.FileField(
+        storage=private_storage,
+        upload_to="clearances/%Y/%m/",
+        blank=True,
+        help_text="The doctor's letter: PDF, JPEG or PNG.",
+    )
+    cleared_on = models.DateField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(severity="temporary") | Q(until__isnull=False),
+                name="contraindication_temporary_needs_until",
+                violation_error_message="A temporary contraindication needs a date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_on__isnull=True) | ~Q(clearance_document=""),
+                name="contraindication_clearance_needs_document",
+                violation_error_message="Upload the doctor's clearance to clear it.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_severity_display().lower()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.resolved_at is None
+
+
+class Recommendation(models.TextChoices):
+    SUITABLE = "suitable", "Suitable"
+    CAUTION = "caution", "Suitable with caution"
+    DEFER = "defer", "Defer until a date"
+    CLEARANCE = "clearance", "Needs a doctor's clearance"
+    NOT_SUITABLE = "not_suitable", "Not suitable"
+
+
+class SuitabilityDecision(models.Model):
+    """A practitioner's signed decision; the latest one is the client's status."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="suitability_decisions"
+    )
+    recommended = models.CharField(max_length=12, choices=Recommendation.choices)
+    reasons = models.JSONField(default=list)
+    decision = models.CharField(max_length=12, choices=Recommendation.choices)
+    defer_until = models.DateField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "-decided_at"], name="suitability_latest")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision=F("recommended")) | ~Q(override_reason=""),
+                name="suitability_override_needs_reason",
+                violation_error_message=(
+                    "Give a reason for deciding against the recommendation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="defer") | Q(defer_until__isnull=False),
+                name="suitability_defer_needs_date",
+                violation_error_message="A deferral needs a date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} ({self.decided_at:%d %b %Y})"
+
+    @property
+    def allows_treatment(self) -> bool:
+        return self.decision in (Recommendation.SUITABLE, Recommendation.CAUTION)
+
+    def allows_treatment_on(self, day: date) -> bool:
+        if self.decision == Recommendation.DEFER:
+            return self.defer_until is not None and day >= self.defer_until
+        return self.allows_treatment
+
+
+class PatchTest(models.Model):
+    class Result(models.TextChoices):
+        PENDING = "pending", "Waiting to be read"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+        WAIVED = "waived", "Waived by the client"
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="patch_tests"
+    )
+    lots = models.ManyToManyField("treatments.PigmentLot", related_name="patch_tests")
+    applied_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(
+        max_length=8, choices=Result.choices, default=Result.PENDING
+    )
+    notes = models.TextField(blank=True)
+    # A waiver is a signed consent of kind "patch test waiver".
+    waiver = models.ForeignKey(
+        "clients.Consent", null=True, blank=True, on_delete=models.PROTECT
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-applied_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "-applied_at"], name="patch_test_latest")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(read_at__isnull=True) | Q(read_at__gte=F("applied_at")),
+                name="patch_test_read_after_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(result__in=["pending", "waived"])
+                | Q(read_at__isnull=False),
+                name="patch_test_result_needs_reading",
+                violation_error_message="A passed or failed test must have been read.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(result="waived") | Q(waiver__isnull=False),
+                name="patch_test_waiver_signed",
+                violation_error_message="A waived test needs the client's signature.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Patch test {self.applied_at:%d %b %Y}: {self.get_result_display()}"
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Treatment"
+    PHOTOS = "photos", "Photographs"
+    COMMUNICATIONS = "communications", "Communications"
+    PATCH_TEST_WAIVER = "patch_test_waiver", "Patch test waiver"
+
+
+class ConsentText(models.Model):
+    """A version of a consent's wording; a new version asks every client again."""
+
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "version"], name="consent_text_version_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} (version {self.version})"
+
+
+class Consent(models.Model):
+    class Method(models.TextChoices):
+        DRAWN = "drawn", "Signature drawn on screen"
+        TYPED = "typed", "Name typed"
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="consents"
+    )
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=5, choices=Method.choices)
+    typed_name = models.CharField(max_length=200, blank=True)
+    signature = models.ImageField(
+        storage=private_storage, upload_to="signatures/%Y/%m/", blank=True
+    )
+    signed_at = models.DateTimeField()
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(method="typed") & ~Q(typed_name=""))
+                | (Q(method="drawn") & ~Q(signature="")),
+                name="consent_is_signed",
+                violation_error_message="Draw a signature or type the client's name.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.text} signed {self.signed_at:%d %b %Y}"
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    PREPARATION = "preparation", "Preparation before a treatment"
+    REMINDER = "reminder", "Appointment reminder"
+    AFTERCARE = "aftercare", "Aftercare"
+
+
+class AftercareStep(models.Model):
+    """One email of the clinic's aftercare sequence, sent this many days after a
+    treatment session is completed (day 0: the same day)."""
+
+    day_offset = models.PositiveSmallIntegerField(
+        help_text="Days after the session; 0 sends it when the session is completed."
+    )
+    subject = models.CharField(max_length=150)
+    body = models.TextField(help_text="Plain text; the client's name goes above it.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["day_offset", "pk"]
+
+    def __str__(self):
+        return f"Day {self.day_offset}: {self.subject}"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutboundMessage(models.Model):
+    """The outbox: every email a client gets is a row here first.
+
+    A domain change writes its future messages in its own transaction; the sweep
+    (clients.outbox.messages_send_due) claims due rows, re-checks that they still apply,
+    sends and records the result. The dedupe key makes writing a message twice a no-op.
+    """
+
+    Kind = MessageKind
+    Status = MessageStatus
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    aftercare_step = models.ForeignKey(
+        AftercareStep, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # For an appointment's messages: the start it was written for. A message whose
+    # appointment has moved since no longer applies.
+    for_starts_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="message_due"),
+            models.Index(fields=["client", "-due_at"], name="message_client"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values),
+                name="message_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} to {self.client} due {self.due_at:%d %b %H:%M}"
+        )
+
+
+class UsedLink(models.Model):
+    """A signed email link that has acted: each works once."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Link used {self.used_at:%d %b %Y %H:%M}"

@@ -1,0 +1,47 @@
+"""Phone numbers in, E.164 out: one form for storage, search and duplicate checks."""
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+
+def normalise_phone(value: str, region: str | None = None) -> str:
+    """'07700 900123' -> '+447700900123' (in the default region); '' stays ''."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region or settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(
+            f"“{value}” is not a phone number.", code="invalid_phone"
+        ) from error
+    # "Possible" (right length for the country) rather than "valid" (in a range the
+    # library's metadata knows): a newly issued range must not lock a client out.
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError(
+            f"“{value}” is not a valid phone number; add the country code "
+            "(e.g. +44) if it is from abroad.",
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(value: str) -> str:
+    """E.164 shown the way people read it: '+44 7700 900123'."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+def phone_search_digits(query: str) -> str:
+    """The digits of a phone-like query, without a national leading 0 ('07700' ->
+    '7700'), so it matches the stored E.164 form."""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    return digits.lstrip("0")

@@ -1,0 +1,310 @@
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Case, Q, QuerySet, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Appointment
+from clients import suitability
+from clients.models import (
+    Client,
+    Consent,
+    ConsentKind,
+    ConsentText,
+    Contraindication,
+    Intake,
+    OutboundMessage,
+    PatchTest,
+    SuitabilityDecision,
+)
+from clients.phones import phone_search_digits
+from smp_clinic.roles import Capability, can
+
+
+def _word_filter(word: str) -> Q:
+    found = (
+        Q(first_name__icontains=word)
+        | Q(last_name__icontains=word)
+        | Q(email__icontains=word)
+    )
+    digits = phone_search_digits(word)
+    if len(digits) >= 3:
+        found |= Q(phone__contains=digits)
+    return found
+
+
+def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client]:
+    """Clients whose name, email or phone holds every word of the query.
+
+    One query whatever the number of clients; on PostgreSQL trigram indexes serve
+    the `icontains` lookups (migration 0003).
+    """
+    words = query.split()[:5]
+    if not can(user, Capability.BOOKING):
+        return Client.objects.none()
+    found = Client.objects.all()
+    for word in words:
+        found = found.filter(_word_filter(word))
+    if not words:
+        found = found.order_by("-created_at", "-pk")
+    return found[:limit] if limit else found
+
+
+def client_get_for_user(user, pk: int) -> Client:
+    """A client any booking role may see (contact details, bookings, status)."""
+    if not can(user, Capability.BOOKING):
+        raise Http404("No such client.")
+    return get_object_or_404(Client, pk=pk)
+
+
+def clinical_client_get_for_user(user, pk: int) -> Client:
+    """A client whose health record the user may read: practitioners and managers."""
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such client.")
+    return get_object_or_404(Client, pk=pk)
+
+
+def client_duplicates(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    date_of_birth: date | None = None,
+    email: str = "",
+    phone: str = "",
+    exclude_pk: int | None = None,
+) -> list[Client]:
+    """Likely the same person: same email, same phone, or same name and birth date."""
+    same = Q(pk__in=[])
+    if email:
+        same |= Q(email__iexact=email)
+    if phone:
+        same |= Q(phone=phone)
+    if first_name and last_name and date_of_birth:
+        same |= Q(
+            first_name__iexact=first_name,
+            last_name__iexact=last_name,
+            date_of_birth=date_of_birth,
+        )
+    found = Client.objects.filter(same)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return list(found[:5])
+
+
+def intake_for(client: Client) -> Intake | None:
+    return Intake.objects.filter(client=client).first()
+
+
+def active_contraindications(client: Client) -> QuerySet[Contraindication]:
+    return client.contraindications.filter(resolved_at__isnull=True)
+
+
+def latest_patch_test(client: Client) -> PatchTest | None:
+    return client.patch_tests.prefetch_related("lots__pigment").first()
+
+
+def client_assessment(client: Client, today: date | None = None):
+    """The rules' recommendation for a client now, from three queries."""
+    today = today or timezone.localdate()
+    intake = intake_for(client)
+    facts = None
+    if intake is not None:
+        facts = suitability.IntakeFacts(
+            hair_loss_cause=intake.hair_loss_cause,
+            alopecia_active=intake.alopecia_active,
+            transplant_on=intake.transplant_on,
+            chemotherapy_ended_on=intake.chemotherapy_ended_on,
+            pigment_reactions=intake.pigment_reactions,
+        )
+    contraindications = [
+        suitability.ContraindicationFacts(
+            kind=c.kind,
+            severity=c.severity,
+            label=c.get_kind_display(),
+            until=c.until,
+            cleared_on=c.cleared_on,
+        )
+        for c in active_contraindications(client)
+    ]
+    latest = client.patch_tests.exclude(result=PatchTest.Result.PENDING).first()
+    return suitability.assess(
+        intake=facts,
+        contraindications=contraindications,
+        patch_test_results=[latest.result] if latest else [],
+        today=today,
+    )
+
+
+def suitability_latest(client: Client) -> SuitabilityDecision | None:
+    return client.suitability_decisions.select_related("decided_by").first()
+
+
+def patch_test_valid_for(client: Client, starts_at: datetime) -> PatchTest | None:
+    """A passed or waived patch test that covers an appointment at `starts_at`:
+    applied within PATCH_TEST_VALID_DAYS before it, and read (or waived) by then."""
+    since = starts_at - timedelta(days=settings.PATCH_TEST_VALID_DAYS)
+    return (
+        client.patch_tests.filter(applied_at__gte=since, applied_at__lte=starts_at)
+        .filter(
+            Q(result=PatchTest.Result.PASSED, read_at__lte=starts_at)
+            | Q(result=PatchTest.Result.WAIVED)
+        )
+        .first()
+    )
+
+
+def consent_texts_current() -> dict[str, ConsentText]:
+    """The newest version of each kind of consent text."""
+    current = {}
+    for text in ConsentText.objects.order_by("kind", "-version"):
+        current.setdefault(text.kind, text)
+    return current
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    kind: str
+    label: str
+    text: ConsentText | None
+    signed: Consent | None
+
+    @property
+    def needs_signature(self) -> bool:
+        """No signature for the current version (a new version asks again)."""
+        return self.text is not None and (
+            self.signed is None or self.signed.text_id != self.text.pk
+        )
+
+
+def consent_statuses(client: Client) -> list[ConsentStatus]:
+    current = consent_texts_current()
+    latest: dict[str, Consent] = {}
+    for consent in client.consents.filter(withdrawn_at__isnull=True).select_related(
+        "text"
+    ):
+        latest.setdefault(consent.text.kind, consent)
+    return [
+        ConsentStatus(kind, label, current.get(kind), latest.get(kind))
+        for kind, label in ConsentKind.choices
+        if kind != ConsentKind.PATCH_TEST_WAIVER
+    ]
+
+
+def consent_get_for_user(user, pk: int) -> Consent:
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such consent.")
+    return get_object_or_404(Consent.objects.select_related("client", "text"), pk=pk)
+
+
+def contraindication_get_for_user(user, pk: int) -> Contraindication:
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such record.")
+    return get_object_or_404(Contraindication.objects.select_related("client"), pk=pk)
+
+
+def patch_test_get_for_user(user, pk: int) -> PatchTest:
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such patch test.")
+    return get_object_or_404(PatchTest.objects.select_related("client"), pk=pk)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
+    """What happened to a client, newest first, as much as the user's role may see:
+    bookings for every booking role; consents, suitability decisions, patch tests and
+    contraindications for practitioners and managers."""
+    events = [
+        TimelineEvent(
+            a.starts_at,
+            "Appointment",
+            f"{a.service} with {a.practitioner}",
+            f"{a.get_status_display()} · {a.location}",
+            reverse("appointment_detail", args=[a.pk]),
+        )
+        for a in Appointment.objects.filter(client=client).select_related(
+            "service", "practitioner__user", "location"
+        )
+    ]
+    events += [
+        TimelineEvent(
+            m.sent_at or m.due_at,
+            "Message",
+            f"{m.get_kind_display()}: {m.get_status_display().lower()}",
+            m.last_error,
+            reverse("message_detail", args=[m.pk]),
+        )
+        for m in client.messages.exclude(status="pending")
+    ]
+    if can(user, Capability.CLINICAL):
+        events += [
+            TimelineEvent(
+                c.signed_at,
+                "Consent",
+                f"Signed {c.text}",
+                c.get_method_display(),
+                reverse("consent_detail", args=[c.pk]),
+            )
+            for c in client.consents.select_related("text")
+        ]
+        events += [
+            TimelineEvent(
+                d.decided_at,
+                "Suitability",
+                d.get_decision_display(),
+                f"by {d.decided_by}"
+                + (f": {d.override_reason}" if d.override_reason else ""),
+            )
+            for d in client.suitability_decisions.select_related("decided_by")
+        ]
+        events += [
+            TimelineEvent(p.applied_at, "Patch test", p.get_result_display(), p.notes)
+            for p in client.patch_tests.all()
+        ]
+        events += [
+            TimelineEvent(
+                c.recorded_at,
+                "Contraindication",
+                str(c),
+                "Resolved" if c.resolved_at else "Active",
+            )
+            for c in client.contraindications.all()
+        ]
+    return sorted(events, key=lambda event: event.at, reverse=True)
+
+
+def outbox_for_user(user, *, status: str = "") -> QuerySet:
+    """Messages staff watch: failed first, then what is due soonest."""
+    if not can(user, Capability.BOOKING):
+        return OutboundMessage.objects.none()
+    found = OutboundMessage.objects.select_related("client", "appointment__service")
+    if status:
+        return found.filter(status=status).order_by("-due_at")
+    return found.filter(status__in=["failed", "pending", "sending"]).order_by(
+        Case(When(status="failed", then=0), default=1), "due_at"
+    )
+
+
+def message_get_for_user(user, pk: int) -> OutboundMessage:
+    if not can(user, Capability.BOOKING):
+        raise Http404("No such message.")
+    return get_object_or_404(
+        OutboundMessage.objects.select_related(
+            "client",
+            "appointment__service",
+            "appointment__location",
+            "appointment__practitioner__user",
+        ),
+        pk=pk,
+    )

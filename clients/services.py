@@ -1,0 +1,477 @@
+"""Every write to client records: contact details, intake, contraindications,
+suitability decisions, patch tests, consents and the CSV import."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from clients import selectors
+from clients.models import (
+    Client,
+    Consent,
+    ConsentKind,
+    ConsentText,
+    Contraindication,
+    Intake,
+    PatchTest,
+    Recommendation,
+    SuitabilityDecision,
+)
+from clients.phones import normalise_phone
+from treatments.models import PigmentLot
+
+
+class DuplicateClient(Exception):
+    """A client that looks like one already on file; the person creating it decides."""
+
+    def __init__(self, candidates: list[Client]):
+        super().__init__("This looks like a client already on file.")
+        self.candidates = candidates
+
+
+CLIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "preferred_contact",
+    "reminder_consent",
+    "marketing_consent",
+    "notes",
+)
+
+
+@transaction.atomic
+def client_create(*, allow_duplicate: bool = False, **fields) -> Client:
+    """Create a client; raise DuplicateClient unless told this is a different person."""
+    client = Client(**{name: fields[name] for name in CLIENT_FIELDS if name in fields})
+    client.phone = normalise_phone(client.phone)
+    client.email = client.email.strip().lower()
+    client.full_clean()
+    if not allow_duplicate:
+        candidates = selectors.client_duplicates(
+            first_name=client.first_name,
+            last_name=client.last_name,
+            date_of_birth=client.date_of_birth,
+            email=client.email,
+            phone=client.phone,
+        )
+        if candidates:
+            raise DuplicateClient(candidates)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, **fields) -> Client:
+    for name in CLIENT_FIELDS:
+        if name in fields:
+            setattr(client, name, fields[name])
+    client.phone = normalise_phone(client.phone)
+    client.email = client.email.strip().lower()
+    client.full_clean()
+    client.save()
+    return client
+
+
+@transaction.atomic
+def intake_save(*, client: Client, fields: dict, by) -> Intake:
+    """Save one section of the intake; the other sections are left as they are."""
+    intake, _ = Intake.objects.select_for_update().get_or_create(client=client)
+    for name, value in fields.items():
+        setattr(intake, name, value)
+    if not intake.scale:
+        intake.stage = ""
+    intake.updated_by = by
+    intake.full_clean()
+    intake.save()
+    return intake
+
+
+@transaction.atomic
+def contraindication_record(
+    *,
+    client: Client,
+    kind: str,
+    severity: str,
+    until: date | None = None,
+    notes: str = "",
+    document=None,
+    by,
+) -> Contraindication:
+    contraindication = Contraindication(
+        client=client,
+        kind=kind,
+        severity=severity,
+        until=until,
+        notes=notes,
+        recorded_by=by,
+    )
+    if document is not None:
+        contraindication.clearance_document = document
+    contraindication.full_clean()
+    contraindication.save()
+    return contraindication
+
+
+@transaction.atomic
+def contraindication_clear(
+    *, contraindication: Contraindication, document, cleared_on: date, by
+) -> Contraindication:
+    """Record a doctor's clearance, with the document that says so."""
+    if contraindication.severity != "clearance":
+        raise ValidationError("Only one that needs a doctor's clearance is cleared.")
+    contraindication.clearance_document = document
+    contraindication.cleared_on = cleared_on
+    contraindication.full_clean()
+    contraindication.save()
+    return contraindication
+
+
+@transaction.atomic
+def contraindication_resolve(*, contraindication: Contraindication, by) -> None:
+    contraindication.resolved_at = timezone.now()
+    contraindication.save(update_fields=["resolved_at"])
+
+
+@transaction.atomic
+def suitability_decide(
+    *,
+    client: Client,
+    decision: str,
+    by,
+    defer_until: date | None = None,
+    override_reason: str = "",
+    today: date | None = None,
+) -> SuitabilityDecision:
+    """Record the practitioner's decision beside the rules' recommendation at the time.
+
+    Deciding against the recommendation needs a reason (a database constraint too).
+    """
+    assessment = selectors.client_assessment(client, today)
+    if not assessment.is_complete:
+        raise ValidationError("Complete the intake before deciding suitability.")
+    if decision == Recommendation.DEFER and defer_until is None:
+        defer_until = assessment.defer_until
+    record = SuitabilityDecision(
+        client=client,
+        recommended=assessment.recommendation,
+        reasons=assessment.reasons,
+        decision=decision,
+        defer_until=defer_until if decision == Recommendation.DEFER else None,
+        override_reason=override_reason.strip()
+        if decision != assessment.recommendation
+        else "",
+        decided_by=by,
+        decided_at=timezone.now(),
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+def _check_lots(lots, on: date) -> None:
+    expired = [lot for lot in lots if lot.is_expired(on)]
+    if expired:
+        names = ", ".join(str(lot) for lot in expired)
+        raise ValidationError(f"Expired pigment lot: {names}. Use a lot in date.")
+
+
+@transaction.atomic
+def patch_test_apply(
+    *, client: Client, lots: list[PigmentLot], applied_at: datetime, notes: str, by
+) -> PatchTest:
+    if not lots:
+        raise ValidationError("Choose the pigment lot(s) tested.")
+    _check_lots(lots, applied_at.date())
+    test = PatchTest(client=client, applied_at=applied_at, notes=notes, recorded_by=by)
+    test.full_clean()
+    test.save()
+    test.lots.set(lots)
+    return test
+
+
+def read_after() -> timedelta:
+    return timedelta(hours=settings.PATCH_TEST_READ_AFTER_HOURS)
+
+
+@transaction.atomic
+def patch_test_read(
+    *, patch_test: PatchTest, result: str, read_at: datetime, notes: str, by
+) -> PatchTest:
+    patch_test = PatchTest.objects.select_for_update().get(pk=patch_test.pk)
+    if patch_test.result != PatchTest.Result.PENDING:
+        raise ValidationError("This patch test has already been read.")
+    if result not in (PatchTest.Result.PASSED, PatchTest.Result.FAILED):
+        raise ValidationError("A reading is passed or failed.")
+    earliest = patch_test.applied_at + read_after()
+    if read_at < earliest:
+        raise ValidationError(
+            f"A patch test is read {settings.PATCH_TEST_READ_AFTER_HOURS} hours after "
+            f"it was applied at the earliest: not before {earliest:%d %b %Y %H:%M} UTC."
+        )
+    if read_at > timezone.now():
+        raise ValidationError("The reading cannot be in the future.")
+    patch_test.result = result
+    patch_test.read_at = read_at
+    if notes:
+        patch_test.notes = f"{patch_test.notes}\n{notes}".strip()
+    patch_test.full_clean()
+    patch_test.save()
+    return patch_test
+
+
+@transaction.atomic
+def patch_test_waive(*, client: Client, waiver: Consent, notes: str, by) -> PatchTest:
+    """The client declines a patch test and signs a waiver (a consent text)."""
+    if (
+        waiver.text.kind != ConsentKind.PATCH_TEST_WAIVER
+        or waiver.client_id != client.pk
+    ):
+        raise ValidationError("The waiver must be this client's signed waiver.")
+    test = PatchTest(
+        client=client,
+        applied_at=waiver.signed_at,
+        result=PatchTest.Result.WAIVED,
+        waiver=waiver,
+        notes=notes,
+        recorded_by=by,
+    )
+    test.full_clean()
+    test.save()
+    return test
+
+
+@transaction.atomic
+def consent_text_publish(*, kind: str, title: str, body: str) -> ConsentText:
+    """A new version of a consent's wording; clients are asked to sign it again."""
+    latest = ConsentText.objects.filter(kind=kind).aggregate(v=Max("version"))["v"]
+    text = ConsentText(kind=kind, version=(latest or 0) + 1, title=title, body=body)
+    text.full_clean()
+    text.save()
+    return text
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    client: Client,
+    text: ConsentText,
+    typed_name: str = "",
+    signature_png: bytes | None = None,
+    by,
+) -> Consent:
+    """Sign a consent text: a signature drawn on screen (PNG) or the name typed."""
+    current = selectors.consent_texts_current().get(text.kind)
+    if current is None or current.pk != text.pk:
+        raise ValidationError("This text has a newer version; sign that one.")
+    consent = Consent(
+        client=client,
+        text=text,
+        signed_at=timezone.now(),
+        witnessed_by=by,
+        method=Consent.Method.DRAWN if signature_png else Consent.Method.TYPED,
+        typed_name="" if signature_png else typed_name.strip(),
+    )
+    if signature_png:
+        consent.signature.save(
+            f"client-{client.pk}-{text.kind}-v{text.version}.png",
+            ContentFile(signature_png),
+            save=False,
+        )
+    consent.full_clean()
+    consent.save()
+    return consent
+
+
+# Import of existing clients from a spreadsheet.
+
+IMPORT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "reminder_consent",
+    "marketing_consent",
+    "notes",
+)
+IMPORT_MAX_ROWS = 5000
+TRUE = {"yes", "y", "true", "1", "x"}
+FALSE = {"no", "n", "false", "0", ""}
+
+
+@dataclass
+class ImportRow:
+    number: int
+    values: dict
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ImportRow]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors and all(not row.errors for row in self.rows)
+
+    @property
+    def error_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.errors]
+
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"date of birth “{value}” is not a date (use 1985-04-30).")
+
+
+def _parse_bool(name: str, value: str, default: bool) -> bool:
+    value = value.strip().lower()
+    if value == "":
+        return default
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ValidationError(f"{name.replace('_', ' ')} “{value}” is not yes or no.")
+
+
+IMPORT_PARSERS = (
+    ("date_of_birth", _parse_date),
+    ("phone", normalise_phone),
+    ("reminder_consent", lambda v: _parse_bool("reminder_consent", v, True)),
+    ("marketing_consent", lambda v: _parse_bool("marketing_consent", v, False)),
+)
+
+
+def clients_import_preview(text: str) -> ImportPreview:
+    """Check every row of a CSV export before anything is written."""
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader.fieldnames = headers
+    missing = {"first_name", "last_name"} - set(headers)
+    if missing:
+        return ImportPreview(
+            [], [f"The file needs the columns {', '.join(sorted(missing))}."]
+        )
+    unknown = set(headers) - set(IMPORT_COLUMNS)
+    if unknown:
+        return ImportPreview(
+            [],
+            [
+                f"Unknown columns: {', '.join(sorted(unknown))}. "
+                f"Use: {', '.join(IMPORT_COLUMNS)}."
+            ],
+        )
+    rows = []
+    seen_email, seen_phone = {}, {}
+    for number, raw in enumerate(reader, start=2):
+        if number - 1 > IMPORT_MAX_ROWS:
+            return ImportPreview(rows, [f"At most {IMPORT_MAX_ROWS} rows at a time."])
+        row = ImportRow(number, {})
+        raw = {k: (v or "").strip() for k, v in raw.items() if k}
+        values = {
+            "first_name": raw.get("first_name", ""),
+            "last_name": raw.get("last_name", ""),
+            "email": raw.get("email", "").lower(),
+            "notes": raw.get("notes", ""),
+        }
+        failed = []
+        for name, parse in IMPORT_PARSERS:
+            try:
+                values[name] = parse(raw.get(name, ""))
+            except ValidationError as error:
+                row.errors.extend(error.messages)
+                failed.append(name)
+        row.values = values
+        try:
+            Client(**values).full_clean(exclude=failed)
+        except ValidationError as error:
+            row.errors.extend(
+                f"{name.replace('_', ' ')}: {' '.join(messages)}"
+                for name, messages in error.message_dict.items()
+            )
+        for key, seen in (("email", seen_email), ("phone", seen_phone)):
+            if values.get(key):
+                if values[key] in seen:
+                    row.errors.append(
+                        f"same {key} as row {seen[values[key]]} of this file."
+                    )
+                seen.setdefault(values[key], number)
+        rows.append(row)
+    if not rows:
+        return ImportPreview([], ["The file has no rows."])
+    on_file = _on_file([row.values for row in rows if not row.errors])
+    for row in rows:
+        if not row.errors and on_file(row.values):
+            row.errors.append("already on file (same email, phone, or name and birth).")
+    return ImportPreview(rows)
+
+
+def _on_file(rows: list[dict]):
+    """A test for "this row matches a client on file", the same match as
+    selectors.client_duplicates, from one query for the whole file."""
+    emails = {row["email"] for row in rows if row["email"]}
+    phones = {row["phone"] for row in rows if row.get("phone")}
+    births = {row["date_of_birth"] for row in rows if row.get("date_of_birth")}
+    found = Client.objects.annotate(
+        email_lower=Lower("email"),
+        first_lower=Lower("first_name"),
+        last_lower=Lower("last_name"),
+    ).filter(
+        Q(email_lower__in=emails) | Q(phone__in=phones) | Q(date_of_birth__in=births)
+    )
+    known_emails, known_phones, known_people = set(), set(), set()
+    for email, phone, first, last, born in found.values_list(
+        "email_lower", "phone", "first_lower", "last_lower", "date_of_birth"
+    ):
+        known_emails.add(email)
+        known_phones.add(phone)
+        known_people.add((first, last, born))
+
+    def matches(row: dict) -> bool:
+        born = row.get("date_of_birth")
+        person = (row["first_name"].lower(), row["last_name"].lower(), born)
+        return bool(
+            (row["email"] and row["email"] in known_emails)
+            or (row.get("phone") and row["phone"] in known_phones)
+            or (born is not None and person in known_people)
+        )
+
+    return matches
+
+
+@transaction.atomic
+def clients_import(text: str) -> list[Client]:
+    """Import every row or none: any error leaves the database as it was."""
+    preview = clients_import_preview(text)
+    if not preview.is_valid:
+        raise ValidationError("The file has errors; nothing was imported.")
+    return Client.objects.bulk_create(Client(**row.values) for row in preview.rows)
+
+
+@transaction.atomic
+def client_unsubscribe(*, client: Client) -> Client:
+    """Stop reminder and aftercare emails (from the link in every email)."""
+    Client.objects.filter(pk=client.pk).update(reminder_consent=False)
+    client.reminder_consent = False
+    return client

@@ -1,0 +1,502 @@
+"""Client pages: list and search, records, intake, contraindications, suitability,
+patch tests, consents and the CSV import."""
+
+import base64
+import binascii
+import hashlib
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clients import outbox, selectors, services
+from clients.forms import (
+    INTAKE_SECTIONS,
+    ClearanceForm,
+    ClientForm,
+    ConsentSignForm,
+    ConsentTextForm,
+    ContraindicationForm,
+    ImportForm,
+    NewClientForm,
+    PatchTestForm,
+    PatchTestReadForm,
+    SuitabilityForm,
+)
+from clients.models import ConsentKind, ConsentText, Intake
+from smp_clinic.htmx import is_htmx
+from smp_clinic.roles import Capability, can, require
+
+
+@require(Capability.BOOKING)
+@require_GET
+def client_options(request):
+    """Search-as-you-type results as radio options for a form's client picker."""
+    query = request.GET.get("q", "")[:100]
+    return render(
+        request,
+        "clients/partials/client_options.html",
+        {
+            "query": query,
+            "clients": selectors.client_search(user=request.user, query=query)
+            if query.strip()
+            else [],
+        },
+    )
+
+
+@require(Capability.BOOKING)
+@require_GET
+def client_list(request):
+    query = request.GET.get("q", "")[:100]
+    found = selectors.client_search(user=request.user, query=query, limit=None)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    context = {"query": query, "page": page}
+    if is_htmx(request):
+        return render(request, "clients/partials/client_rows.html", context)
+    return render(request, "clients/client_list.html", context)
+
+
+@require(Capability.BOOKING)
+def client_new(request):
+    form = NewClientForm(request.POST or None)
+    candidates = []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "different_person"}
+        try:
+            client = services.client_create(
+                allow_duplicate=form.cleaned_data["different_person"], **data
+            )
+        except services.DuplicateClient as duplicate:
+            candidates = duplicate.candidates
+        else:
+            messages.success(request, f"Added {client}.")
+            return redirect("client_detail", pk=client.pk)
+    return render(
+        request, "clients/client_new.html", {"form": form, "candidates": candidates}
+    )
+
+
+@require(Capability.BOOKING)
+def client_detail(request, pk):
+    client = selectors.client_get_for_user(request.user, pk)
+    clinical = can(request.user, Capability.CLINICAL)
+    context = {
+        "client": client,
+        "decision": selectors.suitability_latest(client),
+        "timeline": selectors.client_timeline(user=request.user, client=client),
+        "clinical": clinical,
+    }
+    if clinical:
+        context.update(
+            assessment=selectors.client_assessment(client),
+            intake=selectors.intake_for(client),
+            contraindications=client.contraindications.all(),
+            patch_tests=client.patch_tests.prefetch_related("lots__pigment"),
+            consents=selectors.consent_statuses(client),
+            contraindication_form=ContraindicationForm(),
+        )
+    return render(request, "clients/client_detail.html", context)
+
+
+@require(Capability.BOOKING)
+def client_edit(request, pk):
+    client = selectors.client_get_for_user(request.user, pk)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        services.client_update(client=client, **form.cleaned_data)
+        messages.success(request, f"Saved {client}.")
+        return redirect("client_detail", pk=pk)
+    return render(request, "clients/client_edit.html", {"form": form, "client": client})
+
+
+def intake_forms(intake: Intake, bound: dict | None = None) -> dict:
+    bound = bound or {}
+    return {
+        slug: bound.get(slug) or form_class(instance=intake, prefix=slug)
+        for slug, form_class in INTAKE_SECTIONS.items()
+    }
+
+
+@require(Capability.CLINICAL)
+def intake(request, pk):
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    record = selectors.intake_for(client) or Intake(client=client)
+    return render(
+        request,
+        "clients/intake.html",
+        {"client": client, "intake": record, "sections": intake_forms(record)},
+    )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def intake_section(request, pk, section):
+    """Save one section; with htmx only that section is swapped back."""
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    if section not in INTAKE_SECTIONS:
+        raise Http404("No such intake section.")
+    record = selectors.intake_for(client) or Intake(client=client)
+    form = INTAKE_SECTIONS[section](request.POST, instance=record, prefix=section)
+    saved = False
+    if form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            record = services.intake_save(client=client, fields=fields, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = True
+            form = INTAKE_SECTIONS[section](instance=record, prefix=section)
+    if is_htmx(request):
+        return render(
+            request,
+            "clients/partials/intake_section.html",
+            {"client": client, "slug": section, "form": form, "saved": saved},
+            status=200 if saved or not form.errors else 422,
+        )
+    if saved:
+        messages.success(request, f"Saved {form.title.lower()}.")
+        return redirect("intake", pk=pk)
+    return render(
+        request,
+        "clients/intake.html",
+        {
+            "client": client,
+            "intake": record,
+            "sections": intake_forms(record, {section: form}),
+        },
+        status=422,
+    )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def contraindication_new(request, pk):
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    form = ContraindicationForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.contraindication_record(
+                client=client,
+                kind=data["kind"],
+                severity=data["severity"],
+                until=data["until"],
+                notes=data["notes"],
+                document=data["clearance_document"] or None,
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Recorded the contraindication.")
+            return redirect("client_detail", pk=pk)
+    messages.error(request, "The contraindication was not recorded: see the form.")
+    return render(
+        request,
+        "clients/contraindication_form.html",
+        {"client": client, "form": form},
+        status=422,
+    )
+
+
+@require(Capability.CLINICAL)
+def contraindication_clear(request, pk):
+    contraindication = selectors.contraindication_get_for_user(request.user, pk)
+    form = ClearanceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contraindication_clear(
+                contraindication=contraindication,
+                document=form.cleaned_data["document"],
+                cleared_on=form.cleaned_data["cleared_on"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Recorded the doctor's clearance.")
+            return redirect("client_detail", pk=contraindication.client_id)
+    return render(
+        request,
+        "clients/clearance_form.html",
+        {"contraindication": contraindication, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def contraindication_resolve(request, pk):
+    found = selectors.contraindication_get_for_user(request.user, pk)
+    services.contraindication_resolve(contraindication=found, by=request.user)
+    contraindication = found
+    messages.success(request, f"Marked “{contraindication}” as no longer applying.")
+    return redirect("client_detail", pk=contraindication.client_id)
+
+
+@require(Capability.CLINICAL)
+@require_GET
+def contraindication_document(request, pk):
+    contraindication = selectors.contraindication_get_for_user(request.user, pk)
+    if not contraindication.clearance_document:
+        raise Http404("No document.")
+    return FileResponse(
+        contraindication.clearance_document.open("rb"),
+        as_attachment=True,
+        filename=f"clearance-{contraindication.pk}"
+        + contraindication.clearance_document.name[-4:],
+    )
+
+
+@require(Capability.CLINICAL)
+def suitability_decide(request, pk):
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    assessment = selectors.client_assessment(client)
+    form = SuitabilityForm(
+        request.POST or None,
+        recommended=assessment.recommendation,
+        initial={
+            "decision": assessment.recommendation,
+            "defer_until": assessment.defer_until,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.suitability_decide(
+                client=client,
+                decision=form.cleaned_data["decision"],
+                defer_until=form.cleaned_data["defer_until"],
+                override_reason=form.cleaned_data["override_reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Recorded the suitability decision.")
+            return redirect("client_detail", pk=pk)
+    return render(
+        request,
+        "clients/suitability.html",
+        {"client": client, "assessment": assessment, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.CLINICAL)
+def patch_test_new(request, pk):
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    form = PatchTestForm(
+        request.POST or None,
+        initial={"applied_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patch_test_apply(
+                client=client,
+                lots=list(form.cleaned_data["lots"]),
+                applied_at=form.cleaned_data["applied_at"],
+                notes=form.cleaned_data["notes"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Recorded the patch test. Read it in 48 hours.")
+            return redirect("client_detail", pk=pk)
+    return render(
+        request,
+        "clients/patch_test_form.html",
+        {"client": client, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.CLINICAL)
+def patch_test_read(request, pk):
+    patch_test = selectors.patch_test_get_for_user(request.user, pk)
+    form = PatchTestReadForm(
+        request.POST or None,
+        initial={"read_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patch_test_read(
+                patch_test=patch_test,
+                result=form.cleaned_data["result"],
+                read_at=form.cleaned_data["read_at"],
+                notes=form.cleaned_data["notes"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Recorded the patch test reading.")
+            return redirect("client_detail", pk=patch_test.client_id)
+    return render(
+        request,
+        "clients/patch_test_read.html",
+        {"patch_test": patch_test, "client": patch_test.client, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def decode_signature(data_url: str) -> bytes | None:
+    """A canvas's PNG data URL to bytes; anything else is refused."""
+    prefix = "data:image/png;base64,"
+    if not data_url:
+        return None
+    if not data_url.startswith(prefix) or len(data_url) > 2_000_000:
+        raise ValidationError("The signature could not be read; sign again.")
+    try:
+        png = base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValidationError("The signature could not be read; sign again.") from error
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValidationError("The signature could not be read; sign again.")
+    return png
+
+
+@require(Capability.CLINICAL)
+def consent_sign(request, pk, kind):
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    if kind not in ConsentKind.values:
+        raise Http404("No such consent.")
+    text = selectors.consent_texts_current().get(kind)
+    if text is None:
+        messages.error(
+            request, "There is no text for this consent yet: a manager must add one."
+        )
+        return redirect("client_detail", pk=pk)
+    form = ConsentSignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_sign(
+                client=client,
+                text=text,
+                typed_name=form.cleaned_data["typed_name"],
+                signature_png=decode_signature(form.cleaned_data["signature"]),
+                by=request.user,
+            )
+            if kind == ConsentKind.PATCH_TEST_WAIVER:
+                services.patch_test_waive(
+                    client=client, waiver=consent, notes="", by=request.user
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{client} signed “{text.title}”.")
+            return redirect("client_detail", pk=pk)
+    return render(
+        request,
+        "clients/consent_sign.html",
+        {"client": client, "text": text, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.CLINICAL)
+@require_GET
+def consent_detail(request, pk):
+    consent = selectors.consent_get_for_user(request.user, pk)
+    return render(request, "clients/consent_detail.html", {"consent": consent})
+
+
+@require(Capability.CLINICAL)
+@require_GET
+def consent_signature(request, pk):
+    consent = selectors.consent_get_for_user(request.user, pk)
+    if not consent.signature:
+        raise Http404("Signed by typed name.")
+    return FileResponse(consent.signature.open("rb"), content_type="image/png")
+
+
+@require(Capability.MANAGEMENT)
+def consent_texts(request):
+    form = ConsentTextForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        text = services.consent_text_publish(**form.cleaned_data)
+        messages.success(
+            request,
+            f"Published {text}. Clients who signed an earlier version are asked again.",
+        )
+        return redirect("consent_texts")
+    return render(
+        request,
+        "clients/consent_texts.html",
+        {"form": form, "texts": ConsentText.objects.all()},
+    )
+
+
+IMPORT_SESSION_KEY = "client_import"
+
+
+@require(Capability.MANAGEMENT)
+def client_import(request):
+    """Upload, preview with errors by row, then import all rows or none."""
+    if request.method == "POST" and "confirm" in request.POST:
+        pending = request.session.get(IMPORT_SESSION_KEY)
+        if not pending or pending["digest"] != request.POST.get("digest"):
+            messages.error(request, "That preview has expired; upload the file again.")
+            return redirect("client_import")
+        try:
+            created = services.clients_import(pending["text"])
+        except ValidationError:
+            messages.error(request, "The file has errors now; nothing was imported.")
+            return redirect("client_import")
+        del request.session[IMPORT_SESSION_KEY]
+        messages.success(request, f"Imported {len(created)} clients.")
+        return redirect("client_list")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    preview = digest = None
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["file"]
+        preview = services.clients_import_preview(text)
+        if preview.is_valid:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            request.session[IMPORT_SESSION_KEY] = {"text": text, "digest": digest}
+    return render(
+        request,
+        "clients/client_import.html",
+        {"form": form, "preview": preview, "digest": digest},
+    )
+
+
+@require(Capability.BOOKING)
+@require_GET
+def outbox_list(request):
+    status = request.GET.get("status", "")
+    if status not in ("", "sent", "cancelled", "failed"):
+        status = ""
+    page = Paginator(
+        selectors.outbox_for_user(request.user, status=status), 100
+    ).get_page(request.GET.get("page"))
+    return render(request, "clients/outbox.html", {"page": page, "status": status})
+
+
+@require(Capability.BOOKING)
+@require_GET
+def message_detail(request, pk):
+    """The email as the client gets (or got) it, rendered from today's templates."""
+    message = selectors.message_get_for_user(request.user, pk)
+    email = outbox.build_email(message)
+    html = email.alternatives[0][0] if email.alternatives else ""
+    return render(
+        request,
+        "clients/message_detail.html",
+        {"message": message, "email": email, "html": html},
+    )
+
+
+@require(Capability.BOOKING)
+@require_POST
+def message_retry(request, pk):
+    message = selectors.message_get_for_user(request.user, pk)
+    outbox.message_retry(message=message)
+    messages.success(request, "The message will be sent again within a minute.")
+    return redirect("outbox")
