@@ -51,8 +51,9 @@ SATURDAY_BLOCKS = ((time(10), time(16)),)
 
 
 def seed_schedule(
-    *, rng: random.Random, practitioner_users, clients, booked_by
+    *, rng: random.Random, practitioner_users, clients, treatable_clients, booked_by
 ) -> None:
+    """Bookings from today; treatments only for clients cleared and patch-tested."""
     services_by_name = {}
     for name, kind, minutes, before, after, room, patch, price, deposit in SERVICES:
         services_by_name[name] = Service.objects.create(
@@ -138,7 +139,12 @@ def seed_schedule(
             for slot in rng.sample(found, k=min(len(found), 6)):
                 try:
                     services.appointment_book(
-                        client=rng.choice(clients),
+                        client=rng.choice(
+                            treatable_clients
+                            if service.needs_patch_test
+                            or service.kind in services.TREATMENT_KINDS
+                            else clients
+                        ),
                         service=service,
                         practitioner=practitioner,
                         starts_at=slot.start,

@@ -1,6 +1,6 @@
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -264,3 +264,242 @@ def appointments_today(*, user, now: datetime | None = None) -> list[LocationDay
     for appointment in found.order_by("starts_at"):
         by_location[appointment.location_id].append(appointment)
     return [LocationDay(loc, days[loc.pk], by_location[loc.pk]) for loc in locations]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What fills a busy calendar cell: an appointment or a practitioner's time off."""
+
+    appointment: Appointment | None = None
+    time_off: TimeOff | None = None
+
+
+@dataclass(frozen=True)
+class CalendarColumn:
+    practitioner: Practitioner
+    day: date
+    cells: list[slots.CalendarCell | None]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A table of wall-clock rows and practitioner (or day) columns in one zone."""
+
+    location: Location
+    days: list[date]
+    rows: list[time]
+    columns: list[CalendarColumn]
+    closures: dict[date, str]
+    # Cancelled and no-show appointments: listed beside the grid, holding no time.
+    released: list[Appointment]
+
+    @property
+    def table(
+        self,
+    ) -> list[tuple[time, list[tuple[slots.CalendarCell, CalendarColumn]]]]:
+        """Each row's time and its (cell, column) pairs, less spanned cells."""
+        return [
+            (
+                at,
+                [
+                    (col.cells[i], col)
+                    for col in self.columns
+                    if col.cells[i] is not None
+                ],
+            )
+            for i, at in enumerate(self.rows)
+        ]
+
+
+def calendar_locations(user) -> QuerySet[Location]:
+    """The locations whose calendars the user may open."""
+    if not can(user, Capability.BOOKING):
+        return Location.objects.none()
+    return Location.objects.filter(is_active=True)
+
+
+def calendar_practitioners(location: Location) -> QuerySet[Practitioner]:
+    return Practitioner.objects.filter(
+        locations=location, is_active=True
+    ).select_related("user")
+
+
+def calendar_day(*, location: Location, day: date, now: datetime | None = None):
+    """A location's day: one column per practitioner working there, in 5 queries."""
+    practitioners = list(calendar_practitioners(location))
+    return _calendar(
+        location=location,
+        practitioners=practitioners,
+        days=[day],
+        now=now,
+    )
+
+
+def calendar_week(
+    *,
+    location: Location,
+    practitioner: Practitioner,
+    first_day: date,
+    now: datetime | None = None,
+):
+    """A practitioner's week at a location: one column per day, in 4 queries."""
+    return _calendar(
+        location=location,
+        practitioners=[practitioner],
+        days=slots.days_from(first_day, 7),
+        now=now,
+    )
+
+
+def _calendar(
+    *,
+    location: Location,
+    practitioners: list[Practitioner],
+    days: list[date],
+    now: datetime | None,
+) -> Calendar:
+    zone = location.zone
+    now = now or timezone.now()
+    window = slots.Interval(
+        slots.local_day_bounds(days[0], zone).start,
+        slots.local_day_bounds(days[-1], zone).end,
+    )
+    ids = [p.pk for p in practitioners]
+    weekly: dict[int, list[slots.WeeklyBlock]] = defaultdict(list)
+    for pid, weekday, start, end in WorkingHours.objects.filter(
+        location=location, practitioner_id__in=ids
+    ).values_list("practitioner_id", "weekday", "start_time", "end_time"):
+        weekly[pid].append(slots.WeeklyBlock(weekday, start, end))
+    closures = dict(
+        Closure.objects.filter(
+            Q(location=location) | Q(location__isnull=True),
+            date__gte=days[0],
+            date__lte=days[-1],
+        ).values_list("date", "name")
+    )
+    entries: dict[int, list[tuple[slots.Interval, Entry]]] = defaultdict(list)
+    for time_off in TimeOff.objects.filter(
+        practitioner_id__in=ids, starts_at__lt=window.end, ends_at__gt=window.start
+    ):
+        interval = slots.Interval(time_off.starts_at, time_off.ends_at)
+        entries[time_off.practitioner_id].append((interval, Entry(time_off=time_off)))
+    released = []
+    for appointment in (
+        Appointment.objects.filter(
+            Q(practitioner_id__in=ids) | Q(location=location),
+            starts_at__lt=window.end,
+            ends_at__gt=window.start,
+        )
+        .select_related("client", "service", "room", "location", "practitioner__user")
+        .order_by("starts_at", "pk")
+    ):
+        if not appointment.is_blocking:
+            if appointment.location_id == location.pk:
+                released.append(appointment)
+            continue
+        # Placed by the time it holds, buffers included: that time cannot be booked.
+        interval = slots.Interval(appointment.busy_starts_at, appointment.busy_ends_at)
+        entries[appointment.practitioner_id].append(
+            (interval, Entry(appointment=appointment))
+        )
+
+    working = {
+        (pid, day): slots.working_intervals(day, blocks, zone)
+        for pid, blocks in weekly.items()
+        for day in days
+        if day not in closures
+    }
+    appointment_intervals = [
+        interval
+        for pairs in entries.values()
+        for interval, entry in pairs
+        if entry.appointment is not None
+    ]
+    rows = slots.wall_rows(
+        *_row_range(working, appointment_intervals, zone), slot_step()
+    )
+    earliest = now + min_notice()
+    columns = [
+        CalendarColumn(
+            practitioner,
+            day,
+            slots.calendar_column(
+                day=day,
+                zone=zone,
+                rows=rows,
+                step=slot_step(),
+                working=working.get((practitioner.pk, day), []),
+                entries=[
+                    pair
+                    for pair in entries[practitioner.pk]
+                    if pair[0].overlaps(slots.local_day_bounds(day, zone))
+                ],
+                earliest=earliest,
+            ),
+        )
+        for practitioner in practitioners
+        for day in days
+    ]
+    return Calendar(location, days, rows, columns, closures, released)
+
+
+DEFAULT_DAY = (time(9), time(17))
+
+
+def _row_range(
+    working: dict, appointments: list[slots.Interval], zone
+) -> tuple[time, time]:
+    """The wall-clock span the grid shows: the usual day, working time, appointments.
+
+    Time off is left out: a week's holiday would otherwise stretch the grid to
+    midnight. An appointment past midnight ends the grid at the day's last row.
+    """
+    intervals = [i for day in working.values() for i in day] + appointments
+    earliest, latest = DEFAULT_DAY
+    for interval in intervals:
+        start = interval.start.astimezone(zone)
+        end = interval.end.astimezone(zone)
+        earliest = min(earliest, start.time())
+        latest = max(latest, end.time() if end.date() == start.date() else time(23, 59))
+    return earliest, latest
+
+
+@dataclass(frozen=True)
+class NextFree:
+    practitioner: Practitioner
+    location: Location
+    starts_at: datetime
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.location.zone)
+
+
+def next_free_per_practitioner(
+    *,
+    service: Service,
+    location: Location | None,
+    first_day: date,
+    days: int = 14,
+    now: datetime | None = None,
+) -> list[NextFree]:
+    """Each practitioner's earliest free start for the service, soonest first."""
+    found = availability(
+        service=service,
+        first_day=first_day,
+        days=days,
+        location_id=location.pk if location else None,
+        now=now,
+    )
+    earliest: dict[int, slots.Slot] = {}
+    for slot in found.slots:
+        earliest.setdefault(slot.practitioner_id, slot)
+    practitioners = Practitioner.objects.select_related("user").in_bulk(earliest)
+    return [
+        NextFree(
+            practitioners[slot.practitioner_id],
+            found.locations[slot.location_id],
+            slot.start,
+        )
+        for slot in earliest.values()
+    ]

@@ -8,8 +8,9 @@ another booking's.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from appointments import selectors, slots
@@ -23,8 +24,11 @@ from appointments.models import (
     TimeOff,
     WorkingHours,
 )
+from clients import outbox
 from clients.models import Client
-from smp_clinic.roles import Capability, can
+from clients.selectors import patch_test_valid_for, suitability_latest
+from smp_clinic.roles import Capability, Role, can
+from smp_clinic.services import staff_create, staff_invite_send
 
 
 class BookingError(Exception):
@@ -174,6 +178,39 @@ def _free_room(
     )
 
 
+# Service kinds that put pigment in the skin: a suitability decision against treatment
+# stops them; consultations, patch tests and fade checks stay bookable.
+TREATMENT_KINDS = {
+    Service.Kind.SMP_SESSION,
+    Service.Kind.SCAR_CAMOUFLAGE,
+    Service.Kind.TOUCH_UP,
+}
+
+
+def _check_client(client: Client, service: Service, starts_at: datetime) -> None:
+    """Refuse what would be unsafe for this client, saying why."""
+    if service.needs_patch_test and not patch_test_valid_for(client, starts_at):
+        raise BookingError(
+            f"{client} has no passed or waived patch test from the "
+            f"{settings.PATCH_TEST_VALID_DAYS} days before this {service}. Book a "
+            f"patch test first, at least {settings.PATCH_TEST_READ_AFTER_HOURS} "
+            "hours before, and have it read."
+        )
+    if service.kind in TREATMENT_KINDS:
+        decision = suitability_latest(client)
+        day = starts_at.date()
+        if decision is not None and not decision.allows_treatment_on(day):
+            until = (
+                f" until {decision.defer_until:%d %b %Y}"
+                if decision.defer_until
+                else ""
+            )
+            raise BookingError(
+                f"{client}'s suitability decision is “{decision.get_decision_display()}"
+                f"”{until}: {service} cannot be booked."
+            )
+
+
 def _check_override(user, overlap_reason: str) -> bool:
     if not overlap_reason:
         return False
@@ -271,6 +308,7 @@ def appointment_book(
     appointments deliberately; the approval and reason are stored on the appointment.
     """
     override = _check_override(booked_by, overlap_reason.strip())
+    _check_client(client, service, starts_at)
     placement = _place(
         service=service,
         practitioner=practitioner,
@@ -303,7 +341,9 @@ def appointment_book(
         overlap_approved_by=booked_by if override else None,
         overlap_reason=overlap_reason.strip() if override else "",
     )
-    return _save_or_conflict(appointment, conflict_args)
+    appointment = _save_or_conflict(appointment, conflict_args)
+    outbox.appointment_messages_schedule(appointment=appointment)
+    return appointment
 
 
 @transaction.atomic
@@ -325,6 +365,7 @@ def appointment_reschedule(
             f"A {appointment.get_status_display().lower()} appointment cannot be moved."
         )
     override = _check_override(by, overlap_reason.strip())
+    _check_client(appointment.client, appointment.service, starts_at)
     practitioner = practitioner or appointment.practitioner
     placement = _place(
         service=appointment.service,
@@ -354,7 +395,9 @@ def appointment_reschedule(
     appointment.status = Appointment.Status.BOOKED
     appointment.overlap_approved_by = by if override else None
     appointment.overlap_reason = overlap_reason.strip() if override else ""
-    return _save_or_conflict(appointment, conflict_args)
+    appointment = _save_or_conflict(appointment, conflict_args)
+    outbox.appointment_messages_reschedule(appointment=appointment)
+    return appointment
 
 
 def _transition(appointment: Appointment, to: str, *, check=None) -> Appointment:
@@ -381,11 +424,13 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by) -> Appointm
     def record(locked: Appointment) -> None:
         locked.cancellation_reason = reason[:200]
 
-    return _transition(appointment, Appointment.Status.CANCELLED, check=record)
+    cancelled = _transition(appointment, Appointment.Status.CANCELLED, check=record)
+    outbox.appointment_messages_cancel(appointment=cancelled)
+    return cancelled
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment) -> Appointment:
+def appointment_confirm(*, appointment: Appointment, by=None) -> Appointment:
     return _transition(appointment, Appointment.Status.CONFIRMED)
 
 
@@ -406,7 +451,9 @@ def appointment_check_in(*, appointment: Appointment, by) -> Appointment:
 
 @transaction.atomic
 def appointment_complete(*, appointment: Appointment, by) -> Appointment:
-    return _transition(appointment, Appointment.Status.COMPLETED)
+    completed = _transition(appointment, Appointment.Status.COMPLETED)
+    outbox.appointment_aftercare_schedule(appointment=completed)
+    return completed
 
 
 @transaction.atomic
@@ -417,4 +464,85 @@ def appointment_mark_no_show(*, appointment: Appointment, by) -> Appointment:
                 "An appointment can be marked no-show once it has started."
             )
 
-    return _transition(appointment, Appointment.Status.NO_SHOW, check=started)
+    missed = _transition(appointment, Appointment.Status.NO_SHOW, check=started)
+    outbox.appointment_messages_cancel(appointment=missed)
+    return missed
+
+
+# Manager set-up: locations, rooms, services, practitioners, hours, time off, closures.
+
+
+@transaction.atomic
+def setup_record_save(*, form: forms.ModelForm) -> models.Model:
+    """Save a validated set-up form (the model's full_clean ran in is_valid)."""
+    return form.save()
+
+
+@transaction.atomic
+def practitioner_create(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    username: str,
+    licence_number: str,
+    locations,
+    colour: str,
+) -> Practitioner:
+    """A practitioner with a new staff account; they get an email to set a password."""
+    user = staff_create(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        roles=[Role.PRACTITIONER],
+    )
+    practitioner = Practitioner(user=user, licence_number=licence_number, colour=colour)
+    practitioner.full_clean()
+    practitioner.save()
+    practitioner.locations.set(locations)
+    transaction.on_commit(lambda: staff_invite_send(user=user))
+    return practitioner
+
+
+@transaction.atomic
+def working_hours_save(*, formset) -> None:
+    """Replace a practitioner's week with a validated formset's blocks.
+
+    Appointments already booked stay: changed hours affect new bookings only.
+    """
+    formset.save()
+
+
+@transaction.atomic
+def time_off_add(
+    *, practitioner: Practitioner, starts_at: datetime, ends_at: datetime, reason: str
+) -> TimeOff:
+    time_off = TimeOff(
+        practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason
+    )
+    time_off.full_clean()
+    time_off.save()
+    return time_off
+
+
+@transaction.atomic
+def time_off_delete(*, time_off: TimeOff) -> None:
+    time_off.delete()
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure) -> None:
+    closure.delete()
+
+
+@transaction.atomic
+def appointment_reschedule_request(*, appointment: Appointment) -> Appointment:
+    """The client asked (from an email link) for another time; the front desk calls."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    stamp = timezone.now().strftime("%d %b %Y %H:%M UTC")
+    appointment.notes = (
+        f"{appointment.notes}\n[{stamp}] The client asked to change the time."
+    ).strip()
+    appointment.save(update_fields=["notes", "updated_at"])
+    return appointment

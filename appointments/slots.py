@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -217,3 +217,82 @@ def first_free_room(
 
 def within_blocks(held: Interval, blocks: Iterable[Interval]) -> bool:
     return any(block.contains(held) for block in blocks)
+
+
+# The calendar grid: rows of wall-clock times, one column per practitioner or day.
+
+
+@dataclass
+class CalendarCell:
+    """One cell of a calendar column.
+
+    `kind` is "busy" (entries, spanning `rowspan` rows), "free" (bookable from
+    `starts_at`), "past" (working time that can no longer be booked) or "off".
+    """
+
+    kind: str
+    starts_at: datetime
+    rowspan: int = 1
+    entries: list = field(default_factory=list)
+
+
+def wall_rows(earliest: time, latest: time, step: timedelta) -> list[time]:
+    """Wall-clock row times from `earliest` floored to the step to `latest` ceiled."""
+    step_minutes = int(step.total_seconds() // 60)
+    first = (earliest.hour * 60 + earliest.minute) // step_minutes * step_minutes
+    last_minute = latest.hour * 60 + latest.minute + (1 if latest.second else 0)
+    last = -(-last_minute // step_minutes) * step_minutes
+    last = max(last, first + step_minutes)
+    return [
+        time(minute // 60, minute % 60)
+        for minute in range(first, min(last, 24 * 60), step_minutes)
+    ]
+
+
+def calendar_column(
+    *,
+    day: date,
+    zone: ZoneInfo,
+    rows: Sequence[time],
+    step: timedelta,
+    working: Sequence[Interval],
+    entries: Sequence[tuple[Interval, object]],
+    earliest: datetime,
+) -> list[CalendarCell | None]:
+    """Cells for one day's column; None where a busy cell above spans the row.
+
+    Entries are placed on the rows they touch; entries whose rows overlap (a
+    deliberate double booking, time off over an appointment) share one cell, so the
+    table stays rectangular and nothing is hidden.
+    """
+    starts = [wall_to_utc(day, at, zone) for at in rows]
+    shown = Interval(starts[0], starts[-1] + step)
+    ranges = []
+    for interval, entry in sorted(entries, key=lambda pair: pair[0]):
+        if not interval.overlaps(shown):
+            continue
+        first = max(bisect.bisect_right(starts, interval.start) - 1, 0)
+        last = min(
+            max(bisect.bisect_left(starts, interval.end), first + 1), len(starts)
+        )
+        if ranges and first < ranges[-1][1]:
+            ranges[-1][1] = max(ranges[-1][1], last)
+            ranges[-1][2].append(entry)
+        else:
+            ranges.append([first, last, [entry]])
+
+    cells: list[CalendarCell | None] = []
+    for index, start in enumerate(starts):
+        if ranges and ranges[0][0] == index:
+            first, last, found = ranges.pop(0)
+            cells.append(CalendarCell("busy", start, last - first, found))
+            cells.extend([None] * (last - first - 1))
+        elif len(cells) > index:
+            continue
+        elif not within_blocks(Interval(start, start + step), working):
+            cells.append(CalendarCell("off", start))
+        elif start < earliest:
+            cells.append(CalendarCell("past", start))
+        else:
+            cells.append(CalendarCell("free", start))
+    return cells

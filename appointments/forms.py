@@ -1,0 +1,302 @@
+import itertools
+from datetime import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from appointments import slots
+from appointments.models import (
+    Appointment,
+    Closure,
+    Location,
+    Practitioner,
+    Room,
+    Service,
+    WorkingHours,
+)
+from clients.models import Client
+from smp_clinic.roles import Capability, can
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class LocalTimeMixin:
+    """A date and a wall-clock time read in a location's zone, as one UTC instant."""
+
+    def local_starts_at(self, location: Location) -> datetime:
+        return slots.wall_to_utc(
+            self.cleaned_data["date"], self.cleaned_data["time"], location.zone
+        )
+
+
+class CalendarDayForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    date = forms.DateField(widget=DateInput())
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+
+
+class CalendarWeekForm(forms.Form):
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user")
+    )
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    date = forms.DateField(widget=DateInput(), label="Week of")
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    """A client picked from search results; the template renders the picker."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=Client.objects.all(),
+            error_messages={
+                "required": "Search for the client and pick them from the list.",
+                "invalid_choice": "That client no longer exists; search again.",
+            },
+            **kwargs,
+        )
+
+
+class BookingForm(LocalTimeMixin, forms.Form):
+    client = ClientChoiceField()
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user")
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        help_text="The time is read in this location's time zone.",
+    )
+    date = forms.DateField(widget=DateInput())
+    time = forms.TimeField(widget=TimeInput(attrs={"step": 300}))
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(is_active=True).select_related("location"),
+        required=False,
+        empty_label="Assign a free room",
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+    overlap_reason = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Book over other appointments because",
+        help_text="Managers only. Leave empty unless the double booking is deliberate.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can(user, Capability.MANAGEMENT):
+            del self.fields["overlap_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        room, location = cleaned.get("room"), cleaned.get("location")
+        if room and location and room.location_id != location.pk:
+            self.add_error("room", f"{room.name} is not at {location}.")
+        return cleaned
+
+
+class RescheduleForm(LocalTimeMixin, forms.Form):
+    date = forms.DateField(widget=DateInput())
+    time = forms.TimeField(widget=TimeInput(attrs={"step": 300}))
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user")
+    )
+    overlap_reason = BookingForm.base_fields["overlap_reason"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can(user, Capability.MANAGEMENT):
+            del self.fields["overlap_reason"]
+
+    @classmethod
+    def initial_for(cls, appointment: Appointment) -> dict:
+        local = appointment.local_starts_at()
+        return {
+            "date": local.date(),
+            "time": local.time(),
+            "practitioner": appointment.practitioner,
+        }
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label="Reason for cancelling",
+        help_text="Kept with the appointment, e.g. 'client ill, will call back'.",
+    )
+
+
+class NextFreeForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        empty_label="Any location",
+    )
+    date = forms.DateField(widget=DateInput(), required=False, label="From")
+
+
+# Manager set-up: locations, rooms, services, practitioners, hours, time off, closures.
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = ["name", "address", "timezone", "is_active"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+
+class RoomForm(forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["location", "name", "is_active"]
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "kind",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "needs_room",
+            "needs_patch_test",
+            "price",
+            "deposit",
+            "is_active",
+        ]
+
+
+class PractitionerForm(forms.ModelForm):
+    class Meta:
+        model = Practitioner
+        fields = ["licence_number", "locations", "colour", "is_active"]
+        widgets = {
+            "locations": forms.CheckboxSelectMultiple,
+            "colour": forms.TextInput(attrs={"type": "color"}),
+        }
+
+
+class NewPractitionerForm(PractitionerForm):
+    """A practitioner with a new staff account, who sets a password from an email."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="A link to set a password is sent here.")
+    username = forms.CharField(max_length=150)
+
+    field_order = ["first_name", "last_name", "email", "username"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken; choose another.")
+        return username
+
+
+class WorkingHoursForm(forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["location", "weekday", "start_time", "end_time"]
+        widgets = {"start_time": TimeInput(), "end_time": TimeInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rendered as table cells, without crispy's wrappers.
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+
+class BaseWorkingHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("start_time")
+            and form.cleaned_data.get("end_time")
+        ]
+        kept.sort(key=lambda row: (row["weekday"], row["start_time"]))
+        for before, after in itertools.pairwise(kept):
+            if (
+                before["weekday"] == after["weekday"]
+                and after["start_time"] < before["end_time"]
+            ):
+                day = WorkingHours.Weekday(before["weekday"]).label
+                raise forms.ValidationError(
+                    f"Two blocks overlap on {day}: "
+                    f"{before['start_time']:%H:%M}–{before['end_time']:%H:%M} and "
+                    f"{after['start_time']:%H:%M}–{after['end_time']:%H:%M}."
+                )
+
+
+WorkingHoursFormSet = forms.inlineformset_factory(
+    Practitioner,
+    WorkingHours,
+    form=WorkingHoursForm,
+    formset=BaseWorkingHoursFormSet,
+    extra=3,
+    can_delete=True,
+)
+
+
+class TimeOffForm(LocalTimeMixin, forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        help_text="Dates and times are read in this location's time zone.",
+    )
+    date = forms.DateField(widget=DateInput(), label="From date")
+    time = forms.TimeField(widget=TimeInput(), label="From time")
+    end_date = forms.DateField(widget=DateInput(), label="Until date")
+    end_time = forms.TimeField(widget=TimeInput(), label="Until time")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def local_ends_at(self, location: Location) -> datetime:
+        return slots.wall_to_utc(
+            self.cleaned_data["end_date"], self.cleaned_data["end_time"], location.zone
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        location = cleaned["location"]
+        if self.local_ends_at(location) <= self.local_starts_at(location):
+            raise forms.ValidationError("The time off must end after it starts.")
+        return cleaned
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["date", "name", "location"]
+        widgets = {"date": DateInput()}
+        help_texts = {"location": "Leave empty to close every location."}

@@ -1,0 +1,365 @@
+"""Front-desk pages: calendars, booking, the appointment workflow, today, next free."""
+
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from appointments import selectors, services
+from appointments.forms import (
+    BookingForm,
+    CalendarDayForm,
+    CalendarWeekForm,
+    CancelForm,
+    NextFreeForm,
+    RescheduleForm,
+)
+from appointments.models import Location, Practitioner
+from clients.models import Client
+from smp_clinic.htmx import is_htmx
+from smp_clinic.roles import Capability, Role, primary_role, require
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def day_url(location: Location, day) -> str:
+    query = urlencode({"location": location.pk, "date": day.isoformat()})
+    return f"{reverse('calendar_day')}?{query}"
+
+
+def week_url(practitioner: Practitioner, location: Location, day) -> str:
+    query = {"practitioner": practitioner.pk, "location": location.pk, "date": day}
+    return f"{reverse('calendar_week')}?{urlencode(query)}"
+
+
+def default_location(user, locations) -> Location | None:
+    practitioner = Practitioner.objects.filter(user=user).first()
+    if practitioner is not None:
+        mine = locations.filter(practitioners=practitioner).first()
+        if mine is not None:
+            return mine
+    return locations.first()
+
+
+def calendar_choice(request, form_class, practitioner=None):
+    """The bound calendar form, or defaults (with a message) when the query is bad:
+    the practitioner's (or the user's) first location, today in its zone."""
+    locations = selectors.calendar_locations(request.user)
+    form = form_class(request.GET or None, locations=locations)
+    if form.is_bound and form.is_valid():
+        return form, form.cleaned_data
+    if form.is_bound:
+        messages.error(request, "That calendar does not exist; showing today instead.")
+    location = None
+    if practitioner is not None:
+        location = locations.filter(practitioners=practitioner).first()
+    location = location or default_location(request.user, locations)
+    if location is None:
+        return None, None
+    chosen = {
+        "location": location,
+        "date": timezone.now().astimezone(location.zone).date(),
+        "practitioner": practitioner,
+    }
+    return form_class(initial=chosen, locations=locations), chosen
+
+
+@require(Capability.BOOKING)
+def calendar_day(request):
+    form, chosen = calendar_choice(request, CalendarDayForm)
+    if chosen is None:
+        return render(request, "appointments/no_locations.html")
+    location, day = chosen["location"], chosen["date"]
+    return render(
+        request,
+        "appointments/calendar_day.html",
+        {
+            "form": form,
+            "calendar": selectors.calendar_day(location=location, day=day),
+            "day": day,
+            "previous_url": day_url(location, day - timedelta(days=1)),
+            "next_url": day_url(location, day + timedelta(days=1)),
+            "here": day_url(location, day),
+        },
+    )
+
+
+@require(Capability.BOOKING)
+def calendar_week(request):
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    practitioner = practitioner or selectors.practitioner_list_active().first()
+    form, chosen = calendar_choice(request, CalendarWeekForm, practitioner)
+    if chosen is None or chosen["practitioner"] is None:
+        return render(request, "appointments/no_locations.html")
+    week_start = chosen["date"] - timedelta(days=chosen["date"].weekday())
+    week = partial(week_url, chosen["practitioner"], chosen["location"])
+    return render(
+        request,
+        "appointments/calendar_week.html",
+        {
+            "form": form,
+            "practitioner": chosen["practitioner"],
+            "calendar": selectors.calendar_week(
+                location=chosen["location"],
+                practitioner=chosen["practitioner"],
+                first_day=week_start,
+            ),
+            "previous_url": week(week_start - timedelta(days=7)),
+            "next_url": week(week_start + timedelta(days=7)),
+            "here": week(week_start),
+        },
+    )
+
+
+def booking_initial(request) -> dict:
+    """Prefill the booking form from a calendar cell: practitioner, location, start."""
+    initial = {}
+    for name in ("client", "service", "practitioner", "location", "room"):
+        value = request.GET.get(name, "")
+        if value.isdigit():
+            initial[name] = int(value)
+    location = Location.objects.filter(pk=initial.get("location")).first()
+    try:
+        start = datetime.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = None
+    if location is not None and start is not None and timezone.is_aware(start):
+        local = start.astimezone(location.zone)
+        initial.update(date=local.date(), time=local.time())
+    return initial
+
+
+def apply_offered_slot(data) -> None:
+    """A next-free-slot button carries 'practitioner|ISO start': use it as typed."""
+    practitioner_id, _, start = data.get("slot", "").partition("|")
+    try:
+        start = datetime.fromisoformat(start)
+    except ValueError:
+        return
+    zone = location_zone(data.get("location"))
+    if zone is None or timezone.is_naive(start) or not practitioner_id.isdigit():
+        return
+    local = start.astimezone(zone)
+    data["practitioner"] = practitioner_id
+    data["date"] = local.date().isoformat()
+    data["time"] = local.strftime("%H:%M")
+
+
+def location_zone(pk):
+    location = Location.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    return location.zone if location else None
+
+
+@require(Capability.BOOKING)
+def appointment_new(request):
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        apply_offered_slot(data)
+    form = BookingForm(data, initial=booking_initial(request), user=request.user)
+    conflict = None
+    if form.is_valid():
+        cleaned = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                client=cleaned["client"],
+                service=cleaned["service"],
+                practitioner=cleaned["practitioner"],
+                location=cleaned["location"],
+                room=cleaned["room"],
+                starts_at=form.local_starts_at(cleaned["location"]),
+                notes=cleaned["notes"],
+                overlap_reason=cleaned.get("overlap_reason", ""),
+                booked_by=request.user,
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+            conflict = error
+        else:
+            messages.success(request, f"Booked: {services.describe(appointment)}.")
+            target = safe_next(
+                request, reverse("appointment_detail", args=[appointment.pk])
+            )
+            if is_htmx(request):
+                return HttpResponse(status=204, headers={"HX-Redirect": target})
+            return redirect(target)
+    context = {
+        "form": form,
+        "conflict": conflict,
+        "offered": offered_slots(conflict),
+        "chosen_client": chosen_client(form),
+        "next": safe_next(request, ""),
+    }
+    template = "appointments/partials/booking_form.html"
+    if not is_htmx(request):
+        template = "appointments/appointment_new.html"
+    return render(request, template, context)
+
+
+def chosen_client(form) -> Client | None:
+    value = form["client"].value()
+    if value in (None, "") or not str(value).isdigit():
+        return None
+    return Client.objects.filter(pk=value).first()
+
+
+def offered_slots(conflict) -> list[dict]:
+    """A conflict's next free slots, ready for buttons: value and local label."""
+    found = getattr(conflict, "next_slots", [])
+    if not found:
+        return []
+    zones = selectors.location_zones()
+    return [
+        {
+            "value": f"{slot.practitioner_id}|{slot.start.isoformat()}",
+            "local": slot.start.astimezone(zones[slot.location_id]),
+        }
+        for slot in found
+    ]
+
+
+@require(Capability.BOOKING)
+def appointment_detail(request, pk):
+    appointment = selectors.appointment_get_for_user(request.user, pk)
+    return render(
+        request,
+        "appointments/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "cancel_form": CancelForm(),
+            "calendar_url": day_url(
+                appointment.location, appointment.local_starts_at().date()
+            ),
+        },
+    )
+
+
+STATUS_ACTIONS = {
+    "confirm": (services.appointment_confirm, "confirmed"),
+    "check-in": (services.appointment_check_in, "checked in"),
+    "complete": (services.appointment_complete, "completed"),
+    "no-show": (services.appointment_mark_no_show, "marked as a no-show"),
+}
+
+
+@require(Capability.BOOKING)
+@require_POST
+def appointment_status(request, pk, action):
+    appointment = selectors.appointment_get_for_user(request.user, pk)
+    if action not in STATUS_ACTIONS:
+        return HttpResponse("Unknown action.", status=404)
+    change, done = STATUS_ACTIONS[action]
+    try:
+        change(appointment=appointment, by=request.user)
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{appointment.client} {done}.")
+    return redirect(safe_next(request, reverse("appointment_detail", args=[pk])))
+
+
+@require(Capability.BOOKING)
+@require_POST
+def appointment_cancel(request, pk):
+    appointment = selectors.appointment_get_for_user(request.user, pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_cancel(
+                appointment=appointment,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Cancelled: {services.describe(appointment)}.")
+            detail = reverse("appointment_detail", args=[pk])
+            return redirect(safe_next(request, detail))
+    return render(
+        request,
+        "appointments/appointment_detail.html",
+        {"appointment": appointment, "cancel_form": form},
+        status=422,
+    )
+
+
+@require(Capability.BOOKING)
+def appointment_reschedule(request, pk):
+    appointment = selectors.appointment_get_for_user(request.user, pk)
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data["location"] = appointment.location_id
+        apply_offered_slot(data)
+    form = RescheduleForm(
+        data, initial=RescheduleForm.initial_for(appointment), user=request.user
+    )
+    conflict = None
+    if form.is_valid():
+        try:
+            services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=form.local_starts_at(appointment.location),
+                practitioner=form.cleaned_data["practitioner"],
+                overlap_reason=form.cleaned_data.get("overlap_reason", ""),
+                by=request.user,
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+            conflict = error
+        else:
+            appointment.refresh_from_db()
+            messages.success(request, f"Moved: {services.describe(appointment)}.")
+            return redirect("appointment_detail", pk=pk)
+    return render(
+        request,
+        "appointments/appointment_reschedule.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "offered": offered_slots(conflict),
+        },
+    )
+
+
+@require(Capability.BOOKING)
+def appointments_today(request):
+    return render(
+        request,
+        "appointments/today.html",
+        {
+            "today": selectors.appointments_today(user=request.user),
+            "mine": primary_role(request.user) == Role.PRACTITIONER,
+            "actions": True,
+        },
+    )
+
+
+@require(Capability.BOOKING)
+def next_free(request):
+    form = NextFreeForm(request.GET or None)
+    results = None
+    if form.is_valid():
+        results = selectors.next_free_per_practitioner(
+            service=form.cleaned_data["service"],
+            location=form.cleaned_data["location"],
+            first_day=form.cleaned_data["date"] or timezone.localdate(),
+        )
+    return render(
+        request, "appointments/next_free.html", {"form": form, "results": results}
+    )

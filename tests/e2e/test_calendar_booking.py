@@ -1,0 +1,117 @@
+"""The front desk books from the calendar in a real browser: a free time, the dialog,
+client search as you type, a conflict with offered times, then the day's workflow."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from appointments.models import (
+    Appointment,
+    Location,
+    Practitioner,
+    Room,
+    Service,
+    WorkingHours,
+)
+from clients.models import Client
+from smp_clinic.roles import Role
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "browser test passphrase 2026"
+
+
+@pytest.fixture
+def clinic(make_staff):
+    london = Location.objects.create(name="London", timezone="Europe/London")
+    Room.objects.create(location=london, name="Studio 1")
+    Service.objects.create(
+        name="Consultation", kind="consultation", duration_minutes=30, needs_room=False
+    )
+    user = make_staff(Role.PRACTITIONER, first_name="Sam", last_name="Okafor")
+    sam = Practitioner.objects.create(user=user, licence_number="BA-1")
+    sam.locations.add(london)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(
+            practitioner=sam,
+            location=london,
+            weekday=weekday,
+            start_time=time(9),
+            end_time=time(17),
+        )
+        for weekday in range(7)
+    )
+    Client.objects.create(first_name="Jo", last_name="Bloggs", email="jo@x.test")
+    Client.objects.create(first_name="Max", last_name="Mustermann", phone="+4930123")
+    make_staff(Role.FRONT_DESK, username="dana", password=PASSWORD, first_name="Dana")
+    tomorrow = timezone.now().astimezone(london.zone).date() + timedelta(days=1)
+    return london, tomorrow
+
+
+def log_in(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("dana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Front desk dashboard")
+
+
+def book_in_dialog(page, search: str, name: str):
+    dialog = page.locator("dialog#dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Search clients by name, email or phone").fill(search)
+    dialog.get_by_label(name).check()
+    dialog.get_by_label("Service").select_option(label="Consultation")
+
+
+def test_the_front_desk_books_from_a_free_time_and_resolves_a_conflict(
+    live_server, page, screenshot, clinic
+):
+    london, tomorrow = clinic
+    log_in(page, live_server)
+    page.get_by_role("link", name="Calendar").click()
+    page.get_by_label("Date").fill(tomorrow.isoformat())
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()  # htmx (deferred) opens the booking dialog
+    expect(page.get_by_role("columnheader", name="Sam Okafor")).to_be_visible()
+    screenshot("1-day-view")
+
+    page.get_by_role("link", name="Book 10:00").click()
+    book_in_dialog(page, "blog", "Jo Bloggs")
+    expect(page.get_by_label("Time")).to_have_value("10:00")
+    screenshot("2-booking-dialog")
+    page.locator("dialog").get_by_role("button", name="Book", exact=True).click()
+
+    done = page.get_by_text("Done: Booked: Sam Okafor has Consultation")
+    expect(done).to_be_visible()
+    page.wait_for_load_state()
+    expect(page.locator(".cal-entry")).to_contain_text("Jo Bloggs")
+    screenshot("3-booked")
+
+    # A second client at the same time: refused, with the next free times offered.
+    page.get_by_role("link", name="Book 09:45").click()
+    book_in_dialog(page, "+4930", "Max Mustermann")
+    page.locator("dialog").get_by_label("Time").fill("10:00")
+    page.locator("dialog").get_by_label("Notes").fill("Referred by Jo")
+    page.locator("dialog").get_by_role("button", name="Book", exact=True).click()
+    dialog = page.locator("dialog")
+    expect(dialog.get_by_text("That time is taken")).to_be_visible()
+    expect(dialog.get_by_label("Notes")).to_have_value("Referred by Jo")
+    screenshot("4-conflict")
+    dialog.get_by_role("group", name="Next free times").get_by_role(
+        "button"
+    ).first.click()
+    expect(page.locator(".cal-entry", has_text="Max Mustermann")).to_contain_text(
+        "10:30"
+    )
+    booked = Appointment.objects.get(client__last_name="Mustermann")
+    assert booked.notes == "Referred by Jo"
+    assert booked.starts_at.astimezone(london.zone).time() == time(10, 30)
+
+    # Open Jo's appointment and confirm it.
+    page.locator(".cal-entry", has_text="Jo Bloggs").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Status: Confirmed")).to_be_visible()
+    screenshot("5-confirmed")
