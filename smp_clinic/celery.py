@@ -21,4 +21,11 @@ app.conf.beat_schedule = {
         # A heartbeat older than a minute says nothing new: drop it rather than queue.
         "options": {"expires": 55},
     },
+    "send-due-messages": {
+        "task": "clients.tasks.send_due_messages",
+        "schedule": 60.0,
+        # A sweep not started within the minute is replaced by the next one; claims
+        # keep two overlapping sweeps from sending a message twice.
+        "options": {"expires": 55},
+    },
 }

@@ -208,6 +208,43 @@ CLINIC_NAME = env("CLINIC_NAME", "SMP Clinic")
 BOOKING_SLOT_STEP_MINUTES = int(env("BOOKING_SLOT_STEP_MINUTES", "15"))
 BOOKING_MIN_NOTICE_MINUTES = int(env("BOOKING_MIN_NOTICE_MINUTES", "15"))
 
+# Clients: phone numbers without a +country code are read in this region (ISO 3166).
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", "GB")
+# A service that needs a patch test is bookable only with a passed (or waived) test
+# applied at most this many days before the appointment, read at least 48 hours later.
+PATCH_TEST_VALID_DAYS = int(env("PATCH_TEST_VALID_DAYS", "180"))
+PATCH_TEST_READ_AFTER_HOURS = int(env("PATCH_TEST_READ_AFTER_HOURS", "48"))
+# Uploaded documents (a doctor's clearance): PDF, JPEG or PNG up to this size.
+DOCUMENT_MAX_BYTES = int(env("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# The cache holds rate-limit counters. Per process by default; set CACHE_URL
+# (redis://...) in production so every web worker shares the counts.
+CACHE_URL = env("CACHE_URL")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Client messages (the outbox). Reminders go this many hours before an appointment;
+# a preparation note (shave, no alcohol or blood thinners) before a treatment.
+MESSAGE_REMINDER_HOURS = [
+    int(hours) for hours in env("MESSAGE_REMINDER_HOURS", "48,24").split(",") if hours
+]
+MESSAGE_PREPARATION_HOURS = int(env("MESSAGE_PREPARATION_HOURS", "48"))
+# A failed send is retried with a doubling delay, then marked failed for staff to see.
+MESSAGE_MAX_ATTEMPTS = int(env("MESSAGE_MAX_ATTEMPTS", "5"))
+MESSAGE_SWEEP_BATCH = int(env("MESSAGE_SWEEP_BATCH", "500"))
+# A claim older than this belonged to a sweep that died; its messages are due again.
+MESSAGE_CLAIM_TIMEOUT_MINUTES = int(env("MESSAGE_CLAIM_TIMEOUT_MINUTES", "10"))
+# Links in emails (confirm, cancel, ask to reschedule) expire after this many days.
+MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
+# Requests to those links allowed from one address in ten minutes.
+MESSAGE_LINK_RATE_LIMIT = int(env("MESSAGE_LINK_RATE_LIMIT", "30"))
+
 # Celery: Redis in production; a filesystem broker under var/ needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from appointments.api import api
+from clients import public_views
 from smp_clinic import views
 
 # Reset links are built from SITE_URL, never from the request's Host header.
@@ -20,6 +21,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/password_reset/", password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("appointments.urls")),
+    path("clients/", include("clients.urls")),
+    path("m/<str:token>/", public_views.message_link, name="message_link"),
+    path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

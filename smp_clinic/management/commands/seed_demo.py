@@ -3,14 +3,16 @@ import random
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from appointments.demo import seed_schedule
-from clients.demo import seed_clients
+from clients.demo import seed_client_records, seed_clients
 from smp_clinic import demo
+from treatments.demo import seed_pigments
 
 SCALES = {
-    "small": {"practitioners": 6, "clients": 120},
-    "large": {"practitioners": 20, "clients": 100_000},
+    "small": {"practitioners": 6, "clients": 120, "records": 120},
+    "large": {"practitioners": 20, "clients": 100_000, "records": 600},
 }
 
 
@@ -43,10 +45,20 @@ class Command(BaseCommand):
                 rng=rng, practitioners=sizes["practitioners"]
             )
             clients = seed_clients(rng=rng, count=sizes["clients"])
+            today = timezone.localdate()
+            lots = seed_pigments(today=today)
+            treatable = seed_client_records(
+                rng=rng,
+                clients=clients[: sizes["records"]],
+                practitioner=practitioner_users[0],
+                lots=lots,
+                today=today,
+            )
             seed_schedule(
                 rng=rng,
                 practitioner_users=practitioner_users,
                 clients=clients,
+                treatable_clients=treatable,
                 booked_by=get_user_model().objects.get(username="frontdesk"),
             )
         self.stdout.write(
