@@ -13,6 +13,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 
@@ -296,3 +297,101 @@ def calendar_column(
         else:
             cells.append(CalendarCell("free", start))
     return cells
+
+
+# A course of sessions: each one a gap of days after the one before.
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clipped to the month's end (31 Jan + 1 = 28 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class GapProblem:
+    """Session `number` is `gap` days after the one before, outside the plan's range."""
+
+    number: int
+    gap: int
+    gap_min: int
+    gap_max: int
+
+    def __str__(self) -> str:
+        side = "soon" if self.gap < self.gap_min else "late"
+        return (
+            f"Session {self.number} is {self.gap} days after session "
+            f"{self.number - 1}: too {side} (the plan allows "
+            f"{self.gap_min}–{self.gap_max} days)."
+        )
+
+
+def gap_problems(
+    days: Sequence[tuple[int, date]], gap_min: int, gap_max: int
+) -> list[GapProblem]:
+    """Sessions (number, local day) whose gap from the previous one is out of range.
+
+    Only consecutive numbers are compared: an unbooked session in between leaves
+    nothing to measure.
+    """
+    problems = []
+    ordered = sorted(days)
+    for (before, before_day), (number, day) in pairwise(ordered):
+        if number != before + 1:
+            continue
+        gap = (day - before_day).days
+        if not gap_min <= gap <= gap_max:
+            problems.append(GapProblem(number, gap, gap_min, gap_max))
+    return problems
+
+
+def propose_course(
+    *,
+    free: Sequence[Slot],
+    zone: ZoneInfo,
+    numbers: Sequence[int],
+    gap_min: int,
+    gap_max: int,
+    first_day: date,
+    previous_day: date | None = None,
+) -> dict[int, Slot | None]:
+    """A free slot for each session number, each inside the gap range of the last.
+
+    The first session goes on the earliest free day on or after `first_day` (and inside
+    the gap range of `previous_day`, a session already held or booked). Each later one
+    on the earliest free day its gap allows, at the wall time nearest the first
+    session's, so a client keeps one routine. A session with no free day in its range
+    gets None, and so do the ones after it.
+    """
+    by_day: dict[date, list[Slot]] = {}
+    for slot in sorted(free, key=lambda slot: slot.start):
+        by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+
+    def minutes(slot: Slot) -> int:
+        local = slot.start.astimezone(zone)
+        return local.hour * 60 + local.minute
+
+    proposal: dict[int, Slot | None] = {}
+    previous, preferred = previous_day, None
+    for number in numbers:
+        if previous is None:
+            low, high = first_day, None
+        else:
+            low = max(first_day, previous + timedelta(days=gap_min))
+            high = previous + timedelta(days=gap_max)
+        days = [day for day in by_day if day >= low and (high is None or day <= high)]
+        if not days:
+            proposal.update(dict.fromkeys(numbers[len(proposal) :]))
+            break
+        choices = by_day[min(days)]
+        chosen = (
+            choices[0]
+            if preferred is None
+            else min(choices, key=lambda slot: abs(minutes(slot) - preferred))
+        )
+        proposal[number] = chosen
+        previous = chosen.start.astimezone(zone).date()
+        preferred = minutes(chosen) if preferred is None else preferred
+    return proposal

@@ -395,6 +395,10 @@ class MessageKind(models.TextChoices):
     PREPARATION = "preparation", "Preparation before a treatment"
     REMINDER = "reminder", "Appointment reminder"
     AFTERCARE = "aftercare", "Aftercare"
+    COURSE_NUDGE = "course_nudge", "Next course session to book"
+    FADE_CHECK = "fade_check", "Fade check recall"
+    TOUCH_UP = "touch_up", "Touch-up recall"
+    INK_PASSPORT = "ink_passport", "Ink passport"
 
 
 class AftercareStep(models.Model):
@@ -447,6 +451,14 @@ class OutboundMessage(models.Model):
     )
     aftercare_step = models.ForeignKey(
         AftercareStep, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Course nudges and recalls belong to a treatment plan.
+    plan = models.ForeignKey(
+        "treatments.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
     )
     # For an appointment's messages: the start it was written for. A message whose
     # appointment has moved since no longer applies.

@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
+
+from appointments.slots import add_months
 from clients.models import (
     ContraindicationKind as Kind,
 )
@@ -30,7 +33,6 @@ ORDER = [
 ]
 
 CHEMOTHERAPY_WAIT_MONTHS = 6
-SCAR_SURGERY_WAIT_MONTHS = 9
 
 
 @dataclass(frozen=True)
@@ -139,17 +141,6 @@ class Assessment:
         return self.recommendation is not None
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def contraindication_findings(
     items: Iterable[ContraindicationFacts], today: date
 ) -> list[Finding]:
@@ -195,13 +186,14 @@ def intake_findings(intake: IntakeFacts, today: date) -> list[Finding]:
         HairLossCause.SCARRING,
     )
     if scar_work and intake.transplant_on:
-        ready = add_months(intake.transplant_on, SCAR_SURGERY_WAIT_MONTHS)
+        wait = settings.SCAR_WAIT_MONTHS
+        ready = add_months(intake.transplant_on, wait)
         if ready > today:
             findings.append(
                 Finding(
                     Recommendation.DEFER,
                     "Transplant or scar surgery under "
-                    f"{SCAR_SURGERY_WAIT_MONTHS} months ago: scars are still "
+                    f"{wait} months ago: scars are still "
                     "maturing.",
                     ready,
                 )

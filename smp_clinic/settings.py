@@ -245,6 +245,26 @@ MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
 # Requests to those links allowed from one address in ten minutes.
 MESSAGE_LINK_RATE_LIMIT = int(env("MESSAGE_LINK_RATE_LIMIT", "30"))
 
+# Treatments. Scar camouflage starts no sooner than this after the surgery.
+SCAR_WAIT_MONTHS = int(env("SCAR_WAIT_MONTHS", "9"))
+# Recalls after a completed course, in months: permanent SMP gets a check and a
+# touch-up; temporary SMP gets fade checks.
+RECALL_PERMANENT_CHECK_MONTHS = [
+    int(m) for m in env("RECALL_PERMANENT_CHECK_MONTHS", "12").split(",") if m
+]
+RECALL_PERMANENT_TOUCH_UP_MONTHS = [
+    int(m) for m in env("RECALL_PERMANENT_TOUCH_UP_MONTHS", "36").split(",") if m
+]
+RECALL_TEMPORARY_FADE_CHECK_MONTHS = [
+    int(m) for m in env("RECALL_TEMPORARY_FADE_CHECK_MONTHS", "6,12,18").split(",") if m
+]
+# A client whose next course session is not booked this many days after a session
+# gets a nudge to book it.
+COURSE_NUDGE_DAYS = int(env("COURSE_NUDGE_DAYS", "2"))
+# Photos: JPEG, PNG or WEBP up to this size and pixel count (decompression bombs).
+PHOTO_MAX_BYTES = int(env("PHOTO_MAX_BYTES", str(15 * 1024 * 1024)))
+PHOTO_MAX_PIXELS = int(env("PHOTO_MAX_PIXELS", str(40_000_000)))
+
 # Celery: Redis in production; a filesystem broker under var/ needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}

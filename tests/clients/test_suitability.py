@@ -4,12 +4,12 @@ from datetime import date
 
 import pytest
 
+from appointments.slots import add_months
 from clients.models import ContraindicationKind as Kind
 from clients.models import HairLossCause, Recommendation, Severity
 from clients.suitability import (
     ContraindicationFacts,
     IntakeFacts,
-    add_months,
     assess,
 )
 
