@@ -451,8 +451,12 @@ def appointment_check_in(*, appointment: Appointment, by) -> Appointment:
 
 @transaction.atomic
 def appointment_complete(*, appointment: Appointment, by) -> Appointment:
+    # treatments.services books courses through this module, so it is imported here.
+    from treatments.services import plan_session_completed
+
     completed = _transition(appointment, Appointment.Status.COMPLETED)
     outbox.appointment_aftercare_schedule(appointment=completed)
+    plan_session_completed(appointment=completed)
     return completed
 
 

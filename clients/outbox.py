@@ -32,6 +32,7 @@ from django.utils import timezone
 from appointments import slots
 from clients import links
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from treatments import selectors as treatment_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,76 @@ def appointment_aftercare_schedule(*, appointment, now: datetime | None = None) 
     )
 
 
+def _at_ten(day, zone) -> datetime:
+    return slots.wall_to_utc(day, AFTERCARE_SEND_AT, zone)
+
+
+def plan_recalls_schedule(*, plan, location, now: datetime | None = None) -> None:
+    """Write a completed course's recalls: a check and a touch-up for permanent SMP,
+    fade checks for temporary SMP, by months from the last session."""
+    now = now or timezone.now()
+    zone = location.zone
+    completed_on = now.astimezone(zone).date()
+    if plan.variant == "permanent":
+        wanted = [
+            (MessageKind.FADE_CHECK, months)
+            for months in settings.RECALL_PERMANENT_CHECK_MONTHS
+        ] + [
+            (MessageKind.TOUCH_UP, months)
+            for months in settings.RECALL_PERMANENT_TOUCH_UP_MONTHS
+        ]
+    else:
+        wanted = [
+            (MessageKind.FADE_CHECK, months)
+            for months in settings.RECALL_TEMPORARY_FADE_CHECK_MONTHS
+        ]
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=plan.client_id,
+                plan=plan,
+                kind=kind,
+                due_at=_at_ten(slots.add_months(completed_on, months), zone),
+                dedupe_key=f"plan:{plan.pk}:{kind}:{months}m",
+            )
+            for kind, months in wanted
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def course_nudge_schedule(
+    *, plan, after, location, now: datetime | None = None
+) -> None:
+    """A nudge to book the next course session, sent only if it is still unbooked."""
+    now = now or timezone.now()
+    zone = location.zone
+    day = now.astimezone(zone).date() + timedelta(days=settings.COURSE_NUDGE_DAYS)
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=plan.client_id,
+                plan=plan,
+                kind=MessageKind.COURSE_NUDGE,
+                due_at=_at_ten(day, zone),
+                dedupe_key=f"plan:{plan.pk}:course_nudge:{after.number}",
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def ink_passport_schedule(*, client, now: datetime | None = None) -> OutboundMessage:
+    """The client's ink passport, due at once (staff send it on request)."""
+    now = now or timezone.now()
+    return OutboundMessage.objects.create(
+        client=client,
+        kind=MessageKind.INK_PASSPORT,
+        due_at=now,
+        dedupe_key=f"client:{client.pk}:ink_passport:{now.isoformat()}",
+    )
+
+
 def appointment_messages_cancel(*, appointment) -> int:
     """Cancel an appointment's messages not sent yet (moved, cancelled, no-show)."""
     return OutboundMessage.objects.filter(
@@ -151,6 +222,7 @@ def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
             "appointment__service",
             "appointment__location",
             "appointment__practitioner__user",
+            "plan__practitioner__user",
         )
         .order_by("due_at", "pk")
     )
@@ -163,6 +235,10 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
         return "The client has no email address."
     if message.kind != MessageKind.CONFIRMATION and not client.reminder_consent:
         return "The client does not want reminders."
+    if message.kind == MessageKind.INK_PASSPORT:
+        return ""
+    if message.kind in PLAN_KINDS:
+        return _plan_still_applies(message)
     appointment = message.appointment
     if message.kind == MessageKind.AFTERCARE:
         step = message.aftercare_step
@@ -178,6 +254,22 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
             return "The appointment has moved."
         if appointment.starts_at <= now:
             return "The appointment has started."
+    return ""
+
+
+PLAN_KINDS = {MessageKind.COURSE_NUDGE, MessageKind.FADE_CHECK, MessageKind.TOUCH_UP}
+
+
+def _plan_still_applies(message: OutboundMessage) -> str:
+    plan = message.plan
+    if plan is None or plan.status == "cancelled":
+        return "The treatment plan was cancelled."
+    if message.kind == MessageKind.COURSE_NUDGE:
+        if plan.status != "active":
+            return "The course is complete."
+        live = ("booked", "confirmed", "checked_in", "completed")
+        if not plan.sessions.exclude(appointment__status__in=live).exists():
+            return "Every session of the course is booked."
     return ""
 
 
@@ -264,6 +356,11 @@ def email_context(message: OutboundMessage) -> dict:
             starts_at=appointment.starts_at.astimezone(zone),
             ends_at=appointment.ends_at.astimezone(zone),
         )
+    if message.plan is not None:
+        plan = message.plan
+        context.update(plan=plan, location=_plan_location(plan))
+    if message.kind == MessageKind.INK_PASSPORT:
+        context["passport"] = list(treatment_selectors.ink_passport(message.client))
     if message.kind == MessageKind.AFTERCARE:
         context["step"] = message.aftercare_step
     elif appointment is not None:
@@ -275,11 +372,37 @@ def email_context(message: OutboundMessage) -> dict:
     return context
 
 
+def _plan_location(plan):
+    last = (
+        plan.sessions.filter(appointment__isnull=False)
+        .select_related("appointment__location")
+        .order_by("-number")
+        .first()
+    )
+    if last is not None:
+        return last.appointment.location
+    return plan.practitioner.locations.first()
+
+
+def template_name(kind: str) -> str:
+    if kind in APPOINTMENT_KINDS:
+        return f"emails/appointment_{kind}"
+    return f"emails/{kind}"
+
+
+APPOINTMENT_KINDS = {
+    MessageKind.CONFIRMATION,
+    MessageKind.PREPARATION,
+    MessageKind.REMINDER,
+    MessageKind.AFTERCARE,
+}
+
+
 def build_email(
     message: OutboundMessage, mail_connection=None
 ) -> EmailMultiAlternatives:
     context = email_context(message)
-    name = f"emails/appointment_{message.kind}"
+    name = template_name(message.kind)
     subject = " ".join(render_to_string(f"{name}.subject.txt", context).split())
     email = EmailMultiAlternatives(
         subject=subject,

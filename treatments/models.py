@@ -167,8 +167,7 @@ class TreatmentPlan(models.Model):
                 violation_error_message="Scar camouflage needs the surgery date.",
             ),
             models.CheckConstraint(
-                condition=Q(design_signed_at__isnull=True)
-                | ~Q(design_signed_name=""),
+                condition=Q(design_signed_at__isnull=True) | ~Q(design_signed_name=""),
                 name="plan_design_signed_by_name",
             ),
         ]

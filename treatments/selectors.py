@@ -1,0 +1,253 @@
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from appointments import selectors as schedule
+from appointments import slots
+from appointments.models import Appointment, Location
+from clients.models import Client, Consent, ConsentKind
+from clients.selectors import suitability_latest
+from smp_clinic.roles import Capability, can
+from treatments.models import (
+    Photo,
+    PigmentLot,
+    PlanGoal,
+    SessionPigment,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+
+def _sessions_prefetch() -> Prefetch:
+    return Prefetch(
+        "sessions",
+        queryset=TreatmentSession.objects.select_related(
+            "appointment__location", "appointment__practitioner__user"
+        ).prefetch_related("pigments__lot__pigment"),
+    )
+
+
+def plans_for_client(client: Client) -> QuerySet[TreatmentPlan]:
+    return (
+        TreatmentPlan.objects.filter(client=client)
+        .select_related("practitioner__user", "service")
+        .prefetch_related(_sessions_prefetch())
+    )
+
+
+def plan_get_for_user(
+    user, pk: int, *, capability=Capability.CLINICAL
+) -> TreatmentPlan:
+    """A plan the user may see: clinical staff for the record, booking staff (with
+    `capability=BOOKING`) for booking its course."""
+    if not can(user, capability):
+        raise Http404("No such plan.")
+    return get_object_or_404(
+        TreatmentPlan.objects.select_related(
+            "client", "practitioner__user", "service", "suitability"
+        ).prefetch_related(_sessions_prefetch()),
+        pk=pk,
+    )
+
+
+def session_get_for_user(user, pk: int) -> TreatmentSession:
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such session.")
+    return get_object_or_404(
+        TreatmentSession.objects.select_related(
+            "plan__client",
+            "plan__practitioner__user",
+            "appointment__location",
+            "appointment__practitioner__user",
+        ),
+        pk=pk,
+    )
+
+
+def is_live(session: TreatmentSession) -> bool:
+    """Booked and still standing (not cancelled or missed)."""
+    return (
+        session.appointment is not None
+        and session.appointment.status in Appointment.BLOCKING
+    )
+
+
+def session_local_day(session: TreatmentSession) -> date:
+    appointment = session.appointment
+    return appointment.starts_at.astimezone(appointment.location.zone).date()
+
+
+def previous_session(session: TreatmentSession) -> TreatmentSession | None:
+    return (
+        TreatmentSession.objects.filter(
+            plan_id=session.plan_id, number__lt=session.number
+        )
+        .select_related("appointment__location")
+        .prefetch_related("pigments__lot__pigment")
+        .order_by("-number")
+        .first()
+    )
+
+
+def course_gap_problems(plan: TreatmentPlan) -> list[slots.GapProblem]:
+    """The plan's live sessions whose spacing breaks its gap rules."""
+    days = [
+        (session.number, session_local_day(session))
+        for session in plan.sessions.all()
+        if is_live(session)
+    ]
+    return slots.gap_problems(days, plan.gap_min_days, plan.gap_max_days)
+
+
+def plan_earliest_start(plan: TreatmentPlan) -> date | None:
+    """The first day the course may start: after a deferral, and for scar work the
+    surgery date plus SCAR_WAIT_MONTHS."""
+    earliest = None
+    if plan.goal == PlanGoal.SCAR and plan.surgery_on:
+        earliest = slots.add_months(plan.surgery_on, settings.SCAR_WAIT_MONTHS)
+    decision = suitability_latest(plan.client)
+    if decision is not None and decision.defer_until:
+        earliest = max(filter(None, (earliest, decision.defer_until)))
+    return earliest
+
+
+@dataclass(frozen=True)
+class ProposedSession:
+    session: TreatmentSession
+    slot: slots.Slot | None
+    local_start: datetime | None
+
+
+@dataclass(frozen=True)
+class CourseProposal:
+    location: Location
+    rows: list[ProposedSession]
+    earliest: date | None
+
+
+def unbooked_sessions(plan: TreatmentPlan) -> list[TreatmentSession]:
+    return [session for session in plan.sessions.all() if not is_live(session)]
+
+
+def course_location(plan: TreatmentPlan) -> Location | None:
+    booked = [s for s in plan.sessions.all() if is_live(s)]
+    if booked:
+        return booked[-1].appointment.location
+    return plan.practitioner.locations.filter(is_active=True).first()
+
+
+def course_proposal(
+    *, plan: TreatmentPlan, first_day: date, location: Location, now=None
+) -> CourseProposal:
+    """A free time for every session not booked yet, with the plan's practitioner,
+    each gap inside the plan's limits. Availability is read once for the window."""
+    now = now or timezone.now()
+    todo = unbooked_sessions(plan)
+    earliest = plan_earliest_start(plan)
+    first_day = max(filter(None, (first_day, earliest)))
+    before = [
+        s
+        for s in plan.sessions.all()
+        if is_live(s) and todo and s.number < todo[0].number
+    ]
+    previous_day = session_local_day(before[-1]) if before else None
+    if previous_day is not None:
+        first_day = max(first_day, previous_day)
+    days = min(len(todo) * plan.gap_max_days + 28, 180)
+    found = schedule.availability(
+        service=plan.service,
+        first_day=first_day,
+        days=days,
+        practitioner_id=plan.practitioner_id,
+        location_id=location.pk,
+        now=now,
+    )
+    zone = location.zone
+    proposal = slots.propose_course(
+        free=found.slots,
+        zone=zone,
+        numbers=[session.number for session in todo],
+        gap_min=plan.gap_min_days,
+        gap_max=plan.gap_max_days,
+        first_day=first_day,
+        previous_day=previous_day,
+    )
+    return CourseProposal(
+        location=location,
+        rows=[
+            ProposedSession(
+                session,
+                proposal.get(session.number),
+                proposal[session.number].start.astimezone(zone)
+                if proposal.get(session.number)
+                else None,
+            )
+            for session in todo
+        ],
+        earliest=earliest,
+    )
+
+
+def lot_recall(lot: PigmentLot) -> QuerySet[SessionPigment]:
+    """Every session that used the lot, with its client: one query."""
+    return (
+        SessionPigment.objects.filter(lot=lot)
+        .select_related(
+            "session__plan__client",
+            "session__appointment__location",
+            "session__appointment__practitioner__user",
+        )
+        .order_by("session__appointment__starts_at", "pk")
+    )
+
+
+def lot_get_for_user(user, pk: int) -> PigmentLot:
+    if not can(user, Capability.MANAGEMENT):
+        raise Http404("No such lot.")
+    return get_object_or_404(PigmentLot.objects.select_related("pigment"), pk=pk)
+
+
+def ink_passport(client: Client) -> QuerySet[SessionPigment]:
+    """Every pigment lot recorded on the client's sessions, oldest first."""
+    return (
+        SessionPigment.objects.filter(
+            session__plan__client=client, session__recorded_at__isnull=False
+        )
+        .select_related("lot__pigment", "session__appointment__location")
+        .order_by("session__appointment__starts_at", "pk")
+    )
+
+
+def has_photo_consent(client: Client) -> bool:
+    return Consent.objects.filter(
+        client=client, text__kind=ConsentKind.PHOTOS, withdrawn_at__isnull=True
+    ).exists()
+
+
+def photos_for_client(client: Client) -> QuerySet[Photo]:
+    return Photo.objects.filter(client=client).select_related("session")
+
+
+def photo_get_for_user(user, pk: int) -> Photo:
+    """A photo the user may see: clinical staff, while the client consents."""
+    if not can(user, Capability.CLINICAL):
+        raise Http404("No such photo.")
+    photo = get_object_or_404(Photo.objects.select_related("client"), pk=pk)
+    if not has_photo_consent(photo.client):
+        raise Http404("No such photo.")
+    return photo
+
+
+def sessions_with_photos(client: Client) -> QuerySet[TreatmentSession]:
+    return (
+        TreatmentSession.objects.filter(plan__client=client)
+        .filter(Q(photos__isnull=False))
+        .distinct()
+        .select_related("appointment__location")
+        .order_by("appointment__starts_at")
+    )

@@ -1,0 +1,390 @@
+"""Every write to treatment plans, courses, session records and photos."""
+
+import uuid
+from datetime import date, datetime
+from itertools import pairwise
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from appointments import slots
+from appointments.models import Appointment, Location, Practitioner, Service
+from appointments.services import BookingError, appointment_book
+from clients import outbox
+from clients.models import Client, MessageStatus, OutboundMessage, Recommendation
+from clients.selectors import intake_for, suitability_latest
+from treatments import selectors
+from treatments.models import (
+    Density,
+    Healing,
+    Photo,
+    PigmentLot,
+    PlanGoal,
+    PlanStatus,
+    SessionPigment,
+    TreatmentPlan,
+    TreatmentSession,
+    Zone,
+)
+from treatments.photos import clean_photo
+
+# A plan may be made once a practitioner has decided the client can be treated, now
+# or from a date (the booking gate holds the sessions back until then).
+PLAN_ALLOWING = {Recommendation.SUITABLE, Recommendation.CAUTION, Recommendation.DEFER}
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    client: Client,
+    practitioner: Practitioner,
+    service: Service,
+    variant: str,
+    goal: str,
+    created_by,
+    sessions_planned: int = 3,
+    gap_min_days: int = 10,
+    gap_max_days: int = 14,
+    hairline_style: str = "",
+    recession: str = "",
+    design_notes: str = "",
+    surgery_on: date | None = None,
+) -> TreatmentPlan:
+    decision = suitability_latest(client)
+    if decision is None or decision.decision not in PLAN_ALLOWING:
+        raise ValidationError(
+            "A plan needs a suitability decision that allows treatment; "
+            + (
+                f"the latest is “{decision.get_decision_display()}”."
+                if decision
+                else "none is recorded yet."
+            )
+        )
+    if goal == PlanGoal.SCAR and surgery_on is None:
+        intake = intake_for(client)
+        surgery_on = intake.transplant_on if intake else None
+    plan = TreatmentPlan(
+        client=client,
+        practitioner=practitioner,
+        service=service,
+        variant=variant,
+        goal=goal,
+        sessions_planned=sessions_planned,
+        gap_min_days=gap_min_days,
+        gap_max_days=gap_max_days,
+        hairline_style=hairline_style,
+        recession=recession,
+        design_notes=design_notes,
+        surgery_on=surgery_on,
+        suitability=decision,
+        created_by=created_by,
+    )
+    plan.full_clean()
+    plan.save()
+    TreatmentSession.objects.bulk_create(
+        TreatmentSession(plan=plan, number=number)
+        for number in range(1, plan.sessions_planned + 1)
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan: TreatmentPlan, fields: dict) -> TreatmentPlan:
+    """Change a plan's design and spacing; the number of sessions may grow, or shrink
+    by sessions not booked yet."""
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    sessions = list(plan.sessions.select_related("appointment"))
+    keep = max(
+        (s.number for s in sessions if s.is_recorded or selectors.is_live(s)),
+        default=0,
+    )
+    if plan.sessions_planned < keep:
+        raise ValidationError(
+            f"Session {keep} is booked or recorded: the plan needs at least {keep}."
+        )
+    plan.save()
+    plan.sessions.filter(number__gt=plan.sessions_planned).delete()
+    have = {s.number for s in sessions}
+    TreatmentSession.objects.bulk_create(
+        TreatmentSession(plan=plan, number=number)
+        for number in range(1, plan.sessions_planned + 1)
+        if number not in have
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_design_sign_off(*, plan: TreatmentPlan, typed_name: str) -> TreatmentPlan:
+    """The client agrees to the hairline design by typing their name."""
+    typed_name = typed_name.strip()
+    if not typed_name:
+        raise ValidationError("The client types their name to agree to the design.")
+    if not (plan.hairline_style and plan.recession):
+        raise ValidationError("Choose the hairline style and recession first.")
+    plan.design_signed_name = typed_name[:200]
+    plan.design_signed_at = timezone.now()
+    plan.full_clean()
+    plan.save(update_fields=["design_signed_name", "design_signed_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, plan: TreatmentPlan) -> TreatmentPlan:
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.ACTIVE:
+        raise ValidationError("Only an active plan can be cancelled.")
+    plan.status = PlanStatus.CANCELLED
+    plan.save(update_fields=["status"])
+    OutboundMessage.objects.filter(plan=plan, status=MessageStatus.PENDING).update(
+        status=MessageStatus.CANCELLED, last_error="The plan was cancelled."
+    )
+    return plan
+
+
+class CourseError(ValidationError):
+    """A course that cannot be booked as asked; nothing was booked."""
+
+
+@transaction.atomic
+def course_book(
+    *,
+    plan: TreatmentPlan,
+    starts: dict[int, datetime],
+    location: Location,
+    booked_by,
+) -> list[Appointment]:
+    """Book the given sessions (number -> start) all at once, or none of them.
+
+    The starts are checked against the plan's gap rules together with the sessions
+    already booked; then each is booked through the booking service, whose checks and
+    constraints hold. Any refusal rolls every one of them back.
+    """
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.ACTIVE:
+        raise CourseError(f"The plan is {plan.get_status_display().lower()}.")
+    sessions = {
+        s.number: s
+        for s in plan.sessions.select_related("appointment__location").order_by(
+            "number"
+        )
+    }
+    if not starts:
+        raise CourseError("Choose a time for at least one session.")
+    for number in starts:
+        session = sessions.get(number)
+        if session is None or selectors.is_live(session):
+            raise CourseError(f"Session {number} is not waiting to be booked.")
+    zone = location.zone
+    days = [
+        (number, selectors.session_local_day(s))
+        for number, s in sessions.items()
+        if selectors.is_live(s)
+    ] + [(number, at.astimezone(zone).date()) for number, at in starts.items()]
+    ordered = sorted(days)
+    for (_, day), (number, later) in pairwise(ordered):
+        if later <= day:
+            raise CourseError(f"Session {number} must come after the one before it.")
+    problems = slots.gap_problems(days, plan.gap_min_days, plan.gap_max_days)
+    if problems:
+        raise CourseError([str(problem) for problem in problems])
+    earliest = selectors.plan_earliest_start(plan)
+    first = min(starts.values()).astimezone(zone).date()
+    if earliest and first < earliest:
+        raise CourseError(f"This course cannot start before {earliest:%d %b %Y}.")
+
+    booked = []
+    for number in sorted(starts):
+        try:
+            appointment = appointment_book(
+                client=plan.client,
+                service=plan.service,
+                practitioner=plan.practitioner,
+                starts_at=starts[number],
+                location=location,
+                booked_by=booked_by,
+                notes=f"Session {number} of {plan.sessions_planned}: {plan}",
+            )
+        except BookingError as error:
+            raise CourseError(
+                f"Session {number}: {error.message} Nothing was booked."
+            ) from error
+        session = sessions[number]
+        session.appointment = appointment
+        session.save(update_fields=["appointment"])
+        booked.append(appointment)
+    return booked
+
+
+def plan_session_completed(*, appointment: Appointment, now=None) -> None:
+    """After a course session is completed: the whole course completes the plan and
+    writes its recalls; otherwise an unbooked next session gets a nudge."""
+    session = (
+        TreatmentSession.objects.filter(appointment=appointment)
+        .select_related("plan")
+        .first()
+    )
+    if session is None:
+        return
+    now = now or timezone.now()
+    plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
+    sessions = list(plan.sessions.select_related("appointment"))
+    if all(
+        s.appointment is not None
+        and s.appointment.status == Appointment.Status.COMPLETED
+        for s in sessions
+    ):
+        plan.status = PlanStatus.COMPLETED
+        plan.completed_at = now
+        plan.save(update_fields=["status", "completed_at"])
+        outbox.plan_recalls_schedule(plan=plan, location=appointment.location, now=now)
+        return
+    following = [s for s in sessions if s.number > session.number]
+    if following and not selectors.is_live(following[0]):
+        outbox.course_nudge_schedule(
+            plan=plan, after=session, location=appointment.location, now=now
+        )
+
+
+def _clean_zones(zones: dict[str, str]) -> dict[str, str]:
+    chosen = {zone: density for zone, density in zones.items() if density}
+    unknown = set(chosen) - set(Zone.values)
+    if unknown:
+        raise ValidationError(f"Unknown zone: {', '.join(sorted(unknown))}.")
+    if any(density not in Density.values for density in chosen.values()):
+        raise ValidationError("A zone's density is light, medium or dense.")
+    if not chosen:
+        raise ValidationError("Mark at least one zone treated, with its density.")
+    return {zone: chosen[zone] for zone in Zone.values if zone in chosen}
+
+
+@transaction.atomic
+def session_record(
+    *,
+    session: TreatmentSession,
+    zones: dict[str, str],
+    pigments: list[tuple[PigmentLot, str]],
+    by,
+    needle: str = "",
+    cartridge_lot: str = "",
+    depth_note: str = "",
+    anaesthetic: str = "",
+    skin_reaction: str = "",
+    notes: str = "",
+    duration_minutes: int | None = None,
+) -> TreatmentSession:
+    """Record what was done in a session. Every lot must be in date on the day."""
+    session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    appointment = session.appointment
+    if appointment is None or appointment.status not in (
+        Appointment.Status.CHECKED_IN,
+        Appointment.Status.COMPLETED,
+    ):
+        raise ValidationError(
+            "A session is recorded once the client has arrived (checked in)."
+        )
+    previous = selectors.previous_session(session)
+    if previous is not None and previous.is_recorded and not previous.healing:
+        raise ValidationError(
+            f"Record whether session {previous.number} has healed before this one."
+        )
+    if not pigments:
+        raise ValidationError("Record the pigment lot(s) used.")
+    day = selectors.session_local_day(session)
+    expired = [lot for lot, _ in pigments if lot.is_expired(day)]
+    if expired:
+        raise ValidationError(
+            "Expired pigment lot: "
+            + ", ".join(f"{lot} (expired {lot.expires_on:%d %b %Y})" for lot in expired)
+            + ". An expired lot cannot be recorded."
+        )
+    lots = [lot.pk for lot, _ in pigments]
+    if len(set(lots)) != len(lots):
+        raise ValidationError("Each lot once, please.")
+    session.zones = _clean_zones(zones)
+    session.needle = needle.strip().upper()
+    session.cartridge_lot = cartridge_lot.strip()
+    session.depth_note = depth_note.strip()
+    session.anaesthetic = anaesthetic.strip()
+    session.skin_reaction = skin_reaction.strip()
+    session.notes = notes.strip()
+    session.duration_minutes = duration_minutes
+    session.licence_number = appointment.practitioner.licence_number
+    session.recorded_by = by
+    session.recorded_at = timezone.now()
+    session.full_clean()
+    session.save()
+    session.pigments.all().delete()
+    SessionPigment.objects.bulk_create(
+        SessionPigment(session=session, lot=lot, dilution=dilution.strip())
+        for lot, dilution in pigments
+    )
+    return session
+
+
+@transaction.atomic
+def session_healing_record(
+    *, session: TreatmentSession, healing: str, note: str, by
+) -> TreatmentSession:
+    """The practitioner's check, before the next session, that this one has healed."""
+    session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if not session.is_recorded:
+        raise ValidationError("Record the session before checking its healing.")
+    if healing not in Healing.values:
+        raise ValidationError("Choose healed or not healed.")
+    session.healing = healing
+    session.healing_note = note.strip()
+    session.healing_checked_by = by
+    session.healing_checked_at = timezone.now()
+    session.full_clean()
+    session.save()
+    return session
+
+
+@transaction.atomic
+def photo_add(
+    *,
+    client: Client,
+    data: bytes,
+    kind: str,
+    by,
+    taken_at: datetime | None = None,
+    plan: TreatmentPlan | None = None,
+    session: TreatmentSession | None = None,
+    caption: str = "",
+) -> Photo:
+    if not selectors.has_photo_consent(client):
+        raise ValidationError(
+            f"{client} has not consented to photographs: sign the photo consent first."
+        )
+    if session is not None and session.plan.client_id != client.pk:
+        raise ValidationError("That session belongs to another client.")
+    clean = clean_photo(data)
+    name = uuid.uuid4().hex
+    photo = Photo(
+        client=client,
+        plan=plan or (session.plan if session else None),
+        session=session,
+        kind=kind,
+        width=clean.width,
+        height=clean.height,
+        caption=caption.strip(),
+        taken_at=taken_at or timezone.now(),
+        uploaded_by=by,
+    )
+    photo.full_clean(exclude=["image", "thumbnail"])
+    photo.image.save(f"{name}.jpg", ContentFile(clean.image), save=False)
+    photo.thumbnail.save(f"{name}-thumb.jpg", ContentFile(clean.thumbnail), save=False)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def ink_passport_send(*, client: Client) -> OutboundMessage:
+    if not client.email:
+        raise ValidationError(f"{client} has no email address.")
+    return outbox.ink_passport_schedule(client=client)
