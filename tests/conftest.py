@@ -14,7 +14,8 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
-from clients.models import Client
+from clients.models import Client, ConsentKind
+from clients.services import consent_text_publish
 from smp_clinic.roles import Role
 from smp_clinic.services import staff_create
 
@@ -231,3 +232,13 @@ def make_client(db):
         return Client.objects.create(first_name=f"Client{n}", last_name="Test")
 
     return make
+
+
+@pytest.fixture
+def consent_texts(db):
+    return {
+        kind: consent_text_publish(
+            kind=kind, title=f"{label} consent", body=f"I agree to {label.lower()}."
+        )
+        for kind, label in ConsentKind.choices
+    }

@@ -2,8 +2,7 @@ from datetime import date
 
 import pytest
 
-from clients import services
-from clients.models import Client, ConsentKind
+from clients.models import Client
 from treatments.models import Pigment, PigmentLot
 
 
@@ -24,13 +23,3 @@ def lot(db):
     return PigmentLot.objects.create(
         pigment=pigment, lot_number="L26001A", expires_on=date(2030, 1, 1)
     )
-
-
-@pytest.fixture
-def consent_texts(db):
-    return {
-        kind: services.consent_text_publish(
-            kind=kind, title=f"{label} consent", body=f"I agree to {label.lower()}."
-        )
-        for kind, label in ConsentKind.choices
-    }
