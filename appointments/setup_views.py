@@ -125,7 +125,8 @@ KINDS = {
             ("Expires", lambda r: f"{r.expires_on:%d %b %Y}"),
             ("Opened", lambda r: f"{r.opened_on:%d %b %Y}" if r.opened_on else "—"),
         ),
-        "Every batch in stock. An expired lot cannot be recorded on a patch test.",
+        "Every batch in stock. An expired lot cannot be recorded on a patch test or "
+        "a session. Recall lists every client who received a lot.",
     ),
     "aftercare": RecordKind(
         "Aftercare emails",

@@ -25,6 +25,7 @@ from appointments.models import Location, Practitioner
 from clients.models import Client
 from smp_clinic.htmx import is_htmx
 from smp_clinic.roles import Capability, Role, primary_role, require
+from treatments.selectors import course_context
 
 
 def safe_next(request, default: str) -> str:
@@ -240,6 +241,7 @@ def appointment_detail(request, pk):
         "appointments/appointment_detail.html",
         {
             "appointment": appointment,
+            "course": course_context(appointment),
             "cancel_form": CancelForm(),
             "calendar_url": day_url(
                 appointment.location, appointment.local_starts_at().date()

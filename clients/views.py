@@ -30,6 +30,7 @@ from clients.forms import (
 from clients.models import ConsentKind, ConsentText, Intake
 from smp_clinic.htmx import is_htmx
 from smp_clinic.roles import Capability, can, require
+from treatments.selectors import plans_for_client
 
 
 @require(Capability.BOOKING)
@@ -90,6 +91,7 @@ def client_detail(request, pk):
         "decision": selectors.suitability_latest(client),
         "timeline": selectors.client_timeline(user=request.user, client=client),
         "clinical": clinical,
+        "plans": plans_for_client(client),
     }
     if clinical:
         context.update(

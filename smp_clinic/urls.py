@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("appointments.urls")),
     path("clients/", include("clients.urls")),
+    path("", include("treatments.urls")),
     path("m/<str:token>/", public_views.message_link, name="message_link"),
     path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("api/", api.urls),

@@ -1,7 +1,19 @@
 from django import forms
 
-from appointments.forms import DateInput
-from treatments.models import Pigment, PigmentLot
+from appointments import slots
+from appointments.forms import DateInput, TimeInput
+from appointments.models import Location, Practitioner, Service
+from appointments.services import TREATMENT_KINDS
+from treatments.models import (
+    Density,
+    Healing,
+    PhotoKind,
+    Pigment,
+    PigmentLot,
+    TreatmentPlan,
+    TreatmentSession,
+    Zone,
+)
 
 
 class PigmentForm(forms.ModelForm):
@@ -23,3 +35,212 @@ class PigmentLotForm(forms.ModelForm):
         model = PigmentLot
         fields = ["pigment", "lot_number", "expires_on", "opened_on"]
         widgets = {"expires_on": DateInput(), "opened_on": DateInput()}
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "variant",
+            "goal",
+            "practitioner",
+            "service",
+            "sessions_planned",
+            "gap_min_days",
+            "gap_max_days",
+            "surgery_on",
+            "hairline_style",
+            "recession",
+            "design_notes",
+        ]
+        widgets = {
+            "surgery_on": DateInput(),
+            "design_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "service": "Book sessions as",
+            "gap_min_days": "Shortest gap (days)",
+            "gap_max_days": "Longest gap (days)",
+        }
+        help_texts = {
+            "surgery_on": "Scar camouflage only; the intake's date is used if empty.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.filter(
+            is_active=True
+        ).select_related("user")
+        self.fields["service"].queryset = Service.objects.filter(
+            is_active=True, kind__in=sorted(TREATMENT_KINDS)
+        )
+
+
+class PlanEditForm(PlanForm):
+    class Meta(PlanForm.Meta):
+        fields = [f for f in PlanForm.Meta.fields if f not in ("practitioner",)]
+
+
+class DesignSignOffForm(forms.Form):
+    typed_name = forms.CharField(
+        label="Client's full name",
+        max_length=200,
+        help_text="The client types their name to agree to the hairline design.",
+    )
+
+
+class CourseStartForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    first_day = forms.DateField(label="First session on or after", widget=DateInput())
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = plan.practitioner.locations.filter(
+            is_active=True
+        )
+
+
+class CourseForm(forms.Form):
+    """A date and time for every session not booked yet, prefilled with a proposal."""
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.numbers = [session.number for session in sessions]
+        for number in self.numbers:
+            self.fields[f"date_{number}"] = forms.DateField(
+                label=f"Session {number}: date", widget=DateInput()
+            )
+            self.fields[f"time_{number}"] = forms.TimeField(
+                label=f"Session {number}: time", widget=TimeInput()
+            )
+
+    def rows(self):
+        return [
+            (number, self[f"date_{number}"], self[f"time_{number}"])
+            for number in self.numbers
+        ]
+
+    def starts(self, location: Location) -> dict:
+        return {
+            number: slots.wall_to_utc(
+                self.cleaned_data[f"date_{number}"],
+                self.cleaned_data[f"time_{number}"],
+                location.zone,
+            )
+            for number in self.numbers
+        }
+
+
+DENSITY_CHOICES = [("", "Not treated"), *Density.choices]
+
+
+class SessionRecordForm(forms.Form):
+    """What was done in a session: zones with density, lots, needle and notes."""
+
+    LOT_ROWS = 3
+
+    needle = forms.CharField(
+        max_length=12,
+        required=False,
+        help_text="Pins and shape, e.g. 1RL at the hairline, 3RL elsewhere.",
+    )
+    cartridge_lot = forms.CharField(max_length=64, required=False)
+    depth_note = forms.CharField(max_length=200, required=False)
+    anaesthetic = forms.CharField(max_length=200, required=False)
+    skin_reaction = forms.CharField(max_length=200, required=False)
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=1, max_value=720, required=False
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for value, label in Zone.choices:
+            self.fields[f"zone_{value}"] = forms.ChoiceField(
+                label=label, choices=DENSITY_CHOICES, required=False
+            )
+        lots = PigmentLot.objects.select_related("pigment").order_by(
+            "pigment__brand", "pigment__shade", "-expires_on"
+        )
+        for row in range(1, self.LOT_ROWS + 1):
+            self.fields[f"lot_{row}"] = forms.ModelChoiceField(
+                label=f"Pigment lot {row}", queryset=lots, required=row == 1
+            )
+            self.fields[f"dilution_{row}"] = forms.CharField(
+                label=f"Dilution {row}", max_length=60, required=False
+            )
+
+    def zone_fields(self):
+        return [(value, self[f"zone_{value}"]) for value in Zone.values]
+
+    def lot_rows(self):
+        return [
+            (self[f"lot_{row}"], self[f"dilution_{row}"])
+            for row in range(1, self.LOT_ROWS + 1)
+        ]
+
+    def zones(self) -> dict[str, str]:
+        return {value: self.cleaned_data[f"zone_{value}"] for value in Zone.values}
+
+    def pigments(self) -> list:
+        return [
+            (self.cleaned_data[f"lot_{row}"], self.cleaned_data[f"dilution_{row}"])
+            for row in range(1, self.LOT_ROWS + 1)
+            if self.cleaned_data.get(f"lot_{row}")
+        ]
+
+    def details(self) -> dict:
+        names = (
+            "needle",
+            "cartridge_lot",
+            "depth_note",
+            "anaesthetic",
+            "skin_reaction",
+            "notes",
+            "duration_minutes",
+        )
+        return {name: self.cleaned_data[name] for name in names}
+
+    @classmethod
+    def initial_for(cls, session) -> dict:
+        initial = {f"zone_{zone}": density for zone, density in session.zones.items()}
+        for row, use in enumerate(session.pigments.all()[: cls.LOT_ROWS], start=1):
+            initial[f"lot_{row}"] = use.lot_id
+            initial[f"dilution_{row}"] = use.dilution
+        for name in ("needle", "cartridge_lot", "depth_note", "anaesthetic"):
+            initial[name] = getattr(session, name)
+        return initial
+
+
+class HealingForm(forms.Form):
+    healing = forms.ChoiceField(
+        label="Has it healed?", choices=Healing.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Required when not healed: what you saw.",
+    )
+
+
+class PhotoForm(forms.Form):
+    image = forms.FileField(
+        label="Photo",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "image/jpeg,image/png,image/webp",
+                "capture": "environment",
+            }
+        ),
+    )
+    kind = forms.ChoiceField(choices=PhotoKind.choices)
+    session = forms.ModelChoiceField(
+        queryset=TreatmentSession.objects.none(), required=False
+    )
+    caption = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = TreatmentSession.objects.filter(
+            plan__client=client, appointment__isnull=False
+        ).select_related("plan")

@@ -36,12 +36,17 @@ def _encode(picture: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def clean_photo(data: bytes) -> CleanPhoto:
-    """Check and re-encode an uploaded photo as JPEG; raise PhotoRejected."""
-    if len(data) > settings.PHOTO_MAX_BYTES:
+def check_size(size: int) -> None:
+    """Refuse a file by its size alone, before it is read into memory."""
+    if size > settings.PHOTO_MAX_BYTES:
         raise PhotoRejected(
             f"The file is larger than {settings.PHOTO_MAX_BYTES // (1024 * 1024)} MB."
         )
+
+
+def clean_photo(data: bytes) -> CleanPhoto:
+    """Check and re-encode an uploaded photo as JPEG; raise PhotoRejected."""
+    check_size(len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -251,3 +251,25 @@ def sessions_with_photos(client: Client) -> QuerySet[TreatmentSession]:
         .select_related("appointment__location")
         .order_by("appointment__starts_at")
     )
+
+
+@dataclass(frozen=True)
+class CourseContext:
+    session: TreatmentSession
+    gap_problems: list[slots.GapProblem]
+
+
+def course_context(appointment: Appointment) -> CourseContext | None:
+    """For a course session's appointment: which session it is, and which sessions
+    of its course break the gap rules now (after a move, the ones to move too)."""
+    session = (
+        TreatmentSession.objects.filter(appointment=appointment)
+        .select_related("plan")
+        .first()
+    )
+    if session is None:
+        return None
+    plan = TreatmentPlan.objects.prefetch_related(_sessions_prefetch()).get(
+        pk=session.plan_id
+    )
+    return CourseContext(session, course_gap_problems(plan))

@@ -17,6 +17,7 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
     var closer = event.target.closest("[data-dialog-close]");
     if (closer) closer.closest("dialog").close();
   });

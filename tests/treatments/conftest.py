@@ -66,3 +66,8 @@ def make_plan(jo, sam, smp_session, rooms, practitioner):
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path

@@ -1,0 +1,394 @@
+"""Treatment pages: plans, whole-course booking, session records, healing checks,
+photos, the lot recall and the ink passport."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clients import selectors as client_selectors
+from smp_clinic.roles import Capability, require
+from treatments import selectors, services
+from treatments.forms import (
+    CourseForm,
+    CourseStartForm,
+    DesignSignOffForm,
+    HealingForm,
+    PhotoForm,
+    PlanEditForm,
+    PlanForm,
+    SessionRecordForm,
+)
+from treatments.photos import PhotoRejected, check_size
+
+
+def _invalid(form) -> int:
+    return 422 if form.errors else 200
+
+
+@require(Capability.CLINICAL)
+def plan_new(request, pk):
+    client = client_selectors.clinical_client_get_for_user(request.user, pk)
+    practitioner = getattr(request.user, "practitioner", None)
+    form = PlanForm(request.POST or None, initial={"practitioner": practitioner})
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.plan_create(
+                client=client, created_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Created the plan: {plan}.")
+            return redirect("plan_detail", pk=plan.pk)
+    return render(
+        request,
+        "treatments/plan_form.html",
+        {
+            "client": client,
+            "form": form,
+            "decision": client_selectors.suitability_latest(client),
+        },
+        status=_invalid(form),
+    )
+
+
+@require(Capability.CLINICAL)
+def plan_edit(request, pk):
+    plan = selectors.plan_get_for_user(request.user, pk)
+    form = PlanEditForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_update(plan=plan, fields=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Saved the plan.")
+            return redirect("plan_detail", pk=pk)
+    return render(
+        request,
+        "treatments/plan_form.html",
+        {"client": plan.client, "form": form, "plan": plan},
+        status=_invalid(form),
+    )
+
+
+@require(Capability.CLINICAL)
+@require_GET
+def plan_detail(request, pk):
+    plan = selectors.plan_get_for_user(request.user, pk)
+    return render(
+        request,
+        "treatments/plan_detail.html",
+        {
+            "plan": plan,
+            "client": plan.client,
+            "sessions": plan.sessions.all(),
+            "gap_problems": selectors.course_gap_problems(plan),
+            "earliest": selectors.plan_earliest_start(plan),
+            "sign_off_form": DesignSignOffForm(),
+            "healing_form": HealingForm(),
+            "photos": plan.photos.all(),
+        },
+    )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def plan_sign_off(request, pk):
+    plan = selectors.plan_get_for_user(request.user, pk)
+    form = DesignSignOffForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("The client types their name to agree.")
+        services.plan_design_sign_off(
+            plan=plan, typed_name=form.cleaned_data["typed_name"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The client agreed to the hairline design.")
+    return redirect("plan_detail", pk=pk)
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def plan_cancel(request, pk):
+    plan = selectors.plan_get_for_user(request.user, pk)
+    try:
+        services.plan_cancel(plan=plan)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, "Cancelled the plan. Its booked sessions stay in the calendar."
+        )
+    return redirect("plan_detail", pk=pk)
+
+
+@require(Capability.BOOKING)
+def course_book(request, pk):
+    """Propose every session not booked yet; the front desk adjusts and books all."""
+    plan = selectors.plan_get_for_user(request.user, pk, capability=Capability.BOOKING)
+    todo = selectors.unbooked_sessions(plan)
+    location = selectors.course_location(plan)
+    start_form = CourseStartForm(
+        request.GET or None,
+        plan=plan,
+        initial={"location": location, "first_day": timezone.localdate()},
+    )
+    if start_form.is_valid():
+        location = start_form.cleaned_data["location"]
+    first_day = (
+        start_form.cleaned_data["first_day"]
+        if start_form.is_valid()
+        else timezone.localdate()
+    )
+    proposal = (
+        selectors.course_proposal(plan=plan, first_day=first_day, location=location)
+        if todo and location
+        else None
+    )
+    initial = {}
+    for row in proposal.rows if proposal else []:
+        if row.local_start:
+            initial[f"date_{row.session.number}"] = row.local_start.date()
+            initial[f"time_{row.session.number}"] = row.local_start.time()
+    form = CourseForm(request.POST or None, sessions=todo, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booked = services.course_book(
+                plan=plan,
+                starts=form.starts(location),
+                location=location,
+                booked_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Booked {len(booked)} session{'s' if len(booked) != 1 else ''} "
+                f"of {plan} for {plan.client}.",
+            )
+            return redirect("client_detail", pk=plan.client_id)
+    return render(
+        request,
+        "treatments/course_book.html",
+        {
+            "plan": plan,
+            "client": plan.client,
+            "form": form,
+            "start_form": start_form,
+            "proposal": proposal,
+            "location": location,
+            "booked": [s for s in plan.sessions.all() if selectors.is_live(s)],
+        },
+        status=_invalid(form),
+    )
+
+
+@require(Capability.CLINICAL)
+def session_record(request, pk):
+    session = selectors.session_get_for_user(request.user, pk)
+    previous = selectors.previous_session(session)
+    form = SessionRecordForm(
+        request.POST or None,
+        initial=SessionRecordForm.initial_for(
+            session if session.is_recorded else previous or session
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_record(
+                session=session,
+                zones=form.zones(),
+                pigments=form.pigments(),
+                by=request.user,
+                **form.details(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Recorded {session}.")
+            return redirect("plan_detail", pk=session.plan_id)
+    return render(
+        request,
+        "treatments/session_record.html",
+        {
+            "session": session,
+            "plan": session.plan,
+            "client": session.plan.client,
+            "previous": previous,
+            "form": form,
+            "healing_form": HealingForm(),
+            "zones": {
+                value: request.POST.get(f"zone_{value}", "")
+                for value, _ in form.zone_fields()
+            }
+            if request.method == "POST"
+            else session.zones or (previous.zones if previous else {}),
+        },
+        status=_invalid(form),
+    )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def session_healing(request, pk):
+    session = selectors.session_get_for_user(request.user, pk)
+    form = HealingForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose healed or not healed.")
+        services.session_healing_record(
+            session=session,
+            healing=form.cleaned_data["healing"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Recorded the healing of {session}.")
+    next_session = request.POST.get("next_session", "")
+    if next_session.isdigit():
+        return redirect("session_record", pk=int(next_session))
+    return redirect("plan_detail", pk=session.plan_id)
+
+
+@require(Capability.CLINICAL)
+def photos(request, pk):
+    """A client's photos, upload from a phone or tablet camera, and comparison."""
+    client = client_selectors.clinical_client_get_for_user(request.user, pk)
+    form = PhotoForm(request.POST or None, request.FILES or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["image"]
+        try:
+            check_size(upload.size)
+            services.photo_add(
+                client=client,
+                data=upload.read(),
+                kind=form.cleaned_data["kind"],
+                session=form.cleaned_data["session"],
+                caption=form.cleaned_data["caption"],
+                by=request.user,
+            )
+        except (ValidationError, PhotoRejected) as error:
+            message = error.messages if isinstance(error, ValidationError) else [error]
+            form.add_error("image", [str(m) for m in message])
+        else:
+            messages.success(request, "Added the photo, cleaned of location data.")
+            return redirect("photos", pk=pk)
+    consented = selectors.has_photo_consent(client)
+    all_photos = list(selectors.photos_for_client(client)) if consented else []
+    return render(
+        request,
+        "treatments/photos.html",
+        {
+            "client": client,
+            "form": form,
+            "consented": consented,
+            "photos": all_photos,
+            "left": _pick(all_photos, request.GET.get("a"), 0),
+            "right": _pick(all_photos, request.GET.get("b"), -1),
+        },
+        status=_invalid(form),
+    )
+
+
+def _pick(photos, wanted, default_index):
+    for photo in photos:
+        if str(photo.pk) == wanted:
+            return photo
+    return photos[default_index] if photos else None
+
+
+@require(Capability.CLINICAL)
+@require_GET
+def photo_file(request, pk, size):
+    photo = selectors.photo_get_for_user(request.user, pk)
+    if size not in ("full", "thumb"):
+        raise Http404("No such size.")
+    stored = photo.image if size == "full" else photo.thumbnail
+    response = FileResponse(stored.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def lot_recall(request, pk):
+    lot = selectors.lot_get_for_user(request.user, pk)
+    uses = selectors.lot_recall(lot)
+    if request.GET.get("format") == "csv":
+        return _recall_csv(lot, uses)
+    return render(request, "treatments/lot_recall.html", {"lot": lot, "uses": uses})
+
+
+def _recall_csv(lot, uses) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = "".join(c if c.isalnum() else "-" for c in lot.lot_number)
+    response["Content-Disposition"] = f'attachment; filename="recall-{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "client",
+            "email",
+            "phone",
+            "session",
+            "date",
+            "location",
+            "practitioner",
+            "licence",
+            "dilution",
+        ]
+    )
+    for use in uses:
+        session, client = use.session, use.session.plan.client
+        appointment = session.appointment
+        writer.writerow(
+            [
+                _safe(client.full_name),
+                _safe(client.email),
+                _safe(client.phone),
+                session.number,
+                appointment.starts_at.astimezone(appointment.location.zone).date()
+                if appointment
+                else "",
+                _safe(appointment.location.name) if appointment else "",
+                _safe(str(appointment.practitioner)) if appointment else "",
+                _safe(session.licence_number),
+                _safe(use.dilution),
+            ]
+        )
+    return response
+
+
+def _safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in text we did not write."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@require(Capability.CLINICAL)
+def ink_passport(request, pk):
+    client = client_selectors.clinical_client_get_for_user(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.ink_passport_send(client=client)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"The ink passport is on its way to {client.email}."
+            )
+        return redirect("ink_passport", pk=pk)
+    return render(
+        request,
+        "treatments/ink_passport.html",
+        {"client": client, "passport": selectors.ink_passport(client)},
+    )
