@@ -1,8 +1,26 @@
 """Demo pigments and lots for `seed_demo`."""
 
-from datetime import date, timedelta
+import io
+import random
+from datetime import date, time, timedelta
 
-from treatments.models import Pigment, PigmentLot
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from appointments import slots
+from appointments.models import Appointment, Practitioner, Service
+from clients import outbox
+from clients import selectors as client_selectors
+from clients import services as client_services
+from clients.models import ConsentKind
+from treatments import selectors, services
+from treatments.models import (
+    Healing,
+    Pigment,
+    PigmentLot,
+    PlanStatus,
+    SessionPigment,
+)
 
 PIGMENTS = [
     ("Perma Blend", "SMP Dark", "Carbon black (CI 77266), glycerin, water, alcohol."),
@@ -35,3 +53,156 @@ def seed_pigments(*, today: date) -> list[PigmentLot]:
             expires_on=today - timedelta(days=30),
         )
     return lots
+
+
+def demo_photo(rng: random.Random, *, density: float) -> bytes:
+    """A top-down scalp drawn with Pillow: skin, and dots as dense as the stage."""
+    picture = Image.new("RGB", (480, 360), (224, 188, 160))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((60, 20, 420, 340), fill=(232, 198, 172), outline=(160, 120, 100))
+    for _ in range(int(6000 * density)):
+        x, y = rng.randint(80, 400), rng.randint(40, 320)
+        if ((x - 240) / 170) ** 2 + ((y - 180) / 150) ** 2 < 1:
+            draw.point((x, y), fill=(40, 34, 32))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _historic_appointment(*, plan, location, room, starts_at, by) -> Appointment:
+    """A course session held in the past, written as history (the booking service
+    books only from now on)."""
+    service = plan.service
+    ends_at = starts_at + service.duration
+    return Appointment.objects.create(
+        client=plan.client,
+        service=service,
+        practitioner=plan.practitioner,
+        location=location,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        busy_starts_at=starts_at - service.buffer_before,
+        busy_ends_at=ends_at + service.buffer_after,
+        status=Appointment.Status.COMPLETED,
+        booked_by=by,
+        notes="Demo history",
+    )
+
+
+def _record_history(session, *, rng, lots, by, photo_density=None):
+    zones = {
+        "frontal_hairline": "light",
+        "left_temple": "light",
+        "right_temple": "light",
+        "mid_scalp": rng.choice(["medium", "dense"]),
+        "crown": rng.choice(["medium", "dense"]),
+    }
+    session.zones = zones
+    session.needle = rng.choice(["1RL", "3RL"])
+    session.cartridge_lot = f"C{rng.randint(1000, 9999)}"
+    session.depth_note = "Upper dermis, light hand at the hairline"
+    session.anaesthetic = "None"
+    session.skin_reaction = rng.choice(["Mild redness", "None"])
+    session.licence_number = session.appointment.practitioner.licence_number
+    session.recorded_by = by
+    session.recorded_at = session.appointment.ends_at
+    session.healing = Healing.HEALED
+    session.healing_checked_by = by
+    session.healing_checked_at = min(
+        session.appointment.ends_at + timedelta(days=9), timezone.now()
+    )
+    session.save()
+    lot = rng.choice(lots)
+    SessionPigment.objects.create(
+        session=session, lot=lot, dilution=rng.choice(["30%", "50%", "undiluted"])
+    )
+
+
+def seed_plans(
+    *, rng: random.Random, clients, lots, manager, booked_by, today: date
+) -> None:
+    """Plans at every stage for clients cleared for treatment: planned, course booked,
+    in progress (session 1 held and recorded), and completed with recalls written."""
+    service = Service.objects.get(kind=Service.Kind.SMP_SESSION)
+    practitioners = list(Practitioner.objects.prefetch_related("locations"))
+    photo_text = client_selectors.consent_texts_current()[ConsentKind.PHOTOS]
+    now = timezone.now()
+    for index, client in enumerate(clients):
+        stage = index % 4
+        practitioner = practitioners[index % len(practitioners)]
+        location = practitioner.locations.first()
+        room = location.rooms.first()
+        plan = services.plan_create(
+            client=client,
+            practitioner=practitioner,
+            service=service,
+            variant=rng.choice(["permanent", "permanent", "temporary"]),
+            goal=rng.choice(["full_head", "density", "hairline"]),
+            hairline_style=rng.choice(["soft", "broken"]),
+            recession=rng.choice(["mature", "receded"]),
+            design_notes="Temple points level with the outer eye corners.",
+            created_by=practitioner.user,
+        )
+        if stage == 0:
+            continue  # planned, not booked yet
+        held = {1: 0, 2: 1, 3: plan.sessions_planned}[stage]
+        client_services.consent_sign(
+            client=client, text=photo_text, typed_name=client.full_name, by=manager
+        )
+        services.photo_add(
+            client=client,
+            data=demo_photo(rng, density=0.05),
+            kind="before",
+            plan=plan,
+            caption="Before session 1",
+            by=practitioner.user,
+        )
+        # In progress: session 1 five days ago, so session 2 falls due next week.
+        # Completed: the course ended a month ago.
+        done = held == plan.sessions_planned
+        start_day = today - timedelta(days=12 * (held - 1) + (30 if done else 5))
+        for number in range(1, held + 1):
+            day = start_day + timedelta(days=12 * (number - 1))
+            starts_at = slots.wall_to_utc(day, time(10), location.zone)
+            session = plan.sessions.get(number=number)
+            session.appointment = _historic_appointment(
+                plan=plan,
+                location=location,
+                room=room,
+                starts_at=starts_at,
+                by=booked_by,
+            )
+            _record_history(session, rng=rng, lots=lots, by=practitioner.user)
+            services.photo_add(
+                client=client,
+                data=demo_photo(rng, density=0.3 * number),
+                kind="after" if number == plan.sessions_planned else "progress",
+                session=session,
+                caption=f"After session {number}",
+                by=practitioner.user,
+                taken_at=session.appointment.ends_at,
+            )
+        if done:
+            plan.status = PlanStatus.COMPLETED
+            plan.completed_at = now - timedelta(days=1)
+            plan.save()
+            outbox.plan_recalls_schedule(
+                plan=plan, location=location, now=plan.completed_at
+            )
+            continue
+        plan = selectors.plan_get_for_user(manager, plan.pk)
+        for first in range(1, 30, 3):
+            proposal = selectors.course_proposal(
+                plan=plan, first_day=today + timedelta(days=first), location=location
+            )
+            starts = {r.session.number: r.slot.start for r in proposal.rows if r.slot}
+            if len(starts) != len(proposal.rows):
+                continue
+            try:
+                services.course_book(
+                    plan=plan, starts=starts, location=location, booked_by=booked_by
+                )
+            except services.CourseError:
+                continue
+            break

@@ -57,8 +57,7 @@ def head_svg(zones: dict[str, str], *, interactive: bool = False) -> str:
     so the picture never relies on colour alone)."""
     shapes = format_html_join(
         "",
-        '<g class="zone zone-{}"{}><title>{}: {}</title><path d="{}"/>'
-        '<text x="{}" y="{}" text-anchor="middle">{}{}</text></g>',
+        '<g class="zone zone-{}"{}><title>{}: {}</title><path d="{}"/></g>',
         (
             (
                 zones.get(zone) or "none",
@@ -66,18 +65,30 @@ def head_svg(zones: dict[str, str], *, interactive: bool = False) -> str:
                 zone.label,
                 zones.get(zone) or "not treated",
                 path,
+            )
+            for zone, path, _ in SHAPES
+        ),
+    )
+    # Labels after every shape, so no neighbouring shape covers one.
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="middle" aria-hidden="true">{}{}</text>',
+        (
+            (
                 x,
                 y,
                 SHORT[zone],
                 f" ({zones[zone][0].upper()})" if zones.get(zone) else "",
             )
-            for zone, path, (x, y) in SHAPES
+            for zone, _, (x, y) in SHAPES
         ),
     )
     return format_html(
         '<svg class="head-diagram{}" viewBox="0 0 200 240" role="img" '
         'aria-label="Head diagram, seen from above, face at the top">'
-        '<ellipse cx="100" cy="124" rx="86" ry="112" class="head-outline"/>{}</svg>',
+        '<ellipse cx="100" cy="124" rx="86" ry="112" class="head-outline"/>{}'
+        '<g class="zone-labels">{}</g></svg>',
         " head-diagram-interactive" if interactive else "",
         shapes,
+        labels,
     )

@@ -68,9 +68,10 @@ class PlanForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = Practitioner.objects.filter(
-            is_active=True
-        ).select_related("user")
+        if "practitioner" in self.fields:
+            self.fields["practitioner"].queryset = Practitioner.objects.filter(
+                is_active=True
+            ).select_related("user")
         self.fields["service"].queryset = Service.objects.filter(
             is_active=True, kind__in=sorted(TREATMENT_KINDS)
         )

@@ -10,6 +10,11 @@
     var title = zone.querySelector("title");
     var label = select.options[select.selectedIndex].text;
     title.textContent = title.textContent.split(":")[0] + ": " + label.toLowerCase();
+    var text = document.querySelector('[data-label="' + select.dataset.zoneSelect + '"]');
+    if (text) {
+      text.textContent =
+        text.dataset.short + (select.value ? " (" + label.charAt(0) + ")" : "");
+    }
   }
 
   document.addEventListener("click", function (event) {

@@ -8,7 +8,7 @@ from django.utils import timezone
 from appointments.demo import seed_schedule
 from clients.demo import seed_client_records, seed_clients
 from smp_clinic import demo
-from treatments.demo import seed_pigments
+from treatments.demo import seed_pigments, seed_plans
 
 SCALES = {
     "small": {"practitioners": 6, "clients": 120, "records": 120},
@@ -54,12 +54,21 @@ class Command(BaseCommand):
                 lots=lots,
                 today=today,
             )
+            front_desk = get_user_model().objects.get(username="frontdesk")
             seed_schedule(
                 rng=rng,
                 practitioner_users=practitioner_users,
                 clients=clients,
                 treatable_clients=treatable,
-                booked_by=get_user_model().objects.get(username="frontdesk"),
+                booked_by=front_desk,
+            )
+            seed_plans(
+                rng=rng,
+                clients=treatable,
+                lots=lots,
+                manager=get_user_model().objects.get(username="manager"),
+                booked_by=front_desk,
+                today=today,
             )
         self.stdout.write(
             self.style.SUCCESS(f"Seeded {scale} demo data (seed {seed}).")
