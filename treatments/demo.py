@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from appointments import selectors as schedule_selectors
 from appointments import slots
 from appointments.models import Appointment, Practitioner, Service
 from clients import outbox
@@ -69,10 +70,24 @@ def demo_photo(rng: random.Random, *, density: float) -> bytes:
     return out.getvalue()
 
 
-def _historic_appointment(*, plan, location, room, starts_at, by) -> Appointment:
+def _historic_appointment(*, plan, location, day, by) -> Appointment:
     """A course session held in the past, written as history (the booking service
-    books only from now on)."""
+    books only from now on), at the first time and room free that day."""
     service = plan.service
+    span = schedule_selectors.service_span(service)
+    for hour in range(9, 17):
+        starts_at = slots.wall_to_utc(day, time(hour), location.zone)
+        held = span.busy(starts_at)
+        for room in location.rooms.all():
+            if not schedule_selectors.blocking_overlaps(
+                held=held, practitioner_id=plan.practitioner_id, room_id=room.pk
+            ).exists():
+                break
+        else:
+            continue
+        break
+    else:
+        raise RuntimeError(f"No free demo time on {day}.")
     ends_at = starts_at + service.duration
     return Appointment.objects.create(
         client=plan.client,
@@ -132,7 +147,6 @@ def seed_plans(
         stage = index % 4
         practitioner = practitioners[index % len(practitioners)]
         location = practitioner.locations.first()
-        room = location.rooms.first()
         plan = services.plan_create(
             client=client,
             practitioner=practitioner,
@@ -164,14 +178,9 @@ def seed_plans(
         start_day = today - timedelta(days=12 * (held - 1) + (30 if done else 5))
         for number in range(1, held + 1):
             day = start_day + timedelta(days=12 * (number - 1))
-            starts_at = slots.wall_to_utc(day, time(10), location.zone)
             session = plan.sessions.get(number=number)
             session.appointment = _historic_appointment(
-                plan=plan,
-                location=location,
-                room=room,
-                starts_at=starts_at,
-                by=booked_by,
+                plan=plan, location=location, day=day, by=booked_by
             )
             _record_history(session, rng=rng, lots=lots, by=practitioner.user)
             services.photo_add(
