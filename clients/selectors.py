@@ -23,6 +23,7 @@ from clients.models import (
 )
 from clients.phones import phone_search_digits
 from smp_clinic.roles import Capability, can
+from treatments.models import TreatmentSession
 
 
 def _word_filter(word: str) -> Q:
@@ -280,6 +281,30 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
                 "Resolved" if c.resolved_at else "Active",
             )
             for c in client.contraindications.all()
+        ]
+        events += [
+            TimelineEvent(
+                s.recorded_at,
+                "Treatment session",
+                f"{s} recorded: {s.plan}",
+                ", ".join(
+                    f"{zone} ({density.lower()})" for zone, density in s.zone_list()
+                ),
+                reverse("session_record", args=[s.pk]),
+            )
+            for s in TreatmentSession.objects.filter(
+                plan__client=client, recorded_at__isnull=False
+            ).select_related("plan")
+        ]
+        events += [
+            TimelineEvent(
+                p.taken_at,
+                "Photo",
+                f"{p.get_kind_display()} photo",
+                p.caption,
+                reverse("photos", args=[client.pk]) + f"?b={p.pk}",
+            )
+            for p in client.photos.all()
         ]
     return sorted(events, key=lambda event: event.at, reverse=True)
 

@@ -228,13 +228,16 @@ class PhotoForm(forms.Form):
     image = forms.FileField(
         label="Photo",
         widget=forms.ClearableFileInput(
-            attrs={
-                "accept": "image/jpeg,image/png,image/webp",
-                "capture": "environment",
-            }
+            # No `capture`: a phone then offers the camera and the photo library.
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
         ),
     )
     kind = forms.ChoiceField(choices=PhotoKind.choices)
+    plan = forms.ModelChoiceField(
+        queryset=TreatmentPlan.objects.none(),
+        required=False,
+        help_text="For a hairline reference or a before photo of a plan.",
+    )
     session = forms.ModelChoiceField(
         queryset=TreatmentSession.objects.none(), required=False
     )
@@ -242,6 +245,7 @@ class PhotoForm(forms.Form):
 
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = TreatmentPlan.objects.filter(client=client)
         self.fields["session"].queryset = TreatmentSession.objects.filter(
             plan__client=client, appointment__isnull=False
         ).select_related("plan")

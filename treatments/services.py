@@ -363,6 +363,8 @@ def photo_add(
         )
     if session is not None and session.plan.client_id != client.pk:
         raise ValidationError("That session belongs to another client.")
+    if plan is not None and plan.client_id != client.pk:
+        raise ValidationError("That plan belongs to another client.")
     clean = clean_photo(data)
     name = uuid.uuid4().hex
     photo = Photo(

@@ -274,6 +274,7 @@ def photos(request, pk):
                 client=client,
                 data=upload.read(),
                 kind=form.cleaned_data["kind"],
+                plan=form.cleaned_data["plan"],
                 session=form.cleaned_data["session"],
                 caption=form.cleaned_data["caption"],
                 by=request.user,
