@@ -384,18 +384,18 @@ def _plan_location(plan):
     return plan.practitioner.locations.first()
 
 
-def template_name(kind: str) -> str:
-    if kind in APPOINTMENT_KINDS:
-        return f"emails/appointment_{kind}"
-    return f"emails/{kind}"
-
-
 APPOINTMENT_KINDS = {
     MessageKind.CONFIRMATION,
     MessageKind.PREPARATION,
     MessageKind.REMINDER,
     MessageKind.AFTERCARE,
 }
+
+
+def template_name(kind: str) -> str:
+    if kind in APPOINTMENT_KINDS:
+        return f"emails/appointment_{kind}"
+    return f"emails/{kind}"
 
 
 def build_email(

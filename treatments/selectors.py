@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -241,16 +241,6 @@ def photo_get_for_user(user, pk: int) -> Photo:
     if not has_photo_consent(photo.client):
         raise Http404("No such photo.")
     return photo
-
-
-def sessions_with_photos(client: Client) -> QuerySet[TreatmentSession]:
-    return (
-        TreatmentSession.objects.filter(plan__client=client)
-        .filter(Q(photos__isnull=False))
-        .distinct()
-        .select_related("appointment__location")
-        .order_by("appointment__starts_at")
-    )
 
 
 @dataclass(frozen=True)

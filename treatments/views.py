@@ -141,24 +141,10 @@ def course_book(request, pk):
         plan=plan,
         initial={"location": location, "first_day": timezone.localdate()},
     )
-    if start_form.is_valid():
-        location = start_form.cleaned_data["location"]
-    first_day = (
-        start_form.cleaned_data["first_day"]
-        if start_form.is_valid()
-        else timezone.localdate()
-    )
-    proposal = (
-        selectors.course_proposal(plan=plan, first_day=first_day, location=location)
-        if todo and location
-        else None
-    )
-    initial = {}
-    for row in proposal.rows if proposal else []:
-        if row.local_start:
-            initial[f"date_{row.session.number}"] = row.local_start.date()
-            initial[f"time_{row.session.number}"] = row.local_start.time()
-    form = CourseForm(request.POST or None, sessions=todo, initial=initial)
+    chosen = start_form.cleaned_data if start_form.is_valid() else {}
+    location = chosen.get("location", location)
+    first_day = chosen.get("first_day", timezone.localdate())
+    form = CourseForm(request.POST or None, sessions=todo)
     if request.method == "POST" and form.is_valid():
         try:
             booked = services.course_book(
@@ -176,6 +162,16 @@ def course_book(request, pk):
                 f"of {plan} for {plan.client}.",
             )
             return redirect("client_detail", pk=plan.client_id)
+    # Proposed only for a page that is shown: a booked course redirects without it.
+    proposal = (
+        selectors.course_proposal(plan=plan, first_day=first_day, location=location)
+        if todo and location
+        else None
+    )
+    for row in proposal.rows if proposal else []:
+        if row.local_start:
+            form.initial[f"date_{row.session.number}"] = row.local_start.date()
+            form.initial[f"time_{row.session.number}"] = row.local_start.time()
     return render(
         request,
         "treatments/course_book.html",
