@@ -12,7 +12,7 @@ Sending: `messages_send_due` is the one code path of the periodic task and of
 message still applies; sends through Django's email backend; records the result. A
 failure is retried with a doubling delay, then marked failed for staff to see. A sweep
 that dies mid-run leaves claimed rows that are due again after
-MESSAGE_CLAIM_TIMEOUT_MINUTES: at least once, never lost. (Only a crash between the
+MESSAGE_CLAIM_TIMEOUT_SECONDS: at least once, never lost. (Only a crash between the
 SMTP server's acceptance and our commit can send one twice.)
 """
 
@@ -199,7 +199,7 @@ class SweepResult:
 def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
     token = secrets.token_hex(16)
     with transaction.atomic():
-        stale = now - timedelta(minutes=settings.MESSAGE_CLAIM_TIMEOUT_MINUTES)
+        stale = now - timedelta(seconds=settings.MESSAGE_CLAIM_TIMEOUT_SECONDS)
         OutboundMessage.objects.filter(
             status=MessageStatus.SENDING, claimed_at__lt=stale
         ).update(status=MessageStatus.PENDING, claim="")

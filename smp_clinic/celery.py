@@ -7,6 +7,7 @@ periodic job is listed here and nowhere else.
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smp_clinic.settings")
 
@@ -23,9 +24,9 @@ app.conf.beat_schedule = {
     },
     "send-due-messages": {
         "task": "clients.tasks.send_due_messages",
-        "schedule": 60.0,
-        # A sweep not started within the minute is replaced by the next one; claims
-        # keep two overlapping sweeps from sending a message twice.
-        "options": {"expires": 55},
+        "schedule": settings.MESSAGE_SWEEP_SECONDS,
+        # A sweep not started before the next is sent is replaced by it; claims keep
+        # two overlapping sweeps from sending a message twice.
+        "options": {"expires": settings.MESSAGE_SWEEP_SECONDS * 0.9},
     },
 }

@@ -238,8 +238,11 @@ MESSAGE_PREPARATION_HOURS = int(env("MESSAGE_PREPARATION_HOURS", "48"))
 # A failed send is retried with a doubling delay, then marked failed for staff to see.
 MESSAGE_MAX_ATTEMPTS = int(env("MESSAGE_MAX_ATTEMPTS", "5"))
 MESSAGE_SWEEP_BATCH = int(env("MESSAGE_SWEEP_BATCH", "500"))
+# The beat sends a sweep this often.
+MESSAGE_SWEEP_SECONDS = float(env("MESSAGE_SWEEP_SECONDS", "60"))
 # A claim older than this belonged to a sweep that died; its messages are due again.
-MESSAGE_CLAIM_TIMEOUT_MINUTES = int(env("MESSAGE_CLAIM_TIMEOUT_MINUTES", "10"))
+# It must be longer than the slowest sweep, or a live sweep's rows are taken from it.
+MESSAGE_CLAIM_TIMEOUT_SECONDS = int(env("MESSAGE_CLAIM_TIMEOUT_SECONDS", "600"))
 # Links in emails (confirm, cancel, ask to reschedule) expire after this many days.
 MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
 # Requests to those links allowed from one address in ten minutes.

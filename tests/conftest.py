@@ -1,4 +1,5 @@
 import os
+import shutil
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def _missing_service(item) -> str | None:
         return "needs PostgreSQL: set DATABASE_URL=postgres://..."
     if item.get_closest_marker("redis") and redis_url() is None:
         return "needs Redis: set CELERY_BROKER_URL=redis://..."
+    if item.get_closest_marker("redis_server") and not shutil.which("redis-server"):
+        return "needs the redis-server program: apt-get install redis-server"
     if item.get_closest_marker("browser") and not CHROMIUM.exists():
         return f"needs Chromium at {CHROMIUM}: apt-get install chromium"
     return None

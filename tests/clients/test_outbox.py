@@ -237,7 +237,7 @@ class TestSweep:
                 status=MessageStatus.SENDING, claim="dead", claimed_at=NOW
             )
             assert messages_send_due().claimed == 0
-        later = NOW + timedelta(minutes=settings.MESSAGE_CLAIM_TIMEOUT_MINUTES + 1)
+        later = NOW + timedelta(seconds=settings.MESSAGE_CLAIM_TIMEOUT_SECONDS + 1)
         with time_machine.travel(later, tick=False):
             assert messages_send_due().sent == 1
 

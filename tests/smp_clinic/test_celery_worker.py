@@ -4,38 +4,16 @@ The filesystem broker (the embedded default) needs no server and always runs; Re
 where CELERY_BROKER_URL points at it (CI). Nothing runs eagerly.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from smp_clinic.models import Heartbeat
-from tests.conftest import redis_url, subprocess_env
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def worker_database_url() -> str:
-    """The URL of the database this test runs on, for the worker process."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    credentials = quote(s["USER"] or "")
-    if s["PASSWORD"]:
-        credentials += ":" + quote(s["PASSWORD"])
-    return (
-        f"postgres://{credentials}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}"
-        f"/{s['NAME']}"
-    )
+from tests.conftest import redis_url
+from tests.processes import Worker
 
 
 def filesystem_broker(var_dir: Path) -> tuple[str, dict]:
@@ -48,62 +26,13 @@ def filesystem_broker(var_dir: Path) -> tuple[str, dict]:
     }
 
 
-class Worker:
-    """A `celery worker` process of the project, on its own queue."""
-
-    def __init__(self, *, broker_url: str, queue: str, var_dir: Path):
-        env = subprocess_env(
-            DATABASE_URL=worker_database_url(),
-            CELERY_BROKER_URL="" if broker_url == "filesystem://" else broker_url,
-            CELERY_TASK_DEFAULT_QUEUE=queue,
-            VAR_DIR=str(var_dir),
-            SECRET_KEY=os.environ["SECRET_KEY"],
-            PYTHONPATH=str(BASE_DIR),
-        )
-        command = [sys.executable, "-m", "celery", "-A", "smp_clinic", "worker"]
-        command += ["--pool=solo", "--without-mingle", "--without-gossip", "-l", "INFO"]
-        self.process = subprocess.Popen(
-            command,
-            cwd=var_dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self.ready = threading.Event()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if " ready." in line:
-                self.ready.set()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_until_ready(self, timeout: float = 60) -> None:
-        # Until the worker has declared its queue, a message sent to it has no route.
-        if not self.ready.wait(timeout):
-            self.stop()
-            pytest.fail("the worker did not start:\n" + self.output)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.reader.join(timeout=5)
-
-
 def round_trip(*, broker_url: str, transport_options: dict, var_dir: Path) -> None:
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    worker = Worker(broker_url=broker_url, queue=queue, var_dir=var_dir)
+    worker = Worker(
+        var_dir=var_dir,
+        CELERY_BROKER_URL="" if broker_url == "filesystem://" else broker_url,
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+    )
     sender = Celery("test-sender", broker=broker_url)
     sender.conf.broker_transport_options = transport_options
     try:
