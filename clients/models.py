@@ -1,12 +1,14 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from clients.storage import private_storage
+from clients.texts import TEXTS, TextError, placeholders_check
 
 
 class ContactMethod(models.TextChoices):
@@ -417,6 +419,125 @@ class AftercareStep(models.Model):
 
     def __str__(self):
         return f"Day {self.day_offset}: {self.subject}"
+
+
+def _number_list(value: str, *, low: int, high: int, unit: str) -> list[int]:
+    numbers = []
+    for part in value.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not low <= int(part) <= high:
+            raise ValidationError(
+                f"“{part}” is not a number of {unit} from {low} to {high}. "
+                "Separate several with commas, e.g. 48, 24."
+            )
+        numbers.append(int(part))
+    return sorted(set(numbers), reverse=True)
+
+
+def reminder_hours_validate(value: str) -> None:
+    _number_list(value, low=1, high=14 * 24, unit="hours")
+
+
+def recall_months_validate(value: str) -> None:
+    _number_list(value, low=1, high=120, unit="months")
+
+
+class MessageSettings(models.Model):
+    """When the clinic's messages go. One row; a new clinic starts from the
+    MESSAGE_* and RECALL_* settings, and managers change it in the app."""
+
+    reminder_hours = models.CharField(
+        max_length=60,
+        blank=True,
+        validators=[reminder_hours_validate],
+        help_text="Hours before an appointment, separated by commas (e.g. 48, 24). "
+        "Empty sends no reminders.",
+    )
+    preparation_hours = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(14 * 24)],
+        help_text="Hours before a treatment session that the preparation note goes "
+        "(shaving, no alcohol or blood thinners). 0 sends none.",
+    )
+    course_nudge_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days after a course session that a client whose next session is "
+        "still unbooked is reminded to book it.",
+    )
+    permanent_check_months = models.CharField(
+        "Permanent SMP: check-up after (months)",
+        max_length=60,
+        blank=True,
+        validators=[recall_months_validate],
+        help_text="Months after the last session, separated by commas.",
+    )
+    permanent_touch_up_months = models.CharField(
+        "Permanent SMP: touch-up after (months)",
+        max_length=60,
+        blank=True,
+        validators=[recall_months_validate],
+    )
+    temporary_fade_check_months = models.CharField(
+        "Temporary SMP: fade checks after (months)",
+        max_length=60,
+        blank=True,
+        validators=[recall_months_validate],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name_plural = "message settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="message_settings_one_row")
+        ]
+
+    def __str__(self):
+        return "Message settings"
+
+    @property
+    def reminder_hour_list(self) -> list[int]:
+        return _number_list(self.reminder_hours, low=1, high=14 * 24, unit="hours")
+
+    def months(self, field: str) -> list[int]:
+        return _number_list(getattr(self, field), low=1, high=120, unit="months")
+
+
+class MessageText(models.Model):
+    """The clinic's words in one kind of email (see clients/texts.py)."""
+
+    key = models.CharField(
+        max_length=30, unique=True, choices=[(k, t.label) for k, t in TEXTS.items()]
+    )
+    subject = models.CharField(
+        max_length=150, help_text="The clinic's name is added after it."
+    )
+    body = models.TextField(
+        help_text="Plain text after “Hello <first name>,”. When, where and the links "
+        "to confirm or cancel are added below it."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.get_key_display()
+
+    def clean(self):
+        kind = TEXTS.get(self.key)
+        if kind is None:
+            return
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                placeholders_check(getattr(self, field), kind.placeholders)
+            except TextError as error:
+                errors[field] = str(error)
+        if errors:
+            raise ValidationError(errors)
 
 
 class MessageStatus(models.TextChoices):

@@ -28,9 +28,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from appointments import slots
-from clients import links
+from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
 from treatments import selectors as treatment_selectors
 
@@ -45,33 +46,116 @@ def _key(appointment, kind: str, extra: str = "") -> str:
     return f"appointment:{appointment.pk}:{kind}{extra}:{start}"
 
 
+def _write(messages: list[OutboundMessage]) -> None:
+    """Insert messages; a key written before is a no-op, unless that message was
+    cancelled: an appointment moved back to a time it had needs its reminders again."""
+    OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    wanted = {message.dedupe_key: message for message in messages}
+    revived = OutboundMessage.objects.filter(
+        dedupe_key__in=wanted, status=MessageStatus.CANCELLED
+    )
+    for old in revived.only("pk", "dedupe_key"):
+        new = wanted[old.dedupe_key]
+        OutboundMessage.objects.filter(
+            pk=old.pk, status=MessageStatus.CANCELLED
+        ).update(
+            status=MessageStatus.PENDING,
+            due_at=new.due_at,
+            for_starts_at=new.for_starts_at,
+            attempts=0,
+            claim="",
+            last_error="",
+        )
+
+
+def _reminders(appointment, timing, now: datetime) -> list[OutboundMessage]:
+    """An appointment's preparation note and reminders still to come."""
+    starts_at = appointment.starts_at
+    wanted = []
+    if appointment.service.kind in PREPARED_KINDS and timing.preparation_hours:
+        hours = timing.preparation_hours
+        wanted.append(
+            (MessageKind.PREPARATION, starts_at - timedelta(hours=hours), f"-{hours}h")
+        )
+    for hours in timing.reminder_hour_list:
+        due = starts_at - timedelta(hours=hours)
+        wanted.append((MessageKind.REMINDER, due, f"-{hours}h"))
+    return [
+        OutboundMessage(
+            client_id=appointment.client_id,
+            appointment=appointment,
+            kind=kind,
+            for_starts_at=starts_at,
+            due_at=due,
+            dedupe_key=_key(appointment, kind, extra),
+        )
+        for kind, due, extra in wanted
+        # A reminder whose moment has passed (a booking made tomorrow) is skipped.
+        if due > now
+    ]
+
+
 def appointment_messages_schedule(*, appointment, now: datetime | None = None) -> None:
     """Write a booked appointment's confirmation, preparation note and reminders."""
     now = now or timezone.now()
-    starts_at = appointment.starts_at
-    wanted = [(MessageKind.CONFIRMATION, now, "")]
-    if appointment.service.kind in PREPARED_KINDS:
-        due = starts_at - timedelta(hours=settings.MESSAGE_PREPARATION_HOURS)
-        wanted.append((MessageKind.PREPARATION, due, ""))
-    for hours in settings.MESSAGE_REMINDER_HOURS:
-        due = starts_at - timedelta(hours=hours)
-        wanted.append((MessageKind.REMINDER, due, f"-{hours}h"))
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessage(
-                client_id=appointment.client_id,
-                appointment=appointment,
-                kind=kind,
-                for_starts_at=starts_at,
-                due_at=max(due, now),
-                dedupe_key=_key(appointment, kind, extra),
-            )
-            for kind, due, extra in wanted
-            # A reminder whose moment has passed (a booking made tomorrow) is skipped.
-            if kind == MessageKind.CONFIRMATION or due > now
-        ],
-        ignore_conflicts=True,
+    # Each confirmation sent counts: one moved away and back is confirmed again.
+    confirmed = OutboundMessage.objects.filter(
+        appointment=appointment,
+        kind=MessageKind.CONFIRMATION,
+        status=MessageStatus.SENT,
+    ).count()
+    confirmation = OutboundMessage(
+        client_id=appointment.client_id,
+        appointment=appointment,
+        kind=MessageKind.CONFIRMATION,
+        for_starts_at=appointment.starts_at,
+        due_at=now,
+        dedupe_key=_key(appointment, MessageKind.CONFIRMATION, f"-{confirmed}"),
     )
+    timing = selectors.message_settings()
+    _write([confirmation, *_reminders(appointment, timing, now)])
+
+
+# Appointments re-planned at once when the clinic changes its reminder times.
+REFRESH_CHUNK = 500
+
+
+def appointment_reminders_refresh(*, now: datetime | None = None) -> int:
+    """Re-plan the reminders of every appointment still to come after the clinic
+    changed its reminder times; returns how many appointments that touched."""
+    from appointments.models import Appointment
+
+    now = now or timezone.now()
+    timing = selectors.message_settings()
+    upcoming = (
+        Appointment.objects.filter(
+            status__in=("booked", "confirmed"), starts_at__gt=now
+        )
+        .select_related("service")
+        .order_by("pk")
+    )
+    count = 0
+    chunk: list = []
+    for appointment in upcoming.iterator(chunk_size=REFRESH_CHUNK):
+        chunk.append(appointment)
+        if len(chunk) == REFRESH_CHUNK:
+            count += _refresh(chunk, timing, now)
+            chunk = []
+    return count + _refresh(chunk, timing, now)
+
+
+def _refresh(appointments: list, timing, now: datetime) -> int:
+    wanted = [m for a in appointments for m in _reminders(a, timing, now)]
+    OutboundMessage.objects.filter(
+        appointment__in=appointments,
+        kind__in=(MessageKind.PREPARATION, MessageKind.REMINDER),
+        status=MessageStatus.PENDING,
+    ).exclude(dedupe_key__in=[m.dedupe_key for m in wanted]).update(
+        status=MessageStatus.CANCELLED,
+        last_error="The clinic changed its reminder times.",
+    )
+    _write(wanted)
+    return len(appointments)
 
 
 # Aftercare emails after day 0 go at this wall-clock time in the location's zone.
@@ -115,18 +199,19 @@ def plan_recalls_schedule(*, plan, location, now: datetime | None = None) -> Non
     now = now or timezone.now()
     zone = location.zone
     completed_on = now.astimezone(zone).date()
+    timing = selectors.message_settings()
     if plan.variant == "permanent":
         wanted = [
             (MessageKind.FADE_CHECK, months)
-            for months in settings.RECALL_PERMANENT_CHECK_MONTHS
+            for months in timing.months("permanent_check_months")
         ] + [
             (MessageKind.TOUCH_UP, months)
-            for months in settings.RECALL_PERMANENT_TOUCH_UP_MONTHS
+            for months in timing.months("permanent_touch_up_months")
         ]
     else:
         wanted = [
             (MessageKind.FADE_CHECK, months)
-            for months in settings.RECALL_TEMPORARY_FADE_CHECK_MONTHS
+            for months in timing.months("temporary_fade_check_months")
         ]
     OutboundMessage.objects.bulk_create(
         [
@@ -149,7 +234,8 @@ def course_nudge_schedule(
     """A nudge to book the next course session, sent only if it is still unbooked."""
     now = now or timezone.now()
     zone = location.zone
-    day = now.astimezone(zone).date() + timedelta(days=settings.COURSE_NUDGE_DAYS)
+    nudge_days = selectors.message_settings().course_nudge_days
+    day = now.astimezone(zone).date() + timedelta(days=nudge_days)
     OutboundMessage.objects.bulk_create(
         [
             OutboundMessage(
@@ -291,6 +377,7 @@ def messages_send_due(
     if not claimed:
         return result
     mail = get_connection()
+    clinic_texts = selectors.message_texts()
     with mail:
         for message in claimed:
             reason = _still_applies(message, now)
@@ -299,7 +386,7 @@ def messages_send_due(
                 result.skipped += 1
                 continue
             try:
-                email = build_email(message, mail)
+                email = build_email(message, mail, clinic_texts)
                 email.send()
             except Exception as error:  # noqa: BLE001 - any failure is retried, then shown
                 attempts = message.attempts + 1
@@ -340,7 +427,16 @@ def message_retry(*, message: OutboundMessage) -> None:
     ).update(status=MessageStatus.PENDING, due_at=timezone.now(), attempts=0)
 
 
-def email_context(message: OutboundMessage) -> dict:
+def text_key(message: OutboundMessage) -> str | None:
+    """Which of the clinic's texts (clients/texts.py) the message uses."""
+    if message.kind == MessageKind.AFTERCARE:
+        return None
+    if message.kind == MessageKind.FADE_CHECK and message.plan.variant == "permanent":
+        return "check_up"
+    return message.kind
+
+
+def email_context(message: OutboundMessage, clinic_texts: dict | None = None) -> dict:
     appointment = message.appointment
     context = {
         "clinic_name": settings.CLINIC_NAME,
@@ -348,17 +444,39 @@ def email_context(message: OutboundMessage) -> dict:
         "message": message,
         "unsubscribe_url": links.unsubscribe_url(message.client),
     }
+    values = {"first_name": message.client.first_name, "clinic": settings.CLINIC_NAME}
     if appointment is not None:
         zone = appointment.location.zone
+        starts_at = appointment.starts_at.astimezone(zone)
         context.update(
             appointment=appointment,
             location=appointment.location,
-            starts_at=appointment.starts_at.astimezone(zone),
+            starts_at=starts_at,
             ends_at=appointment.ends_at.astimezone(zone),
+        )
+        values.update(
+            service=str(appointment.service),
+            practitioner=str(appointment.practitioner),
+            date=date_format(starts_at, "D j M"),
+            time=date_format(starts_at, "H:i"),
+            location=appointment.location.name,
         )
     if message.plan is not None:
         plan = message.plan
-        context.update(plan=plan, location=_plan_location(plan))
+        location = _plan_location(plan)
+        context.update(plan=plan, location=location)
+        values.update(
+            location=location.name if location else settings.CLINIC_NAME,
+            sessions=str(plan.sessions_planned),
+            gap=f"{plan.gap_min_days} to {plan.gap_max_days} days",
+        )
+    key = text_key(message)
+    if key is not None:
+        text = (clinic_texts or selectors.message_texts())[key]
+        context.update(
+            text_subject=texts.fill(text.subject, values),
+            text_body=texts.fill(text.body, values),
+        )
     if message.kind == MessageKind.INK_PASSPORT:
         context["passport"] = list(treatment_selectors.ink_passport(message.client))
     if message.kind == MessageKind.AFTERCARE:
@@ -399,9 +517,9 @@ def template_name(kind: str) -> str:
 
 
 def build_email(
-    message: OutboundMessage, mail_connection=None
+    message: OutboundMessage, mail_connection=None, clinic_texts: dict | None = None
 ) -> EmailMultiAlternatives:
-    context = email_context(message)
+    context = email_context(message, clinic_texts)
     name = template_name(message.kind)
     subject = " ".join(render_to_string(f"{name}.subject.txt", context).split())
     email = EmailMultiAlternatives(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients import suitability
+from clients import suitability, texts
 from clients.models import (
     Client,
     Consent,
@@ -17,6 +17,8 @@ from clients.models import (
     ConsentText,
     Contraindication,
     Intake,
+    MessageSettings,
+    MessageText,
     OutboundMessage,
     PatchTest,
     SuitabilityDecision,
@@ -333,3 +335,50 @@ def message_get_for_user(user, pk: int) -> OutboundMessage:
         ),
         pk=pk,
     )
+
+
+def message_settings() -> MessageSettings:
+    """The clinic's message timing; a new clinic starts from the MESSAGE_* and
+    RECALL_* settings."""
+    current, _ = MessageSettings.objects.get_or_create(
+        pk=1,
+        defaults={
+            "reminder_hours": ", ".join(map(str, settings.MESSAGE_REMINDER_HOURS)),
+            "preparation_hours": settings.MESSAGE_PREPARATION_HOURS,
+            "course_nudge_days": settings.COURSE_NUDGE_DAYS,
+            "permanent_check_months": ", ".join(
+                map(str, settings.RECALL_PERMANENT_CHECK_MONTHS)
+            ),
+            "permanent_touch_up_months": ", ".join(
+                map(str, settings.RECALL_PERMANENT_TOUCH_UP_MONTHS)
+            ),
+            "temporary_fade_check_months": ", ".join(
+                map(str, settings.RECALL_TEMPORARY_FADE_CHECK_MONTHS)
+            ),
+        },
+    )
+    return current
+
+
+@dataclass(frozen=True)
+class ClinicText:
+    key: str
+    label: str
+    subject: str
+    body: str
+    is_default: bool
+
+
+def message_texts() -> dict[str, ClinicText]:
+    """Every email text: the clinic's own where it wrote one, else the default."""
+    own = {text.key: text for text in MessageText.objects.all()}
+    return {
+        key: ClinicText(
+            key=key,
+            label=kind.label,
+            subject=own[key].subject if key in own else kind.subject,
+            body=own[key].body if key in own else kind.body,
+            is_default=key not in own,
+        )
+        for key, kind in texts.TEXTS.items()
+    }

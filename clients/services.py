@@ -14,7 +14,7 @@ from django.db.models import Max, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from clients import selectors
+from clients import outbox, selectors
 from clients.models import (
     Client,
     Consent,
@@ -22,6 +22,7 @@ from clients.models import (
     ConsentText,
     Contraindication,
     Intake,
+    MessageText,
     PatchTest,
     Recommendation,
     SuitabilityDecision,
@@ -475,3 +476,33 @@ def client_unsubscribe(*, client: Client) -> Client:
     Client.objects.filter(pk=client.pk).update(reminder_consent=False)
     client.reminder_consent = False
     return client
+
+
+@transaction.atomic
+def message_settings_update(*, form, by, apply_to_booked: bool) -> int:
+    """Save the clinic's message timing; with apply_to_booked, re-plan the reminders
+    of every appointment still to come. Returns how many appointments it re-planned."""
+    timing = form.save(commit=False)
+    timing.updated_by = by
+    timing.full_clean()
+    timing.save()
+    if not apply_to_booked:
+        return 0
+    return outbox.appointment_reminders_refresh()
+
+
+@transaction.atomic
+def message_text_save(*, key: str, subject: str, body: str) -> MessageText:
+    """The clinic's own words for one kind of email (unsent emails use them too)."""
+    text = MessageText.objects.filter(key=key).first() or MessageText(key=key)
+    text.subject = subject
+    text.body = body
+    text.full_clean()
+    text.save()
+    return text
+
+
+@transaction.atomic
+def message_text_reset(*, key: str) -> None:
+    """Back to the default words for this kind of email."""
+    MessageText.objects.filter(key=key).delete()

@@ -97,6 +97,23 @@ class TestScheduling:
         assert {m.for_starts_at for m in cancelled} == {SESSION_AT}
         assert cancelled.count() == 4
 
+    def test_moving_back_to_the_first_time_writes_its_reminders_again(
+        self, frozen_now, jo, smp_session, sam, front_desk
+    ):
+        appointment = book(jo, smp_session, sam, front_desk)
+        for at in (SESSION_AT + timedelta(days=1), SESSION_AT):
+            services.appointment_reschedule(
+                appointment=appointment, starts_at=at, by=front_desk
+            )
+        pending = OutboundMessage.objects.filter(status="pending")
+        assert {(m.kind, m.due_at) for m in pending} == {
+            (MessageKind.CONFIRMATION, NOW),
+            (MessageKind.PREPARATION, SESSION_AT - timedelta(hours=48)),
+            (MessageKind.REMINDER, SESSION_AT - timedelta(hours=48)),
+            (MessageKind.REMINDER, SESSION_AT - timedelta(hours=24)),
+        }
+        assert {m.for_starts_at for m in pending} == {SESSION_AT}
+
     @pytest.mark.parametrize("how", ["cancel", "no_show"])
     def test_cancelling_or_a_no_show_cancels_what_is_pending(
         self, jo, consultation, sam, front_desk, how

@@ -1,0 +1,157 @@
+"""The clinic's own words in client emails: which texts there are, the placeholders
+each may use, and filling them in.
+
+A text is plain text with placeholders such as {first_name}. Only plain names are
+allowed (no attribute or index lookups, no format specs), so a text can never reach
+into the objects behind an email; everything else in an email (the greeting, when and
+where, the signed links, the footer) stays in templates/emails/.
+"""
+
+import string
+from dataclasses import dataclass
+
+APPOINTMENT_PLACEHOLDERS = {
+    "first_name": "the client's first name",
+    "clinic": "the clinic's name",
+    "service": "the service booked",
+    "practitioner": "the practitioner's name",
+    "date": "the appointment's date, e.g. Wed 4 Mar",
+    "time": "the appointment's start, e.g. 13:30",
+    "location": "the location's name",
+}
+PLAN_PLACEHOLDERS = {
+    "first_name": "the client's first name",
+    "clinic": "the clinic's name",
+    "location": "the location's name",
+    "sessions": "the number of sessions in the course",
+    "gap": "the gap between sessions, e.g. 10 to 14 days",
+}
+CLIENT_PLACEHOLDERS = {
+    "first_name": "the client's first name",
+    "clinic": "the clinic's name",
+}
+
+# What the set-up page fills in to show a text as a client would read it.
+EXAMPLE_VALUES = {
+    "first_name": "Jo",
+    "clinic": "the clinic",
+    "service": "SMP session",
+    "practitioner": "Sam Okafor",
+    "date": "Wed 4 Mar",
+    "time": "13:30",
+    "location": "Soho",
+    "sessions": "3",
+    "gap": "10 to 14 days",
+}
+
+
+@dataclass(frozen=True)
+class TextKind:
+    label: str
+    placeholders: dict[str, str]
+    subject: str
+    body: str
+
+
+TEXTS = {
+    "confirmation": TextKind(
+        "Booking confirmation",
+        APPOINTMENT_PLACEHOLDERS,
+        "Booked: {service} on {date} at {time}",
+        "Your appointment is booked. The attached calendar file adds it to your "
+        "calendar.",
+    ),
+    "preparation": TextKind(
+        "Preparation before a treatment",
+        APPOINTMENT_PLACEHOLDERS,
+        "Getting ready for your {service} on {date}",
+        "Your {service} is coming up. To get the best result:\n\n"
+        "- Shave your head 24 to 48 hours before (not on the day).\n"
+        "- No alcohol, aspirin or other blood thinners the day before, unless your "
+        "doctor says otherwise.\n"
+        "- Come with a clean, dry scalp: no oils, creams or styling products.\n"
+        "- Eat beforehand and bring something to listen to: a session takes a few "
+        "hours.",
+    ),
+    "reminder": TextKind(
+        "Appointment reminder",
+        APPOINTMENT_PLACEHOLDERS,
+        "Reminder: {service} {date} at {time}",
+        "A reminder of your appointment:",
+    ),
+    "course_nudge": TextKind(
+        "Next course session to book",
+        PLAN_PLACEHOLDERS,
+        "Your next SMP session is not booked yet",
+        "Your SMP course builds density over {sessions} sessions, {gap} apart. Your "
+        "next session is not booked yet: reply to this email or call {location} and "
+        "we will find a time that keeps your course on track.",
+    ),
+    "check_up": TextKind(
+        "Check-up recall (permanent SMP)",
+        PLAN_PLACEHOLDERS,
+        "Time for your SMP check-up",
+        "It has been a while since your SMP course. A short check-up lets us see how "
+        "the pigment has settled and whether anything needs attention.\n\n"
+        "Reply to this email or call {location} to book a time.",
+    ),
+    "fade_check": TextKind(
+        "Fade check recall (temporary SMP)",
+        PLAN_PLACEHOLDERS,
+        "Time for a fade check",
+        "Temporary SMP fades gradually as the pigment is absorbed. A short fade check "
+        "now lets us refresh it before it looks patchy, and no sooner than it needs "
+        "(refreshing too often over-covers).\n\n"
+        "Reply to this email or call {location} to book a time.",
+    ),
+    "touch_up": TextKind(
+        "Touch-up recall (permanent SMP)",
+        PLAN_PLACEHOLDERS,
+        "Time for an SMP touch-up",
+        "Permanent SMP softens over the years with sun and skin renewal. Most clients "
+        "have a touch-up every few years to bring back the crisp, fresh look: it is "
+        "one shorter session.\n\n"
+        "Reply to this email or call {location} to book it.",
+    ),
+    "ink_passport": TextKind(
+        "Ink passport",
+        CLIENT_PLACEHOLDERS,
+        "Your ink passport",
+        "Your ink passport: every pigment used on you at {clinic}, with its label "
+        "data. Keep it for any doctor, dermatologist or other artist who asks what "
+        "is in your skin.",
+    ),
+}
+
+
+class TextError(ValueError):
+    pass
+
+
+def placeholders_check(text: str, allowed: dict[str, str]) -> None:
+    """Raise TextError naming what is wrong with the text's placeholders."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        raise TextError(
+            "A brace is not closed. Placeholders look like {first_name}; write {{ "
+            "or }} for a brace itself."
+        ) from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            usable = ", ".join("{" + key + "}" for key in allowed)
+            raise TextError(f"{shown} is not a placeholder here. You can use {usable}.")
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The text with its placeholders filled in. A text that fails the check (one
+    edited outside the app) comes back as written rather than failing the email."""
+    try:
+        placeholders_check(text, values)
+    except TextError:
+        return text
+    return text.format_map(values)
