@@ -515,7 +515,7 @@ class MessageText(models.Model):
         max_length=150, help_text="The clinic's name is added after it."
     )
     body = models.TextField(
-        help_text="Plain text after “Hello <first name>,”. When, where and the links "
+        help_text="Plain text after “Hello Jo,”. When, where and the links "
         "to confirm or cancel are added below it."
     )
     updated_at = models.DateTimeField(auto_now=True)
