@@ -3,7 +3,6 @@ at /api/schema."""
 
 from datetime import date, datetime
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
@@ -12,7 +11,7 @@ from ninja.security import SessionAuth
 from appointments import selectors, services
 from appointments.models import Appointment, Practitioner, Room, Service
 from clients.models import Client
-from smp_clinic.roles import Capability, can
+from smp_clinic.roles import Capability, can, require
 
 
 class StaffSession(SessionAuth):
@@ -32,7 +31,8 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/schema",
     docs_url="/docs",
-    docs_decorator=login_required,
+    # The schema and its docs are for the staff who may call the API.
+    docs_decorator=require(Capability.BOOKING),
 )
 
 

@@ -1,0 +1,387 @@
+"""The access matrix: every URL pattern of the project, visited as each role with GET
+and POST, against the table below. A new URL without a row fails.
+
+Outcomes: "ok" (served: a page, a redirect that is not to the login page, a form's
+422, ...), "login" (sent to the login page), 401, 403, 404 and 405. A server error
+never matches a row.
+
+403 or 404: a role that lacks a capability (the front desk on a clinical page) gets
+403 whatever the id, so the answer tells nothing about which records exist; a record
+that does not exist, or that the user may not see, is 404.
+"""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from PIL import Image
+
+from appointments.models import Appointment, Closure, Practitioner, Room, TimeOff
+from clients import links
+from clients.models import Consent, Contraindication, OutboundMessage, PatchTest
+from smp_clinic.roles import Role
+from treatments.models import Photo, PigmentLot, TreatmentSession
+
+ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager")
+
+OK = "ok"
+LOGIN = "login"
+PUBLIC = (OK,) * 5
+USER = (LOGIN, OK, OK, OK, OK)
+STAFF = (LOGIN, 403, OK, OK, OK)
+CLINICAL = (LOGIN, 403, 403, OK, OK)
+MANAGER = (LOGIN, 403, 403, 403, OK)
+NOT_ALLOWED = (405,) * 5
+STAFF_POST_ONLY = (LOGIN, 403, 405, 405, 405)
+CLINICAL_POST_ONLY = (LOGIN, 403, 403, 405, 405)
+MANAGER_POST_ONLY = (LOGIN, 403, 403, 403, 405)
+API = (401, 403, OK, OK, OK)
+NOWHERE = (404,) * 5
+USER_GET_ONLY = (LOGIN, 405, 405, 405, 405)
+# Logging out is POST only and ends at the login page, signed in or not.
+LOGIN_PAGE = (LOGIN,) * 5
+
+# route: (GET, POST). Admin pages are Django's and for superusers only; every role
+# here is sent to the admin's own login (see test_no_role_reaches_the_admin).
+EXPECTED = {
+    "": (STAFF, STAFF),
+    "accounts/login/": (PUBLIC, PUBLIC),
+    "accounts/logout/": (NOT_ALLOWED, LOGIN_PAGE),
+    "accounts/password_change/": (USER, USER),
+    "accounts/password_change/done/": (USER, USER_GET_ONLY),
+    "accounts/password_reset/": (PUBLIC, PUBLIC),
+    "accounts/password_reset/done/": (PUBLIC, NOT_ALLOWED),
+    "accounts/reset/<uidb64>/<token>/": (PUBLIC, PUBLIC),
+    "accounts/reset/done/": (PUBLIC, NOT_ALLOWED),
+    "api/": (NOWHERE, NOWHERE),
+    "api/appointments": (NOT_ALLOWED, API),
+    "api/appointments/<appointment_id>/cancel": (NOT_ALLOWED, API),
+    "api/availability": (API, NOT_ALLOWED),
+    "api/docs": (STAFF, STAFF),
+    "api/schema": (STAFF, STAFF),
+    "appointments/<int:pk>/": (STAFF, STAFF),
+    "appointments/<int:pk>/<slug:action>/": (STAFF_POST_ONLY, STAFF),
+    "appointments/<int:pk>/cancel/": (STAFF_POST_ONLY, STAFF),
+    "appointments/<int:pk>/reschedule/": (STAFF, STAFF),
+    "appointments/new/": (STAFF, STAFF),
+    "appointments/next-free/": (STAFF, STAFF),
+    "appointments/today/": (STAFF, STAFF),
+    "calendar/": (STAFF, STAFF),
+    "calendar/week/": (STAFF, STAFF),
+    "clients/": (STAFF, STAFF_POST_ONLY),
+    "clients/<int:pk>/": (STAFF, STAFF),
+    "clients/<int:pk>/consents/<slug:kind>/sign/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/contraindications/new/": (CLINICAL_POST_ONLY, CLINICAL),
+    "clients/<int:pk>/edit/": (STAFF, STAFF),
+    "clients/<int:pk>/ink-passport/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/intake/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/intake/<slug:section>/": (CLINICAL_POST_ONLY, CLINICAL),
+    "clients/<int:pk>/patch-tests/new/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/photos/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/plans/new/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/suitability/": (CLINICAL, CLINICAL),
+    "clients/consent-texts/": (MANAGER, MANAGER),
+    "clients/consents/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
+    "clients/consents/<int:pk>/signature.png": (CLINICAL, CLINICAL_POST_ONLY),
+    "clients/contraindications/<int:pk>/clear/": (CLINICAL, CLINICAL),
+    "clients/contraindications/<int:pk>/document/": (CLINICAL, CLINICAL_POST_ONLY),
+    "clients/contraindications/<int:pk>/resolve/": (CLINICAL_POST_ONLY, CLINICAL),
+    "clients/import/": (MANAGER, MANAGER),
+    "clients/messages/": (STAFF, STAFF_POST_ONLY),
+    "clients/messages/<int:pk>/": (STAFF, STAFF_POST_ONLY),
+    "clients/messages/<int:pk>/retry/": (STAFF_POST_ONLY, STAFF),
+    "clients/new/": (STAFF, STAFF),
+    "clients/options/": (STAFF, STAFF_POST_ONLY),
+    "clients/patch-tests/<int:pk>/read/": (CLINICAL, CLINICAL),
+    "healthz": (PUBLIC, NOT_ALLOWED),
+    "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
+    "m/<str:token>/": (PUBLIC, PUBLIC),
+    "m/unsubscribe/<str:token>/": (PUBLIC, PUBLIC),
+    "photos/<int:pk>/<str:size>/": (CLINICAL, CLINICAL_POST_ONLY),
+    "plans/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
+    "plans/<int:pk>/book/": (STAFF, STAFF),
+    "plans/<int:pk>/cancel/": (CLINICAL_POST_ONLY, CLINICAL),
+    "plans/<int:pk>/edit/": (CLINICAL, CLINICAL),
+    "plans/<int:pk>/sign-off/": (CLINICAL_POST_ONLY, CLINICAL),
+    "sessions/<int:pk>/healing/": (CLINICAL_POST_ONLY, CLINICAL),
+    "sessions/<int:pk>/record/": (CLINICAL, CLINICAL),
+    "setup/": (MANAGER, MANAGER),
+    "setup/<slug:kind>/": (MANAGER, MANAGER),
+    "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
+    "setup/<slug:kind>/new/": (MANAGER, MANAGER),
+    "setup/closures/<int:pk>/delete/": (MANAGER_POST_ONLY, MANAGER),
+    "setup/messages/": (MANAGER, MANAGER),
+    "setup/messages/<slug:key>/": (MANAGER, MANAGER),
+    "setup/messages/<slug:key>/reset/": (MANAGER_POST_ONLY, MANAGER),
+    "setup/practitioners/": (MANAGER, MANAGER),
+    "setup/practitioners/<int:pk>/": (MANAGER, MANAGER),
+    "setup/practitioners/<int:pk>/hours/": (MANAGER_POST_ONLY, MANAGER),
+    "setup/practitioners/<int:pk>/time-off/": (MANAGER_POST_ONLY, MANAGER),
+    "setup/practitioners/new/": (MANAGER, MANAGER),
+    "setup/time-off/<int:pk>/delete/": (MANAGER_POST_ONLY, MANAGER),
+}
+
+
+def routes(patterns=None, prefix=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def project_routes() -> list[str]:
+    return sorted({r for r in routes() if not r.startswith("admin/")})
+
+
+def outcome(response) -> str | int:
+    if response.status_code in (301, 302) and "/login/" in response.get("Location", ""):
+        return LOGIN
+    if response.status_code in (401, 403, 404, 405) or response.status_code >= 500:
+        return response.status_code
+    return OK
+
+
+def png() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(image, "PNG")
+    return image.getvalue()
+
+
+class World:
+    """One of each record, from the demo data, and the URL arguments that reach them."""
+
+    def __init__(self):
+        call_command("seed_demo", verbosity=0)
+        session = (
+            TreatmentSession.objects.filter(photos__isnull=False)
+            .select_related("plan__client")
+            .first()
+        )
+        self.plan = session.plan
+        self.client = self.plan.client
+        self.session = session
+        self.photo = Photo.objects.filter(client=self.client).first()
+        self.appointment = Appointment.objects.filter(
+            status="booked", starts_at__gt=timezone.now()
+        ).first()
+        self.practitioner = Practitioner.objects.first()
+        self.time_off = TimeOff.objects.create(
+            practitioner=self.practitioner,
+            starts_at=timezone.now() + timedelta(days=300),
+            ends_at=timezone.now() + timedelta(days=301),
+            reason="Leave",
+        )
+        self.closure = Closure.objects.filter(date__gte=timezone.localdate()).first()
+        self.room = Room.objects.first()
+        self.message = OutboundMessage.objects.first()
+        self.contraindication = Contraindication.objects.first()
+        self.contraindication.clearance_document.save(
+            "clearance.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n")
+        )
+        self.patch_test = PatchTest.objects.first()
+        self.consent = Consent.objects.filter(client=self.client).first()
+        self.consent.signature.save("signature.png", ContentFile(png()))
+        self.lot = PigmentLot.objects.first()
+
+    def pk_for(self, route: str) -> int:
+        owners = [
+            ("appointments/", self.appointment),
+            ("api/appointments/", self.appointment),
+            ("setup/practitioners/", self.practitioner),
+            ("setup/time-off/", self.time_off),
+            ("setup/closures/", self.closure),
+            ("setup/<slug:kind>/", self.room),
+            ("clients/messages/", self.message),
+            ("clients/contraindications/", self.contraindication),
+            ("clients/patch-tests/", self.patch_test),
+            ("clients/consents/", self.consent),
+            ("clients/", self.client),
+            ("plans/", self.plan),
+            ("sessions/", self.session),
+            ("photos/", self.photo),
+            ("lots/", self.lot),
+        ]
+        return next(record.pk for start, record in owners if route.startswith(start))
+
+    def url(self, route: str, *, missing: bool = False) -> str:
+        values = {
+            "<int:pk>": "999999" if missing else None,
+            "<appointment_id>": "999999" if missing else None,
+            "<slug:kind>": "rooms",
+            "<slug:key>": "reminder",
+            "<slug:action>": "confirm",
+            "<slug:section>": "health",
+            "<str:size>": "thumb",
+            "<uidb64>": "MQ",
+            "<token>": "set-password",
+        }
+        path = route
+        for placeholder, value in values.items():
+            if placeholder in path:
+                path = path.replace(placeholder, value or str(self.pk_for(route)), 1)
+        if "<slug:kind>/sign" in route or "consents/<slug:kind>" in route:
+            path = path.replace("rooms", "photos")
+        if route == "m/<str:token>/":
+            path = path.replace(
+                "<str:token>", links.action_token("confirm", self.appointment)
+            )
+        if route == "m/unsubscribe/<str:token>/":
+            token = signing.dumps(
+                {"a": "unsubscribe", "client": self.client.pk}, salt=links.SALT
+            )
+            path = path.replace("<str:token>", token)
+        return "/" + path
+
+
+@pytest.fixture
+def world(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return World()
+
+
+@pytest.fixture
+def users(make_staff):
+    return {
+        "anonymous": None,
+        "outsider": make_staff(None),
+        "front_desk": make_staff(Role.FRONT_DESK),
+        "practitioner": make_staff(Role.PRACTITIONER),
+        "manager": make_staff(Role.MANAGER),
+    }
+
+
+class Rollback(Exception):
+    pass
+
+
+# POSTs carry no form data (a form answers 422, which counts as served), except
+# where an empty body would be refused before the record is looked up.
+POST_BODIES = {
+    "api/appointments/<appointment_id>/cancel": {"reason": "Access matrix"},
+}
+
+
+def visit(client, user, method: str, url: str, route: str):
+    """One request whose changes are undone, so each visit sees the same world."""
+    try:
+        with transaction.atomic():
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            if method == "POST" and route in POST_BODIES:
+                response = client.post(
+                    url, POST_BODIES[route], content_type="application/json"
+                )
+            else:
+                response = getattr(client, method.lower())(url)
+            raise Rollback(response)
+    except Rollback as done:
+        return done.args[0]
+
+
+def observe(client, world, users, *, missing=False):
+    observed = {}
+    for route in project_routes():
+        if missing and "<int:pk>" not in route and "<appointment_id>" not in route:
+            continue
+        url = world.url(route, missing=missing)
+        observed[route] = tuple(
+            tuple(
+                outcome(visit(client, users[role], method, url, route))
+                for role in ROLES
+            )
+            for method in ("GET", "POST")
+        )
+    return observed
+
+
+def test_every_url_pattern_has_a_row():
+    assert set(project_routes()) == set(EXPECTED), (
+        "Add a row to EXPECTED for each new URL (and drop the rows of removed ones): "
+        f"missing {sorted(set(project_routes()) - set(EXPECTED))}, "
+        f"stale {sorted(set(EXPECTED) - set(project_routes()))}"
+    )
+
+
+def report(capsys, title: str, checked: int, wrong: list, expected_table: dict):
+    allowed = sum(
+        outcome == OK
+        for pair in expected_table.values()
+        for row in pair
+        for outcome in row
+    )
+    unexpected_successes = [w for w in wrong if w[-1] == OK]
+    server_errors = [w for w in wrong if isinstance(w[-1], int) and w[-1] >= 500]
+    with capsys.disabled():
+        print(
+            f"\n{title}: {len(expected_table)} URLs x {len(ROLES)} roles x GET/POST = "
+            f"{checked} requests ({allowed} allowed by the table); unexpected "
+            f"successes {len(unexpected_successes)}, server errors "
+            f"{len(server_errors)}, other differences "
+            f"{len(wrong) - len(unexpected_successes) - len(server_errors)}"
+        )
+
+
+def compare(observed: dict, expected: dict) -> list:
+    wrong = []
+    for route, pair in observed.items():
+        for method, got_row, want_row in zip(
+            ("GET", "POST"), pair, expected[route], strict=True
+        ):
+            for role, got, want in zip(ROLES, got_row, want_row, strict=True):
+                if got != want:
+                    wrong.append((route, method, role, want, got))
+    return wrong
+
+
+def test_each_role_gets_what_the_table_says(client, world, users, capsys):
+    observed = observe(client, world, users)
+    wrong = compare(observed, EXPECTED)
+    report(capsys, "access matrix", len(observed) * len(ROLES) * 2, wrong, EXPECTED)
+    assert wrong == [], "route, method, role, expected, got:\n" + "\n".join(
+        map(str, wrong)
+    )
+
+
+def missing_record(row: tuple) -> tuple:
+    # Whoever may look gets 404 for a record that is not there; the rest get what
+    # they get for any id.
+    return tuple(404 if outcome == OK else outcome for outcome in row)
+
+
+def test_a_record_that_is_not_there_is_404_for_whoever_may_look(
+    client, world, users, capsys
+):
+    observed = observe(client, world, users, missing=True)
+    expected = {
+        route: tuple(map(missing_record, EXPECTED[route])) for route in observed
+    }
+    wrong = compare(observed, expected)
+    report(capsys, "missing records", len(observed) * len(ROLES) * 2, wrong, expected)
+    assert wrong == [], "route, method, role, expected, got:\n" + "\n".join(
+        map(str, wrong)
+    )
+
+
+@pytest.mark.parametrize("role", ["outsider", "front_desk", "practitioner", "manager"])
+def test_no_role_reaches_the_admin(client, users, role):
+    client.force_login(users[role])
+    response = client.get("/admin/clients/client/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_superuser_reaches_the_admin(client, make_staff):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@x.test", None)
+    client.force_login(admin)
+    assert client.get("/admin/clients/client/").status_code == 200
