@@ -6,8 +6,8 @@ from appointments.models import Practitioner
 register = template.Library()
 
 
-@register.simple_tag
-def practitioner_colours():
+@register.simple_tag(takes_context=True)
+def practitioner_colours(context):
     """One stylesheet rule per practitioner, so no element needs a style attribute
     (a strict Content Security Policy forbids them). Colours are validated #rrggbb."""
     rules = format_html_join(
@@ -15,4 +15,5 @@ def practitioner_colours():
         ".practitioner-{} {{ --practitioner-colour: {}; }}",
         Practitioner.objects.values_list("pk", "colour"),
     )
-    return format_html("<style>\n{}\n</style>", rules)
+    nonce = getattr(context.get("request"), "csp_nonce", "")
+    return format_html('<style nonce="{}">\n{}\n</style>', nonce, rules)

@@ -46,8 +46,20 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Chromium reports what the Content Security Policy refused on the console: a
+    # journey that trips it (an inline script or style) fails.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, "the Content Security Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.fixture
