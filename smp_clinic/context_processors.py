@@ -7,6 +7,7 @@ def clinic(request):
     user = getattr(request, "user", None)
     return {
         "clinic_name": settings.CLINIC_NAME,
+        "login_lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "can": capabilities(user) if user is not None else {},
         "primary_role": primary_role(user) if user is not None else None,
     }

@@ -1,10 +1,22 @@
 """A fixed-window rate limit on the shared cache (CACHE_URL in production)."""
 
+from django.conf import settings
 from django.core.cache import cache
 
 
 def client_address(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request.
+    """The client's address. X-Forwarded-For is written by whoever sends the
+    request, so only the entries our own TRUSTED_PROXY_COUNT proxies appended count:
+    the address the nearest of them saw."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

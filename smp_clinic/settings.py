@@ -7,6 +7,7 @@ EMAIL_HOST, SECRET_KEY and SITE_URL (see README.md).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     # Serves the API docs' Swagger UI from static files, never a CDN.
     "ninja",
     "csp",
+    "axes",
     "smp_clinic",
     "clients",
     "appointments",
@@ -101,8 +103,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "smp_clinic.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its own answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content Security Policy: scripts and styles from this site only, no inline
@@ -181,6 +186,30 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failures a username is
+# locked for LOGIN_LOCKOUT_MINUTES, from the address that failed only, so a stranger
+# elsewhere cannot lock a real user out. Success clears the count; each attempt while
+# locked starts the lockout again.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "smp_clinic.ratelimit.client_address"
+# Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from
+# X-Forwarded-For as the nearest trusted proxy saw it; with none, REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS
+# after login (smp_clinic/sessions.py).
+SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = int(env("SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
