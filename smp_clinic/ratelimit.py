@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The client's address. X-Forwarded-For is written by whoever sends the
     request, so only the entries our own TRUSTED_PROXY_COUNT proxies appended count:
     the address the nearest of them saw."""
@@ -17,12 +17,14 @@ def client_address(request) -> str:
         ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "unknown")
+    # None when there is none (a request built in code): django-axes stores it in an
+    # IP address column, which refuses a placeholder.
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) -> bool:
     """Count this request; true once the address has made more than `limit`."""
-    key = f"ratelimit:{scope}:{client_address(request)}"
+    key = f"ratelimit:{scope}:{client_address(request) or 'unknown'}"
     cache.add(key, 0, timeout=window_seconds)
     try:
         count = cache.incr(key)
