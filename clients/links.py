@@ -34,9 +34,12 @@ def action_url(action: str, appointment) -> str:
     return _url("message_link", action_token(action, appointment))
 
 
+def unsubscribe_token(client) -> str:
+    return signing.dumps({"a": "unsubscribe", "client": client.pk}, salt=SALT)
+
+
 def unsubscribe_url(client) -> str:
-    token = signing.dumps({"a": "unsubscribe", "client": client.pk}, salt=SALT)
-    return _url("unsubscribe", token)
+    return _url("unsubscribe", unsubscribe_token(client))
 
 
 def read(token: str, *, max_age_days: int | None = None) -> dict:

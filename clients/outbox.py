@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from appointments import slots
+from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
 from treatments import selectors as treatment_selectors
@@ -123,8 +124,6 @@ REFRESH_CHUNK = 500
 def appointment_reminders_refresh(*, now: datetime | None = None) -> int:
     """Re-plan the reminders of every appointment still to come after the clinic
     changed its reminder times; returns how many appointments that touched."""
-    from appointments.models import Appointment
-
     now = now or timezone.now()
     timing = selectors.message_settings()
     upcoming = (

@@ -17,11 +17,6 @@ SETUP = "/setup/messages/"
 pytestmark = pytest.mark.usefixtures("rooms")
 
 
-@pytest.fixture(autouse=True)
-def _locmem_mail(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
 def book(jo, service, sam, by, at=SESSION_AT):
     return services.appointment_book(
         client=jo, service=service, practitioner=sam, starts_at=at, booked_by=by
