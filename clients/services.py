@@ -28,6 +28,7 @@ from clients.models import (
     SuitabilityDecision,
 )
 from clients.phones import normalise_phone
+from smp_clinic import audit
 from treatments.models import PigmentLot
 
 
@@ -467,14 +468,19 @@ def clients_import(text: str) -> list[Client]:
     preview = clients_import_preview(text)
     if not preview.is_valid:
         raise ValidationError("The file has errors; nothing was imported.")
-    return Client.objects.bulk_create(Client(**row.values) for row in preview.rows)
+    created = Client.objects.bulk_create(Client(**row.values) for row in preview.rows)
+    # bulk_create sends no signals, so the audit trail is written here.
+    audit.bulk_create_record(instances=created, how="CSV import")
+    return created
 
 
 @transaction.atomic
 def client_unsubscribe(*, client: Client) -> Client:
     """Stop reminder and aftercare emails (from the link in every email)."""
-    Client.objects.filter(pk=client.pk).update(reminder_consent=False)
+    client = Client.objects.select_for_update().get(pk=client.pk)
     client.reminder_consent = False
+    # save(), not update(): the audit trail records the change.
+    client.save(update_fields=["reminder_consent"])
     return client
 
 

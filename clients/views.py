@@ -28,6 +28,7 @@ from clients.forms import (
     SuitabilityForm,
 )
 from clients.models import ConsentKind, ConsentText, Intake
+from smp_clinic.audit import access_record
 from smp_clinic.htmx import is_htmx
 from smp_clinic.roles import Capability, can, require
 from treatments.selectors import plans_for_client
@@ -94,6 +95,7 @@ def client_detail(request, pk):
         "plans": plans_for_client(client),
     }
     if clinical:
+        access_record(instance=client, page="client record")
         context.update(
             assessment=selectors.client_assessment(client),
             intake=selectors.intake_for(client),
@@ -128,6 +130,7 @@ def intake_forms(intake: Intake, bound: dict | None = None) -> dict:
 def intake(request, pk):
     client = selectors.clinical_client_get_for_user(request.user, pk)
     record = selectors.intake_for(client) or Intake(client=client)
+    access_record(instance=client, page="intake")
     return render(
         request,
         "clients/intake.html",
@@ -248,6 +251,7 @@ def contraindication_document(request, pk):
     contraindication = selectors.contraindication_get_for_user(request.user, pk)
     if not contraindication.clearance_document:
         raise Http404("No document.")
+    access_record(instance=contraindication, page="clearance document")
     return FileResponse(
         contraindication.clearance_document.open("rb"),
         as_attachment=True,
@@ -282,6 +286,7 @@ def suitability_decide(request, pk):
         else:
             messages.success(request, "Recorded the suitability decision.")
             return redirect("client_detail", pk=pk)
+    access_record(instance=client, page="suitability")
     return render(
         request,
         "clients/suitability.html",
@@ -340,6 +345,7 @@ def patch_test_read(request, pk):
         else:
             messages.success(request, "Recorded the patch test reading.")
             return redirect("client_detail", pk=patch_test.client_id)
+    access_record(instance=patch_test, page="patch test reading")
     return render(
         request,
         "clients/patch_test_read.html",
@@ -406,6 +412,7 @@ def consent_sign(request, pk, kind):
 @require_GET
 def consent_detail(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)
+    access_record(instance=consent, page="consent")
     return render(request, "clients/consent_detail.html", {"consent": consent})
 
 
@@ -415,6 +422,7 @@ def consent_signature(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)
     if not consent.signature:
         raise Http404("Signed by typed name.")
+    access_record(instance=consent, page="consent signature")
     return FileResponse(consent.signature.open("rb"), content_type="image/png")
 
 

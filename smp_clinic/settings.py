@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    "auditlog",
     "smp_clinic",
     "clients",
     "appointments",
@@ -104,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "smp_clinic.sessions.SessionLifetimeMiddleware",
+    # Who did it and from where, for every audit entry the request writes.
+    "smp_clinic.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own answer.
@@ -203,6 +206,11 @@ AXES_CLIENT_IP_CALLABLE = "smp_clinic.ratelimit.client_address"
 # Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from
 # X-Forwarded-For as the nearest trusted proxy saw it; with none, REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# The audit trail (smp_clinic.audit): values of free-text and personal fields are
+# masked, changes stored as JSON.
+AUDITLOG_MASK_CALLABLE = "smp_clinic.audit.mask"
+AUDITLOG_STORE_JSON_CHANGES = True
 
 # Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS
 # after login (smp_clinic/sessions.py).

@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -8,8 +9,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appointments.selectors import appointments_today
-from smp_clinic import selectors
-from smp_clinic.roles import Role, primary_role
+from clients import selectors as client_selectors
+from smp_clinic import audit, selectors
+from smp_clinic.forms import AuditFilterForm
+from smp_clinic.roles import Capability, Role, primary_role, require
+from smp_clinic.selectors import AuditFilters
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +53,37 @@ def healthz(request):
             "database unavailable\n", status=503, content_type="text/plain"
         )
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def audit_log(request):
+    """The audit trail for managers: filter by client, person, action, kind and date."""
+    form = AuditFilterForm(request.GET or None)
+    client = None
+    if form.is_bound and form.is_valid():
+        filters = form.filters()
+        if filters.client_id:
+            client = client_selectors.client_get_for_user(
+                request.user, filters.client_id
+            )
+    else:
+        filters = AuditFilters()
+    entries = selectors.audit_entries(user=request.user, filters=filters)
+    if form.is_bound and not form.is_valid():
+        entries = entries.none()
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/log.html",
+        {
+            "form": form,
+            "client": client,
+            "page": page,
+            "rows": [audit.describe(entry) for entry in page.object_list],
+            "query": query.urlencode(),
+        },
+        status=422 if form.errors else 200,
+    )

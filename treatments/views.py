@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clients import selectors as client_selectors
+from smp_clinic.audit import access_record
 from smp_clinic.roles import Capability, require
 from treatments import selectors, services
 from treatments.forms import (
@@ -81,6 +82,7 @@ def plan_edit(request, pk):
 @require_GET
 def plan_detail(request, pk):
     plan = selectors.plan_get_for_user(request.user, pk)
+    access_record(instance=plan, page="plan")
     return render(
         request,
         "treatments/plan_detail.html",
@@ -212,6 +214,7 @@ def session_record(request, pk):
         else:
             messages.success(request, f"Recorded {session}.")
             return redirect("plan_detail", pk=session.plan_id)
+    access_record(instance=session, page="session record")
     return render(
         request,
         "treatments/session_record.html",
@@ -283,6 +286,7 @@ def photos(request, pk):
             return redirect("photos", pk=pk)
     consented = selectors.has_photo_consent(client)
     all_photos = list(selectors.photos_for_client(client)) if consented else []
+    access_record(instance=client, page="photos")
     return render(
         request,
         "treatments/photos.html",
@@ -312,6 +316,8 @@ def photo_file(request, pk, size):
     if size not in ("full", "thumb"):
         raise Http404("No such size.")
     stored = photo.image if size == "full" else photo.thumbnail
+    if size == "full":
+        access_record(instance=photo, page="photo")
     response = FileResponse(stored.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -323,7 +329,9 @@ def lot_recall(request, pk):
     lot = selectors.lot_get_for_user(request.user, pk)
     uses = selectors.lot_recall(lot)
     if request.GET.get("format") == "csv":
+        access_record(instance=lot, page="lot recall", export="recall CSV")
         return _recall_csv(lot, uses)
+    access_record(instance=lot, page="lot recall")
     return render(request, "treatments/lot_recall.html", {"lot": lot, "uses": uses})
 
 
@@ -384,6 +392,7 @@ def ink_passport(request, pk):
                 request, f"The ink passport is on its way to {client.email}."
             )
         return redirect("ink_passport", pk=pk)
+    access_record(instance=client, page="ink passport")
     return render(
         request,
         "treatments/ink_passport.html",

@@ -1,7 +1,7 @@
 """Client pages as each role uses them, and what each role may not read."""
 
 import base64
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -39,7 +39,9 @@ def clinical_records(jo, practitioner, consent_texts, lot):
         client=jo, text=consent_texts["treatment"], signature_png=PNG, by=practitioner
     )
     test = PatchTest.objects.create(
-        client=jo, applied_at="2026-01-01T10:00Z", notes="Behind the left ear"
+        client=jo,
+        applied_at=datetime(2026, 1, 1, 10, tzinfo=UTC),
+        notes="Behind the left ear",
     )
     return {"contraindication": item, "consent": consent, "patch_test": test}
 

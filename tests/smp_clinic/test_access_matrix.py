@@ -98,6 +98,7 @@ EXPECTED = {
     "clients/new/": (STAFF, STAFF),
     "clients/options/": (STAFF, STAFF_POST_ONLY),
     "clients/patch-tests/<int:pk>/read/": (CLINICAL, CLINICAL),
+    "audit/": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
     "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
     "m/<str:token>/": (PUBLIC, PUBLIC),

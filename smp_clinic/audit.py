@@ -1,0 +1,265 @@
+"""The audit trail: who created, changed, deleted, viewed or exported what, and when.
+
+django-auditlog records every create, change and delete of the models below (its
+signal receivers, registered here once) and the actor of the request (our middleware).
+Views of clinical pages and exports are written by `access_record`.
+
+Each entry is filed under the client it concerns (`additional_data["client"]`), so a
+client's whole history is one filter and erasure can find what to redact. The values of
+free-text and personal fields are masked: the trail says *that* a client's medications
+changed and who changed them, without becoming a second copy of the health record.
+
+Audit rows are append-only: no view edits them, the admin is read-only, and on
+PostgreSQL a trigger (migration smp_clinic 0003) refuses UPDATE and DELETE except the
+redaction erasure does inside `redaction_allowed()`.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_value
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
+
+from smp_clinic.ratelimit import client_address
+
+MASKED = "(hidden)"
+
+# Personal fields whose values stay out of the trail on top of every free-text field.
+PERSONAL_FIELDS = {"date_of_birth", "email", "phone", "signature", "document", "image"}
+
+# Fields that change on every save and say nothing a reader needs.
+NOISE_FIELDS = ["updated_at"]
+
+
+def mask(value: str) -> str:
+    """AUDITLOG_MASK_CALLABLE: nothing of the value, only that it changed."""
+    return MASKED
+
+
+def _client_path() -> dict[type[models.Model], str]:
+    from appointments.models import Appointment
+    from clients.models import (
+        Client,
+        Consent,
+        Contraindication,
+        Intake,
+        PatchTest,
+        SuitabilityDecision,
+    )
+    from treatments.models import (
+        Photo,
+        Pigment,
+        PigmentLot,
+        SessionPigment,
+        TreatmentPlan,
+        TreatmentSession,
+    )
+
+    # Each audited model, and the path from a row to the client it concerns ("" for
+    # the stock of pigments, which concerns no one client).
+    return {
+        Client: "pk",
+        Intake: "client_id",
+        Contraindication: "client_id",
+        SuitabilityDecision: "client_id",
+        PatchTest: "client_id",
+        Consent: "client_id",
+        Appointment: "client_id",
+        TreatmentPlan: "client_id",
+        TreatmentSession: "plan.client_id",
+        SessionPigment: "session.plan.client_id",
+        Photo: "client_id",
+        Pigment: "",
+        PigmentLot: "",
+    }
+
+
+def audited_models() -> list[type[models.Model]]:
+    return list(_client_path())
+
+
+def client_of(instance: models.Model) -> int | None:
+    path = _client_path().get(type(instance), "")
+    value = instance
+    for attribute in filter(None, path.split(".")):
+        value = getattr(value, attribute)
+    return value if path else None
+
+
+def _additional_data(instance) -> dict:
+    client_id = client_of(instance)
+    return {} if client_id is None else {"client": client_id}
+
+
+def register_models() -> None:
+    """Called once from SmpClinicConfig.ready()."""
+    for model in audited_models():
+        masked = [
+            field.name
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.TextField) or field.name in PERSONAL_FIELDS
+        ]
+        excluded = [name for name in NOISE_FIELDS if _has_field(model, name)]
+        # auditlog reads `get_additional_data` off the instance it logs.
+        model.get_additional_data = _additional_data
+        auditlog.register(model, mask_fields=masked, exclude_fields=excluded)
+
+
+def _has_field(model, name: str) -> bool:
+    return any(field.name == name for field in model._meta.concrete_fields)
+
+
+def access_record(*, instance: models.Model, page: str, export: str = "") -> LogEntry:
+    """Record that the request's user viewed a clinical page, or exported data.
+
+    The actor, address and time come from AuditMiddleware, as for changes."""
+    data = {**_additional_data(instance), "page": page}
+    if export:
+        data["export"] = export
+    return LogEntry.objects.log_create(
+        instance,
+        force_log=True,
+        action=LogEntry.Action.ACCESS,
+        changes=None,
+        additional_data=data,
+    )
+
+
+def bulk_create_record(*, instances: list[models.Model], how: str) -> None:
+    """bulk_create sends no signals: one "created" entry per row, written at once."""
+    if not instances:
+        return
+    kind = ContentType.objects.get_for_model(type(instances[0]))
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=kind,
+            object_pk=str(instance.pk),
+            object_id=instance.pk,
+            object_repr=str(instance)[:200],
+            action=LogEntry.Action.CREATE,
+            changes={},
+            additional_data={**_additional_data(instance), "page": how},
+            cid=get_cid(),
+            **_request_context(),
+        )
+        for instance in instances
+    )
+
+
+def _request_context() -> dict:
+    """Who and from where, as AuditMiddleware holds them for the current request."""
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        return {}
+    actor = context.get("actor")
+    if not getattr(actor, "is_authenticated", False):
+        return {"remote_addr": context.get("remote_addr")}
+    return {
+        "actor": actor,
+        "actor_email": actor.email,
+        "remote_addr": context.get("remote_addr"),
+    }
+
+
+@contextlib.contextmanager
+def redaction_allowed() -> Iterator[None]:
+    """Within the current transaction, let erasure rewrite audit rows' personal data.
+
+    The PostgreSQL trigger reads this transaction-local setting (SQLite has none)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('smp.audit_redaction', 'on', true)")
+    try:
+        yield
+    finally:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('smp.audit_redaction', '', true)")
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """auditlog's middleware with our reading of the client's address (it would trust
+    the first X-Forwarded-For entry, which anyone can write) and a lazy actor: the
+    user is loaded only when an entry is written, not on every request."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_address(request)
+
+    def get_extra_data(self, request):
+        return {
+            "remote_addr": client_address(request),
+            "remote_port": None,
+            "actor": request.user,
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One audit entry as the trail page shows it (no queries beyond the page's)."""
+
+    entry: LogEntry
+    action: str
+    who: str
+    kind: str
+    client_id: int | None
+    page: str
+    changes: list[Change]
+
+
+ACTION_LABELS = {
+    LogEntry.Action.CREATE: "Created",
+    LogEntry.Action.UPDATE: "Changed",
+    LogEntry.Action.DELETE: "Deleted",
+    LogEntry.Action.ACCESS: "Viewed",
+}
+
+
+def describe(entry: LogEntry) -> EntryView:
+    data = entry.additional_data or {}
+    model = entry.content_type.model_class()
+    changes = []
+    for name, values in (entry.changes_dict or {}).items():
+        old, new = [*values, None, None][:2] if isinstance(values, list) else ("", "")
+        changes.append(
+            Change(field=_label(model, name), old=_shown(old), new=_shown(new))
+        )
+    if entry.actor:
+        who = entry.actor.get_full_name() or entry.actor.get_username()
+    else:
+        who = entry.actor_email or "System"
+    return EntryView(
+        entry=entry,
+        action="Exported" if data.get("export") else ACTION_LABELS[entry.action],
+        who=who,
+        kind=entry.content_type.name.capitalize(),
+        client_id=data.get("client"),
+        page=" · ".join(filter(None, [data.get("page", ""), data.get("export", "")])),
+        changes=changes,
+    )
+
+
+def _shown(value) -> str:
+    return "" if value in (None, "None") else str(value)
+
+
+def _label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name).capitalize()
+    except (AttributeError, FieldDoesNotExist):  # a deleted model or field
+        return name

@@ -1,0 +1,62 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+
+from smp_clinic.selectors import AUDIT_ACTIONS, AuditFilters, audited_record_kinds
+
+
+class RecordKindField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name.capitalize()
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters, read from the query string."""
+
+    client = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    actor = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("first_name", "username"),
+        required=False,
+        label="Who",
+        empty_label="Anyone",
+    )
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *((key, key.title()) for key in AUDIT_ACTIONS)],
+        required=False,
+    )
+    record = RecordKindField(
+        queryset=ContentType.objects.none(),
+        required=False,
+        label="Kind of record",
+        empty_label="Any",
+    )
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["record"].queryset = ContentType.objects.filter(
+            pk__in=[kind.pk for kind in audited_record_kinds()]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            client_id=data["client"],
+            actor_id=data["actor"].pk if data["actor"] else None,
+            action=data["action"],
+            record=data["record"].pk if data["record"] else None,
+            since=data["since"],
+            until=data["until"],
+        )
