@@ -16,10 +16,10 @@ redaction erasure does inside `redaction_allowed()`.
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from auditlog.cid import get_cid
-from auditlog.context import auditlog_value
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
@@ -30,6 +30,8 @@ from django.db import connection, models
 from smp_clinic.ratelimit import client_address
 
 MASKED = "(hidden)"
+
+_current_request: ContextVar = ContextVar("smp_audit_request", default=None)
 
 # Personal fields whose values stay out of the trail on top of every free-text field.
 PERSONAL_FIELDS = {"date_of_birth", "email", "phone", "signature", "document", "image"}
@@ -154,18 +156,15 @@ def bulk_create_record(*, instances: list[models.Model], how: str) -> None:
 
 
 def _request_context() -> dict:
-    """Who and from where, as AuditMiddleware holds them for the current request."""
-    try:
-        context = auditlog_value.get()
-    except LookupError:
+    """Who and from where, for the request being served (nothing outside one)."""
+    request = _current_request.get()
+    if request is None:
         return {}
-    actor = context.get("actor")
-    if not getattr(actor, "is_authenticated", False):
-        return {"remote_addr": context.get("remote_addr")}
+    user = request.user
     return {
-        "actor": actor,
-        "actor_email": actor.email,
-        "remote_addr": context.get("remote_addr"),
+        "actor": user if user.is_authenticated else None,
+        "actor_email": user.email if user.is_authenticated else None,
+        "remote_addr": client_address(request),
     }
 
 
@@ -193,6 +192,14 @@ class AuditMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_remote_addr(request):
         return client_address(request)
+
+    def __call__(self, request):
+        # auditlog's own context outlives the request; ours is reset after it.
+        token = _current_request.set(request)
+        try:
+            return super().__call__(request)
+        finally:
+            _current_request.reset(token)
 
     def get_extra_data(self, request):
         return {

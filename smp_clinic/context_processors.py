@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from smp_clinic import two_factor
 from smp_clinic.roles import capabilities, primary_role
 
 
@@ -10,4 +11,7 @@ def clinic(request):
         "login_lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "can": capabilities(user) if user is not None else {},
         "primary_role": primary_role(user) if user is not None else None,
+        # A password-only session sees no menu until its code is given.
+        "two_factor_owed": hasattr(request, "session")
+        and bool(request.session.get(two_factor.SESSION_KEY)),
     }

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -12,9 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.models import VerifyNotAllowed
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from smp_clinic.models import Heartbeat
-from smp_clinic.roles import Role
+from smp_clinic.roles import Role, user_roles
 
 WORKER_HEARTBEAT = "worker"
 
@@ -81,3 +85,85 @@ def staff_invite_send(*, user) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+RECOVERY_CODE_COUNT = 10
+
+
+@transaction.atomic
+def totp_device_start(*, user) -> TOTPDevice:
+    """The app a person is setting up: their unconfirmed device, or a new one."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=False
+        )
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str) -> list[str]:
+    """Confirm the new app with a code it shows; it replaces any earlier app.
+
+    Returns new recovery codes, to be shown once."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if not device.verify_token(_digits(token)):
+        raise ValidationError(
+            "That code does not match. Check the phone's clock is right and type "
+            "the code the app shows now."
+        )
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return recovery_codes_renew(user=device.user)
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user) -> list[str]:
+    """Ten single-use codes for a lost phone; earlier ones stop working."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes")
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=code) for code in codes
+    )
+    return codes
+
+
+def two_factor_check(*, user, token: str):
+    """The device a code proves, or ValidationError; failures slow further tries."""
+    token = token.strip()
+    digits = _digits(token)
+    if digits.isdigit() and len(digits) == 6:
+        devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+        token = digits
+    else:
+        devices = StaticDevice.objects.filter(user=user, confirmed=True)
+        token = token.replace(" ", "").lower()
+    for device in devices:
+        allowed, extra = device.verify_is_allowed()
+        if not allowed:
+            raise ValidationError(
+                "Too many wrong codes: wait a little and try again."
+                if extra and extra.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS
+                else "Codes cannot be checked just now."
+            )
+        with transaction.atomic():
+            if device.verify_token(token):
+                return device
+    raise ValidationError("That code is not right.")
+
+
+def two_factor_turn_off(*, user, token: str) -> None:
+    if Role.MANAGER in user_roles(user):
+        raise ValidationError("Managers must keep two-factor login on.")
+    # Checked outside the deleting transaction: a wrong code's throttle count must
+    # be committed, not rolled back with the refusal.
+    two_factor_check(user=user, token=token)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+
+
+def _digits(token: str) -> str:
+    return "".join(token.split())

@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "smp_clinic",
     "clients",
     "appointments",
@@ -103,8 +106,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "smp_clinic.sessions.SessionLifetimeMiddleware",
+    "smp_clinic.two_factor.TwoFactorMiddleware",
     # Who did it and from where, for every audit entry the request writes.
     "smp_clinic.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -207,6 +212,10 @@ AXES_CLIENT_IP_CALLABLE = "smp_clinic.ratelimit.client_address"
 # X-Forwarded-For as the nearest trusted proxy saw it; with none, REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
+# Two-factor login (smp_clinic.two_factor): required for managers, open to all
+# staff. Not an environment variable on purpose: no deployment can switch it off.
+TWO_FACTOR_REQUIRED = True
+
 # The audit trail (smp_clinic.audit): values of free-text and personal fields are
 # masked, changes stored as JSON.
 AUDITLOG_MASK_CALLABLE = "smp_clinic.audit.mask"
@@ -263,6 +272,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMP Clinic <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 CLINIC_NAME = env("CLINIC_NAME", "SMP Clinic")
+# The name an authenticator app shows beside the code.
+OTP_TOTP_ISSUER = CLINIC_NAME
 
 # Booking: the grid free start times are offered on, and how soon a booking may start.
 BOOKING_SLOT_STEP_MINUTES = int(env("BOOKING_SLOT_STEP_MINUTES", "15"))

@@ -21,6 +21,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_log, name="audit_log"),
     path("accounts/password_reset/", password_reset, name="password_reset"),
+    path("accounts/two-factor/", views.two_factor_status, name="two_factor"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/verify/",
+        views.two_factor_verify,
+        name="two_factor_verify",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("appointments.urls")),
     path("clients/", include("clients.urls")),

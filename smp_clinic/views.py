@@ -1,17 +1,21 @@
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_otp import login as otp_login
 
 from appointments.selectors import appointments_today
 from clients import selectors as client_selectors
-from smp_clinic import audit, selectors
-from smp_clinic.forms import AuditFilterForm
+from smp_clinic import audit, selectors, services, two_factor
+from smp_clinic.forms import AuditFilterForm, CodeForm
 from smp_clinic.roles import Capability, Role, primary_role, require
 from smp_clinic.selectors import AuditFilters
 
@@ -85,5 +89,95 @@ def audit_log(request):
             "rows": [audit.describe(entry) for entry in page.object_list],
             "query": query.urlencode(),
         },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def two_factor_status(request):
+    """Two-factor login: whether it is on, recovery codes, and turning it off."""
+    codes = None
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "codes":
+        codes = services.recovery_codes_renew(user=request.user)
+        form = CodeForm()
+    elif request.method == "POST" and form.is_valid():
+        try:
+            services.two_factor_turn_off(
+                user=request.user, token=form.cleaned_data["code"]
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            messages.success(request, "Two-factor login is off.")
+            return redirect("two_factor")
+    return render(
+        request,
+        "registration/two_factor.html",
+        {
+            "enabled": two_factor.has_device(request.user),
+            "required": two_factor.required_for(request.user),
+            "codes": codes,
+            "form": form,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def two_factor_setup(request):
+    """Set up an authenticator app: scan the code, type what the app shows."""
+    device = services.totp_device_start(user=request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_device_confirm(
+                device=device, token=form.cleaned_data["code"]
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, device)
+            two_factor.settled(request)
+            return render(request, "registration/two_factor.html", {"codes": codes})
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": two_factor.qr_svg(device),
+            "secret": two_factor.secret_of(device),
+            "required": two_factor.required_for(request.user),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def two_factor_verify(request):
+    """The second step of login: the code from the app, or a recovery code."""
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    if request.session.get(two_factor.SESSION_KEY) != two_factor.VERIFY:
+        return redirect(next_url or "home")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.two_factor_check(
+                user=request.user, token=form.cleaned_data["code"]
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, device)
+            two_factor.settled(request)
+            return redirect(next_url or "home")
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {"form": form, "next": next_url},
         status=422 if form.errors else 200,
     )

@@ -94,6 +94,13 @@ def _outbox_in_tmp(settings, tmp_path):
     settings.EMAIL_FILE_PATH = tmp_path / "outbox"
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_settled(settings):
+    """force_login stands for a finished login, second factor included.
+    tests/smp_clinic/test_two_factor.py turns the requirement back on."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
 @pytest.fixture
 def make_staff(db):
     """A staff account with the given role (None: an outsider with no role)."""

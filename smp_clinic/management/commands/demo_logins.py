@@ -4,7 +4,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from smp_clinic import two_factor
 from smp_clinic.demo import DEMO_LOGINS
 
 
@@ -37,6 +39,22 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (one per role):")
         for role, username, password in rows:
             self.stdout.write(f"  {role:<{width}}  {username:<13} {password}")
+        for username, *_ in DEMO_LOGINS:
+            if two_factor.required_for(users[username]):
+                self._print_authenticator(users[username])
+
+    def _print_authenticator(self, user) -> None:
+        """Managers need a code as well: give the demo one an app key to type in."""
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=user, name="Authenticator app", confirmed=True
+            )
+        self.stdout.write(
+            f"Two-factor login for {user.username}: add the key "
+            f"{two_factor.secret_of(device)} to an authenticator app, or print "
+            f"the current code with `manage.py demo_code {user.username}`."
+        )
 
 
 def _read(path: Path) -> dict[str, str]:
