@@ -2,11 +2,13 @@
 at /api/schema."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
+from pydantic import AfterValidator
 
 from appointments import selectors, services
 from appointments.models import Appointment, Practitioner, Room, Service
@@ -54,20 +56,30 @@ class AvailabilityQuery(Schema):
     location: int | None = None
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refused here, it is a 422, not a 500.
+    if "\x00" in value:
+        raise ValueError("Text cannot contain NUL characters.")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
 class BookingIn(Schema):
     client: int
     service: int
     practitioner: int
     start: datetime = Field(description="ISO 8601 with a UTC offset.")
     room: int | None = None
-    notes: str = Field("", max_length=2000)
-    overlap_reason: str = Field(
+    notes: Text = Field("", max_length=2000)
+    overlap_reason: Text = Field(
         "", max_length=200, description="Managers only: book over other appointments."
     )
 
 
 class CancelIn(Schema):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Text = Field(min_length=1, max_length=200)
 
 
 class AppointmentOut(Schema):

@@ -15,6 +15,7 @@ from appointments.models import (
     WorkingHours,
 )
 from clients.models import Client
+from smp_clinic.forms import RecordsField
 from smp_clinic.roles import Capability, can
 
 
@@ -196,6 +197,7 @@ class PractitionerForm(forms.ModelForm):
     class Meta:
         model = Practitioner
         fields = ["licence_number", "locations", "colour", "is_active"]
+        field_classes = {"locations": RecordsField}
         widgets = {
             "locations": forms.CheckboxSelectMultiple,
             "colour": forms.TextInput(attrs={"type": "color"}),

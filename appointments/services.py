@@ -189,6 +189,8 @@ TREATMENT_KINDS = {
 
 def _check_client(client: Client, service: Service, starts_at: datetime) -> None:
     """Refuse what would be unsafe for this client, saying why."""
+    if client.erased_at:
+        raise BookingError("This client's record was erased: add them again.")
     if service.needs_patch_test and not patch_test_valid_for(client, starts_at):
         raise BookingError(
             f"{client} has no passed or waived patch test from the "

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from appointments import selectors, services
@@ -24,17 +23,9 @@ from appointments.forms import (
 from appointments.models import Location, Practitioner
 from clients.models import Client
 from smp_clinic.htmx import is_htmx
+from smp_clinic.redirects import safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
 from treatments.selectors import course_context
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def day_url(location: Location, day) -> str:

@@ -19,6 +19,7 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
 from clients.suitability import DEFAULT_SEVERITY
+from smp_clinic.forms import RecordsField
 from treatments.models import PigmentLot
 
 
@@ -270,7 +271,7 @@ class SuitabilityForm(forms.Form):
 
 
 class PatchTestForm(forms.Form):
-    lots = forms.ModelMultipleChoiceField(
+    lots = RecordsField(
         queryset=PigmentLot.objects.select_related("pigment"),
         widget=forms.CheckboxSelectMultiple,
         label="Pigment lots tested",
@@ -368,3 +369,17 @@ class MessageTextForm(forms.ModelForm):
         model = MessageText
         fields = ["subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 10})}
+
+
+class ErasureForm(forms.Form):
+    confirm_name = forms.CharField(
+        label="Type the client's full name to confirm",
+        max_length=201,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        help_text="For the audit trail, such as “Request by email on 20 Nov 2026”. "
+        "Do not write health details here.",
+    )

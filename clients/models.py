@@ -35,6 +35,10 @@ class Client(models.Model):
     marketing_consent = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Erasure (GDPR Art. 17) removes the person; the session and pigment-lot facts
+    # the regulations require stay, anonymised, until `retain_until`.
+    erased_at = models.DateTimeField(null=True, blank=True)
+    retain_until = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -44,6 +48,13 @@ class Client(models.Model):
             ),
             models.Index(Lower("email"), name="client_email_idx"),
             models.Index(fields=["phone"], name="client_phone_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=True, retain_until__isnull=True)
+                | Q(erased_at__isnull=False, retain_until__isnull=False),
+                name="client_erasure_has_retention",
+            ),
         ]
         # On PostgreSQL, migration 0003 adds trigram (pg_trgm) GIN indexes that serve
         # the search-as-you-type `icontains` lookups on names, email and phone.
@@ -361,12 +372,14 @@ class Consent(models.Model):
     class Method(models.TextChoices):
         DRAWN = "drawn", "Signature drawn on screen"
         TYPED = "typed", "Name typed"
+        # The client was erased: the consent was given, the signature is gone.
+        ERASED = "erased", "Signed (signature erased with the client)"
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="consents"
     )
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
-    method = models.CharField(max_length=5, choices=Method.choices)
+    method = models.CharField(max_length=6, choices=Method.choices)
     typed_name = models.CharField(max_length=200, blank=True)
     signature = models.ImageField(
         storage=private_storage, upload_to="signatures/%Y/%m/", blank=True
@@ -382,7 +395,8 @@ class Consent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(method="typed") & ~Q(typed_name=""))
-                | (Q(method="drawn") & ~Q(signature="")),
+                | (Q(method="drawn") & ~Q(signature=""))
+                | Q(method="erased", typed_name="", signature=""),
                 name="consent_is_signed",
                 violation_error_message="Draw a signature or type the client's name.",
             )

@@ -49,7 +49,7 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
     words = query.split()[:5]
     if not can(user, Capability.BOOKING):
         return Client.objects.none()
-    found = Client.objects.all()
+    found = Client.objects.filter(erased_at__isnull=True)
     for word in words:
         found = found.filter(_word_filter(word))
     if not words:
@@ -58,17 +58,22 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
 
 
 def client_get_for_user(user, pk: int) -> Client:
-    """A client any booking role may see (contact details, bookings, status)."""
+    """A client any booking role may see (contact details, bookings, status).
+
+    What is left of an erased client is for managers only."""
     if not can(user, Capability.BOOKING):
         raise Http404("No such client.")
-    return get_object_or_404(Client, pk=pk)
+    client = get_object_or_404(Client, pk=pk)
+    if client.erased_at and not can(user, Capability.MANAGEMENT):
+        raise Http404("No such client.")
+    return client
 
 
 def clinical_client_get_for_user(user, pk: int) -> Client:
     """A client whose health record the user may read: practitioners and managers."""
     if not can(user, Capability.CLINICAL):
         raise Http404("No such client.")
-    return get_object_or_404(Client, pk=pk)
+    return get_object_or_404(Client, pk=pk, erased_at__isnull=True)
 
 
 def client_duplicates(

@@ -13,6 +13,8 @@ urlpatterns = [
     path("messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
+    path("<int:pk>/export/", views.client_export, name="client_export"),
+    path("<int:pk>/erase/", views.client_erase, name="client_erase"),
     path("<int:pk>/intake/", views.intake, name="intake"),
     path(
         "<int:pk>/intake/<slug:section>/",

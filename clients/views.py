@@ -5,6 +5,7 @@ import base64
 import binascii
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clients import outbox, selectors, services
+from clients import outbox, privacy, selectors, services
 from clients.forms import (
     INTAKE_SECTIONS,
     ClearanceForm,
@@ -21,6 +22,7 @@ from clients.forms import (
     ConsentSignForm,
     ConsentTextForm,
     ContraindicationForm,
+    ErasureForm,
     ImportForm,
     NewClientForm,
     PatchTestForm,
@@ -510,3 +512,41 @@ def message_retry(request, pk):
     outbox.message_retry(message=message)
     messages.success(request, "The message will be sent again within a minute.")
     return redirect("outbox")
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def client_export(request, pk):
+    """The client's whole record as a zip: record.json plus photos and documents."""
+    client = selectors.client_get_for_user(request.user, pk)
+    access_record(instance=client, page="client record", export="whole record (zip)")
+    return FileResponse(
+        privacy.client_export_zip(client),
+        as_attachment=True,
+        filename=f"client-{client.pk}-record.zip",
+        content_type="application/zip",
+    )
+
+
+@require(Capability.MANAGEMENT)
+def client_erase(request, pk):
+    client = selectors.client_get_for_user(request.user, pk)
+    form = ErasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_erase(client=client, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The client's personal data has been erased.")
+            return redirect("client_detail", pk=pk)
+    return render(
+        request,
+        "clients/client_erase.html",
+        {
+            "client": client,
+            "form": form,
+            "retention_years": settings.RECORD_RETENTION_YEARS,
+        },
+        status=422 if form.errors else 200,
+    )

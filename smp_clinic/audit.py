@@ -26,6 +26,8 @@ from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
+from django.db.models import Value
+from django.db.models.functions import Replace
 
 from smp_clinic.ratelimit import client_address
 
@@ -34,7 +36,23 @@ MASKED = "(hidden)"
 _current_request: ContextVar = ContextVar("smp_audit_request", default=None)
 
 # Personal fields whose values stay out of the trail on top of every free-text field.
-PERSONAL_FIELDS = {"date_of_birth", "email", "phone", "signature", "document", "image"}
+PERSONAL_FIELDS = {
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "typed_name",
+    "signature",
+    "clearance_document",
+    "image",
+    "thumbnail",
+    "caption",
+    "design_signed_name",
+    "healing_note",
+    "skin_reaction",
+    "cancellation_reason",
+}
 
 # Fields that change on every save and say nothing a reader needs.
 NOISE_FIELDS = ["updated_at"]
@@ -166,6 +184,29 @@ def _request_context() -> dict:
         "actor_email": user.email if user.is_authenticated else None,
         "remote_addr": client_address(request),
     }
+
+
+def client_redact(*, client_id: int, name: str, replacement: str) -> int:
+    """Erasure: take the client's name out of every entry filed under them."""
+    with redaction_allowed():
+        return LogEntry.objects.filter(additional_data__client=client_id).update(
+            object_repr=Replace("object_repr", Value(name), Value(replacement))
+        )
+
+
+def erasure_record(*, client: models.Model, reason: str) -> LogEntry:
+    return LogEntry.objects.log_create(
+        client,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={"erased": ["", "yes"]},
+        additional_data={"client": client.pk, "page": "erasure", "reason": reason},
+    )
+
+
+def entries_purge_before(cutoff) -> int:
+    """Retention: entries older than the cutoff (inside redaction_allowed)."""
+    return LogEntry.objects.filter(timestamp__lt=cutoff).delete()[0]
 
 
 @contextlib.contextmanager

@@ -29,4 +29,9 @@ app.conf.beat_schedule = {
         # two overlapping sweeps from sending a message twice.
         "options": {"expires": settings.MESSAGE_SWEEP_SECONDS * 0.9},
     },
+    "purge-expired-records": {
+        "task": "clients.tasks.purge_expired_records",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 12 * 3600},
+    },
 }

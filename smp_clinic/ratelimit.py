@@ -32,3 +32,13 @@ def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) ->
         cache.set(key, 1, timeout=window_seconds)
         count = 1
     return count > limit
+
+
+def login_username(request, credentials: dict | None = None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username tried, cut to what a username can be.
+
+    django-axes stores it in a 255-character column; a longer one posted to the login
+    form was a server error on PostgreSQL."""
+    source = credentials or getattr(request, "data", None) or request.POST
+    username = source.get("username")
+    return username[:150] if isinstance(username, str) else username

@@ -208,6 +208,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "smp_clinic.ratelimit.client_address"
+AXES_USERNAME_CALLABLE = "smp_clinic.ratelimit.login_username"
 # Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from
 # X-Forwarded-For as the nearest trusted proxy saw it; with none, REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
@@ -314,6 +315,14 @@ MESSAGE_SWEEP_SECONDS = float(env("MESSAGE_SWEEP_SECONDS", "60"))
 # A claim older than this belonged to a sweep that died; its messages are due again.
 # It must be longer than the slowest sweep, or a live sweep's rows are taken from it.
 MESSAGE_CLAIM_TIMEOUT_SECONDS = int(env("MESSAGE_CLAIM_TIMEOUT_SECONDS", "600"))
+
+# Retention (manage.py purge_expired_records, daily on the beat). Treatment records
+# are kept this many years after a client's last appointment (body-art codes ask
+# for 2 to 5; health records often longer), then purged, as are erased clients'
+# anonymised session and pigment-lot facts and audit entries as old.
+RECORD_RETENTION_YEARS = int(env("RECORD_RETENTION_YEARS", "6"))
+# Login attempts and logins (django-axes) are kept this many days.
+LOGIN_LOG_RETENTION_DAYS = int(env("LOGIN_LOG_RETENTION_DAYS", "365"))
 # Links in emails (confirm, cancel, ask to reschedule) expire after this many days.
 MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
 # Requests to those links allowed from one address in ten minutes.

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
@@ -16,6 +15,7 @@ from appointments.selectors import appointments_today
 from clients import selectors as client_selectors
 from smp_clinic import audit, selectors, services, two_factor
 from smp_clinic.forms import AuditFilterForm, CodeForm
+from smp_clinic.redirects import redirect_next, safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
 from smp_clinic.selectors import AuditFilters
 
@@ -156,13 +156,9 @@ def two_factor_setup(request):
 @login_required
 def two_factor_verify(request):
     """The second step of login: the code from the app, or a recovery code."""
-    next_url = request.POST.get("next") or request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = safe_next(request, "")
     if request.session.get(two_factor.SESSION_KEY) != two_factor.VERIFY:
-        return redirect(next_url or "home")
+        return redirect_next(request, "home")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -174,7 +170,7 @@ def two_factor_verify(request):
         else:
             otp_login(request, device)
             two_factor.settled(request)
-            return redirect(next_url or "home")
+            return redirect_next(request, "home")
     return render(
         request,
         "registration/two_factor_verify.html",

@@ -255,7 +255,7 @@ def session_healing(request, pk):
     else:
         messages.success(request, f"Recorded the healing of {session}.")
     next_session = request.POST.get("next_session", "")
-    if next_session.isdigit():
+    if next_session.isascii() and next_session.isdigit() and len(next_session) < 10:
         return redirect("session_record", pk=int(next_session))
     return redirect("plan_detail", pk=session.plan_id)
 

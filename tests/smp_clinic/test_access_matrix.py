@@ -81,6 +81,8 @@ EXPECTED = {
     "clients/<int:pk>/consents/<slug:kind>/sign/": (CLINICAL, CLINICAL),
     "clients/<int:pk>/contraindications/new/": (CLINICAL_POST_ONLY, CLINICAL),
     "clients/<int:pk>/edit/": (STAFF, STAFF),
+    "clients/<int:pk>/erase/": (MANAGER, MANAGER),
+    "clients/<int:pk>/export/": (MANAGER, MANAGER_POST_ONLY),
     "clients/<int:pk>/ink-passport/": (CLINICAL, CLINICAL),
     "clients/<int:pk>/intake/": (CLINICAL, CLINICAL),
     "clients/<int:pk>/intake/<slug:section>/": (CLINICAL_POST_ONLY, CLINICAL),
