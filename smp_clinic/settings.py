@@ -399,9 +399,13 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {"secret_paths": {"()": "smp_clinic.logs.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # They log the path of failed requests, which for email links holds a token.
+        "django.request": {"filters": ["secret_paths"]},
+        "django.server": {"filters": ["secret_paths"]},
     },
 }
