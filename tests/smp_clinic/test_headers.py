@@ -4,6 +4,7 @@ scripts, and the rest of OWASP's list; in production HSTS and secure cookies too
 import json
 import re
 
+from tests.smp_clinic.test_access_matrix import World, project_routes
 from tests.smp_clinic.test_settings import PRODUCTION, run_django
 
 
@@ -83,3 +84,52 @@ def test_production_sends_hsts_and_secure_httponly_cookies():
         "session_httponly": True,
         "plain": 301,
     }
+
+
+def test_every_page_of_the_project_sends_them(
+    client, manager, settings, tmp_path, capsys
+):
+    """Every URL pattern, as a manager in the demo world: the headers on every answer,
+    and no inline script or event handler in any HTML page."""
+    settings.MEDIA_ROOT = tmp_path
+    world = World()
+    client.force_login(manager)
+    checked = html = 0
+    missing, inline = [], []
+    for route in project_routes():
+        if route == "accounts/logout/":
+            continue
+        response = client.get(world.url(route))
+        checked += 1
+        for header, value in REQUIRED.items():
+            if response.get(header) != value:
+                missing.append((route, header, response.get(header)))
+        if "script-src 'self'" not in response.get("Content-Security-Policy", ""):
+            missing.append((route, "Content-Security-Policy", None))
+        if response.get("Content-Type", "").startswith("text/html") and not getattr(
+            response, "streaming", False
+        ):
+            html += 1
+            page = response.content.decode()
+            tags = re.findall(r"<script\b[^>]*>", page)
+            # A JSON data block (the API docs' settings) is never run.
+            runnable = [tag for tag in tags if 'type="application/json"' not in tag]
+            if any("src=" not in tag for tag in runnable) or re.search(
+                r"\son[a-z]+\s*=", page
+            ):
+                inline.append(route)
+    with capsys.disabled():
+        print(
+            f"\nheaders: {checked} URLs ({html} HTML pages) checked; missing or wrong "
+            f"headers {len(missing)}, pages with inline script {len(inline)}"
+        )
+    assert missing == []
+    assert inline == []
+
+
+REQUIRED = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
