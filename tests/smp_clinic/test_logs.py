@@ -35,7 +35,7 @@ SECRETS = {
 
 
 def test_a_whole_journey_logs_no_secret(
-    client, caplog, settings, tmp_path, make_staff, sam, consultation
+    client, caplog, capsys, settings, tmp_path, make_staff, sam, consultation
 ):
     settings.MEDIA_ROOT = tmp_path
     settings.TWO_FACTOR_REQUIRED = True
@@ -115,10 +115,11 @@ def test_a_whole_journey_logs_no_secret(
         for record in caplog.records
     )
     leaks = {name for name, value in secrets.items() if value and value in logged}
-    print(
-        f"\nlogs of a journey: {len(caplog.records)} records at every level, "
-        f"checked for {len(secrets)} secrets; leaks {len(leaks)}"
-    )
+    with capsys.disabled():
+        print(
+            f"\nlogs of a journey: {len(caplog.records)} records at every level, "
+            f"checked for {len(secrets)} secrets; leaks {len(leaks)}"
+        )
     assert len(caplog.records) > 10, "the capture saw the journey"
     assert leaks == set(), [
         line for line in logged.splitlines() if any(v in line for v in secrets.values())
