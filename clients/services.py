@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.slots import add_months
-from clients import outbox, selectors
+from clients import outbox, privacy, selectors
 from clients.models import (
     Client,
     Consent,
@@ -546,7 +546,7 @@ def client_erase(*, client: Client, by, reason: str, confirm_name: str) -> Clien
     now = timezone.now()
     appointments = Appointment.objects.filter(client=client)
     last = appointments.aggregate(last=Max("starts_at"))["last"] or now
-    files = _erased_files(client)
+    files = _stored_files([client.pk])
 
     upcoming = (
         Appointment.Status.BOOKED,
@@ -592,15 +592,13 @@ def client_erase(*, client: Client, by, reason: str, confirm_name: str) -> Clien
     return client
 
 
-def _erased_files(client: Client) -> list:
-    files = []
-    for photo in Photo.objects.filter(client=client):
-        files += [photo.image, photo.thumbnail]
-    for item in Contraindication.objects.filter(client=client):
-        files.append(item.clearance_document)
-    for consent in Consent.objects.filter(client=client):
-        files.append(consent.signature)
-    return [(file.storage, file.name) for file in files if file]
+def _stored_files(client_ids: list[int]) -> list:
+    """What to delete from storage once the rows are gone (after commit)."""
+    return [
+        (file.storage, file.name)
+        for _, file in privacy.client_files(client_ids, thumbnails=True)
+        if file
+    ]
 
 
 def _delete_files(files: list) -> None:
@@ -659,8 +657,8 @@ def _clients_delete(clients) -> int:
     files = []
     for chunk in range(0, len(ids), 500):
         batch = Client.objects.filter(pk__in=ids[chunk : chunk + 500])
+        files += _stored_files(ids[chunk : chunk + 500])
         for client in batch:
-            files += _erased_files(client)
             # The trail keeps its entries, not the name of a client long gone.
             audit.client_redact(
                 client_id=client.pk,

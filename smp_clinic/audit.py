@@ -15,6 +15,7 @@ redaction erasure does inside `redaction_allowed()`.
 """
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ def mask(value: str) -> str:
     return MASKED
 
 
+@functools.cache
 def _client_path() -> dict[type[models.Model], str]:
     from appointments.models import Appointment
     from clients.models import (
@@ -229,10 +231,6 @@ class AuditMiddleware(AuditlogMiddleware):
     """auditlog's middleware with our reading of the client's address (it would trust
     the first X-Forwarded-For entry, which anyone can write) and a lazy actor: the
     user is loaded only when an entry is written, not on every request."""
-
-    @staticmethod
-    def _get_remote_addr(request):
-        return client_address(request)
 
     def __call__(self, request):
         # auditlog's own context outlives the request; ours is reset after it.

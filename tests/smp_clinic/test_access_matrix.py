@@ -196,6 +196,10 @@ class World:
         self.lot = PigmentLot.objects.first()
 
     def pk_for(self, route: str) -> int:
+        return self.record_for(route).pk
+
+    def record_for(self, route: str):
+        """The record a route's id names."""
         owners = [
             ("appointments/", self.appointment),
             ("api/appointments/", self.appointment),
@@ -213,7 +217,7 @@ class World:
             ("photos/", self.photo),
             ("lots/", self.lot),
         ]
-        return next(record.pk for start, record in owners if route.startswith(start))
+        return next(record for start, record in owners if route.startswith(start))
 
     def url(self, route: str, *, missing: bool = False) -> str:
         values = {

@@ -11,6 +11,7 @@ and clean()). The counts are printed for CI; both must be 0.
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from hypothesis import HealthCheck, given, settings
@@ -99,7 +100,7 @@ def fields_of(response) -> FormFields:
 
 PROJECT_MODELS = [
     model
-    for model in __import__("django.apps", fromlist=["apps"]).apps.get_models()
+    for model in apps.get_models()
     if model._meta.app_label in {"clients", "appointments", "treatments"}
 ]
 
@@ -136,25 +137,7 @@ def invalid_rows(before: dict, named: models.Model | None) -> list[str]:
 def record_named(world: World, route: str):
     if "<int:pk>" not in route and "<appointment_id>" not in route:
         return None
-    pk = world.pk_for(route)
-    candidates = [
-        world.appointment,
-        world.practitioner,
-        world.time_off,
-        world.closure,
-        world.room,
-        world.message,
-        world.contraindication,
-        world.patch_test,
-        world.consent,
-        world.client,
-        world.plan,
-        world.session,
-        world.photo,
-        world.lot,
-    ]
-    owner = next((record for record in candidates if record.pk == pk), None)
-    return owner
+    return world.record_for(route)
 
 
 @pytest.fixture
