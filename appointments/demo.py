@@ -1,17 +1,24 @@
-"""Demo schedule for `seed_demo`: two locations in different zones, rooms, the SMP
-services, working hours with a lunch break, closures and a few weeks of bookings.
+"""Demo schedule for `seed_demo`: locations in different zones, rooms, the SMP
+services, working hours with a lunch break, closures, a few weeks of bookings and years
+of history.
 
 Bookings go through the booking service, so demo data obeys every rule real data does.
 They start from today, so the same seed gives the same pattern relative to the day run.
+History (`seed_history`) is bulk-inserted, because the large scale needs a million rows
+in minutes; it is packed so that it obeys the no-overlap rules all the same.
 """
 
+import math
 import random
-from datetime import date, time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from appointments import selectors, services
+from appointments import selectors, services, slots
 from appointments.models import (
+    Appointment,
     Closure,
     Location,
     Practitioner,
@@ -43,6 +50,11 @@ SERVICES = [
 LOCATIONS = [
     ("London Shoreditch", "12 Curtain Road, London EC2A 3NQ", "Europe/London"),
     ("New York SoHo", "90 Prince Street, New York, NY 10012", "America/New_York"),
+    (
+        "Manchester Northern Quarter",
+        "41 Thomas Street, Manchester M4 1NA",
+        "Europe/London",
+    ),
 ]
 
 # Weekday blocks: mornings and afternoons with a lunch break; some work Saturdays.
@@ -51,9 +63,19 @@ SATURDAY_BLOCKS = ((time(10), time(16)),)
 
 
 def seed_schedule(
-    *, rng: random.Random, practitioner_users, clients, treatable_clients, booked_by
+    *,
+    rng: random.Random,
+    practitioner_users,
+    clients,
+    treatable_clients,
+    booked_by,
+    locations: int = 2,
 ) -> None:
-    """Bookings from today; treatments only for clients cleared and patch-tested."""
+    """Bookings from today; treatments only for clients cleared and patch-tested.
+
+    Each location has a studio for each of its practitioners (three at least), so the
+    history can give every practitioner a room of their own.
+    """
     services_by_name = {}
     for name, kind, minutes, before, after, room, patch, price, deposit in SERVICES:
         services_by_name[name] = Service.objects.create(
@@ -69,11 +91,12 @@ def seed_schedule(
         )
     locations = [
         Location.objects.create(name=name, address=address, timezone=zone)
-        for name, address, zone in LOCATIONS
+        for name, address, zone in LOCATIONS[:locations]
     ]
+    studios = max(3, math.ceil(len(practitioner_users) / len(locations)))
     for location in locations:
         Room.objects.bulk_create(
-            Room(location=location, name=f"Studio {n}") for n in (1, 2, 3)
+            Room(location=location, name=f"Studio {n}") for n in range(1, studios + 1)
         )
     today = timezone.now().date()
     Closure.objects.create(
@@ -152,3 +175,161 @@ def seed_schedule(
                     )
                 except services.BookingError:
                     continue  # an earlier demo booking took this time
+
+
+# The history's services, by weight: mostly the short visits, as a chain's diary is.
+HISTORY_MIX = (
+    ("Fade check", 35),
+    ("Patch test", 30),
+    ("Consultation", 25),
+    ("Touch-up", 5),
+    ("SMP session", 4),
+    ("Scar camouflage", 1),
+)
+# History days run long (a chain's extended hours), so that a million appointments fit
+# twenty practitioners' five years.
+HISTORY_OPENS, HISTORY_CLOSES = time(7), time(22)
+HISTORY_SOURCES = (
+    Appointment.Source.FRONT_DESK,
+    Appointment.Source.PHONE,
+    Appointment.Source.ONLINE,
+)
+CANCEL_REASONS = ("Client rescheduled", "Client unwell", "Clinic closed early")
+
+
+def seed_history(
+    *,
+    rng: random.Random,
+    count: int,
+    client_ids: list[int],
+    today: date,
+    booked_by,
+    batch_size: int = 5000,
+) -> int:
+    """`count` past appointments, packed back to back into every practitioner's days
+    from yesterday backwards: mostly completed, some no-shows and cancellations.
+
+    Each practitioner works in a room of their own; appointments already there (the
+    demo courses' sessions) are stepped around. Returns the days the history spans.
+    """
+    by_name = {service.name: service for service in Service.objects.all()}
+    mix = [by_name[name] for name, _ in HISTORY_MIX]
+    weights = [weight for _, weight in HISTORY_MIX]
+    rooms = defaultdict(list)
+    for room in Room.objects.order_by("name", "pk"):
+        rooms[room.location_id].append(room)
+    homes = []  # (practitioner id, location, own room)
+    seen = defaultdict(int)
+    for practitioner in Practitioner.objects.prefetch_related("locations").order_by(
+        "pk"
+    ):
+        location = practitioner.locations.all()[0]
+        homes.append((practitioner.pk, location, rooms[location.pk][seen[location.pk]]))
+        seen[location.pk] += 1
+    taken = _taken_before(today)
+
+    days = 0
+
+    def appointments() -> Iterator[Appointment]:
+        nonlocal days
+        day = today
+        while True:
+            day -= timedelta(days=1)
+            days += 1
+            for practitioner_id, location, room in homes:
+                yield from _history_day(
+                    rng=rng,
+                    day=day,
+                    practitioner_id=practitioner_id,
+                    location=location,
+                    room=room,
+                    mix=mix,
+                    weights=weights,
+                    client_ids=client_ids,
+                    taken=taken,
+                    booked_by=booked_by,
+                )
+
+    pending = []
+    for written, appointment in enumerate(appointments(), start=1):
+        pending.append(appointment)
+        if len(pending) == batch_size or written == count:
+            Appointment.objects.bulk_create(pending)
+            pending = []
+        if written == count:
+            break
+    return days
+
+
+def _taken_before(today: date) -> dict[tuple[str, int], list[tuple]]:
+    """Blocking appointments already in the past, by practitioner and by room."""
+    taken = defaultdict(list)
+    before = timezone.make_aware(datetime.combine(today, time(0)))
+    for practitioner_id, room_id, start, end in Appointment.objects.filter(
+        status__in=Appointment.BLOCKING, busy_starts_at__lt=before
+    ).values_list("practitioner_id", "room_id", "busy_starts_at", "busy_ends_at"):
+        taken["practitioner", practitioner_id].append((start, end))
+        if room_id is not None:
+            taken["room", room_id].append((start, end))
+    return taken
+
+
+def _history_day(
+    *,
+    rng,
+    day,
+    practitioner_id,
+    location,
+    room,
+    mix,
+    weights,
+    client_ids,
+    taken,
+    booked_by,
+) -> Iterator[Appointment]:
+    zone = location.zone
+    clock = slots.wall_to_utc(day, HISTORY_OPENS, zone)
+    closes = slots.wall_to_utc(day, HISTORY_CLOSES, zone)
+    in_the_way = taken["practitioner", practitioner_id] + taken["room", room.pk]
+    while True:
+        service = rng.choices(mix, weights)[0]
+        busy_start = clock
+        starts_at = busy_start + service.buffer_before
+        ends_at = starts_at + service.duration
+        busy_end = ends_at + service.buffer_after
+        if busy_end > closes:
+            return
+        clash = [end for start, end in in_the_way if start < busy_end and end > clock]
+        if clash:
+            clock = max(clash)
+            continue
+        roll = rng.random()
+        if roll < 0.13:
+            status = Appointment.Status.CANCELLED
+        elif roll < 0.18:
+            status = Appointment.Status.NO_SHOW
+        else:
+            status = Appointment.Status.COMPLETED
+        yield Appointment(
+            client_id=rng.choice(client_ids),
+            service=service,
+            practitioner_id=practitioner_id,
+            location=location,
+            room=room if service.needs_room else None,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            busy_starts_at=busy_start,
+            busy_ends_at=busy_end,
+            status=status,
+            source=rng.choice(HISTORY_SOURCES),
+            deposit_paid=service.deposit
+            if status == Appointment.Status.COMPLETED
+            else 0,
+            cancellation_reason=rng.choice(CANCEL_REASONS)
+            if status == Appointment.Status.CANCELLED
+            else "",
+            booked_by=booked_by,
+        )
+        # A cancelled booking gave its time back: the next one takes the same slot.
+        if status != Appointment.Status.CANCELLED:
+            clock = busy_end

@@ -145,7 +145,9 @@ def seed_plans(
     now = timezone.now()
     for index, client in enumerate(clients):
         stage = index % 4
-        practitioner = practitioners[index % len(practitioners)]
+        # Each practitioner takes plans at every stage, four in turn, so no one
+        # practitioner has more past sessions on a day than fit.
+        practitioner = practitioners[index // 4 % len(practitioners)]
         location = practitioner.locations.first()
         plan = services.plan_create(
             client=client,
