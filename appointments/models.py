@@ -86,19 +86,30 @@ class ServiceKind(models.TextChoices):
     FADE_CHECK = "fade_check", "Fade check"
 
 
+MAX_DURATION_MINUTES = 12 * 60
+MAX_BUFFER_MINUTES = 4 * 60
+# The longest appointment, and the most time one can hold, buffers included.
+LONGEST_APPOINTMENT = timedelta(minutes=MAX_DURATION_MINUTES)
+LONGEST_HELD = timedelta(minutes=MAX_DURATION_MINUTES + 2 * MAX_BUFFER_MINUTES)
+
+
 class Service(models.Model):
     Kind = ServiceKind
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     duration_minutes = models.PositiveIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
+        validators=[MinValueValidator(5), MaxValueValidator(MAX_DURATION_MINUTES)]
     )
     buffer_before_minutes = models.PositiveIntegerField(
-        default=0, help_text="Preparation before the client arrives."
+        default=0,
+        validators=[MaxValueValidator(MAX_BUFFER_MINUTES)],
+        help_text="Preparation before the client arrives.",
     )
     buffer_after_minutes = models.PositiveIntegerField(
-        default=0, help_text="Cleaning and notes after the client leaves."
+        default=0,
+        validators=[MaxValueValidator(MAX_BUFFER_MINUTES)],
+        help_text="Cleaning and notes after the client leaves.",
     )
     needs_room = models.BooleanField(default=True)
     needs_patch_test = models.BooleanField(default=False)
@@ -115,6 +126,14 @@ class Service(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=5), name="service_duration_positive"
+            ),
+            # Bounded, so that no appointment holds more than LONGEST_HELD and an
+            # overlap search needs only a short range of the start-time index.
+            models.CheckConstraint(
+                condition=Q(duration_minutes__lte=MAX_DURATION_MINUTES)
+                & Q(buffer_before_minutes__lte=MAX_BUFFER_MINUTES)
+                & Q(buffer_after_minutes__lte=MAX_BUFFER_MINUTES),
+                name="service_time_bounded",
             ),
             models.CheckConstraint(
                 condition=Q(price__gte=0)
@@ -262,15 +281,26 @@ class Appointment(models.Model):
         ONLINE = "online", "Online"
         API = "api", "API"
 
+    # No index of their own for client, practitioner, location and room: the composite
+    # indexes in Meta lead with them. Four more indexes cost every insert and gave the
+    # planner more paths to weigh on every calendar query (bench/RESULTS.md).
     client = models.ForeignKey(
-        "clients.Client", on_delete=models.PROTECT, related_name="appointments"
+        "clients.Client",
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
     )
     service = models.ForeignKey(Service, on_delete=models.PROTECT)
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+        Practitioner,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
     )
-    location = models.ForeignKey(Location, on_delete=models.PROTECT)
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, db_index=False)
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     # The time held, buffers included: what may not overlap for a practitioner or room.

@@ -3,13 +3,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from appointments import slots
 from appointments.models import (
+    LONGEST_APPOINTMENT,
+    LONGEST_HELD,
     Appointment,
     Closure,
     Location,
@@ -28,6 +31,35 @@ def slot_step() -> timedelta:
 
 def min_notice() -> timedelta:
     return timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES)
+
+
+def holding_time_in(interval: slots.Interval) -> Q:
+    """Appointments whose held time overlaps `interval`.
+
+    The lower bound on the start follows from the upper one (nothing holds more than
+    LONGEST_HELD) and keeps the index range to days, not the whole history: without
+    it, "started before the end" matches every past appointment.
+    """
+    return Q(
+        busy_starts_at__lt=interval.end,
+        busy_starts_at__gt=interval.start - LONGEST_HELD,
+        busy_ends_at__gt=interval.start,
+    )
+
+
+def meeting_in(interval: slots.Interval) -> Q:
+    """Appointments whose own time (buffers aside) overlaps `interval`.
+
+    The bounds on both start columns add nothing to the answer; they let either
+    start-time index serve the search, by practitioner or by location.
+    """
+    return Q(
+        starts_at__lt=interval.end,
+        starts_at__gt=interval.start - LONGEST_APPOINTMENT,
+        ends_at__gt=interval.start,
+        busy_starts_at__lt=interval.end,
+        busy_starts_at__gt=interval.start - LONGEST_HELD,
+    )
 
 
 @dataclass(frozen=True)
@@ -50,22 +82,23 @@ def schedule_load(
     location_id: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Schedule:
-    """Load working blocks and busy time in six queries, whatever the data's size."""
-    location_filter = Q(is_active=True)
-    if location_id is not None:
-        location_filter &= Q(pk=location_id)
-    locations = {loc.pk: loc for loc in Location.objects.filter(location_filter)}
-
+    """Load working blocks and busy time in four queries, whatever the data's size:
+    working hours with their locations, closures, rooms (for a service that needs
+    one) and busy time, appointments and time off together."""
     hours = WorkingHours.objects.filter(
-        location_id__in=locations, practitioner__is_active=True
-    )
+        location__is_active=True, practitioner__is_active=True
+    ).select_related("location")
+    if location_id is not None:
+        hours = hours.filter(location_id=location_id)
     if practitioner_id is not None:
         hours = hours.filter(practitioner_id=practitioner_id)
+    locations: dict[int, Location] = {}
     weekly: dict[tuple[int, int], list[slots.WeeklyBlock]] = defaultdict(list)
-    for pid, lid, weekday, start, end in hours.values_list(
-        "practitioner_id", "location_id", "weekday", "start_time", "end_time"
-    ):
-        weekly[pid, lid].append(slots.WeeklyBlock(weekday, start, end))
+    for block in hours:
+        locations[block.location_id] = block.location
+        weekly[block.practitioner_id, block.location_id].append(
+            slots.WeeklyBlock(block.weekday, block.start_time, block.end_time)
+        )
 
     day_list = slots.days_from(first_day, days)
     closed: dict[int | None, set[date]] = defaultdict(set)
@@ -95,14 +128,6 @@ def schedule_load(
         start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
         window = slots.Interval(start, start + timedelta(days=days))
 
-    busy_by_practitioner: dict[int, list[slots.Interval]] = defaultdict(list)
-    for pid, start, end in TimeOff.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        starts_at__lt=window.end,
-        ends_at__gt=window.start,
-    ).values_list("practitioner_id", "starts_at", "ends_at"):
-        busy_by_practitioner[pid].append(slots.Interval(start, end))
-
     rooms_by_location = None
     room_ids: list[int] = []
     if service.needs_room:
@@ -113,18 +138,29 @@ def schedule_load(
             rooms_by_location[lid].append(room_id)
             room_ids.append(room_id)
 
-    busy_by_room: dict[int, list[slots.Interval]] = defaultdict(list)
     appointments = Appointment.objects.filter(
         Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
+        holding_time_in(window),
         status__in=Appointment.BLOCKING,
-        busy_starts_at__lt=window.end,
-        busy_ends_at__gt=window.start,
     )
     if exclude_appointment_id is not None:
         appointments = appointments.exclude(pk=exclude_appointment_id)
-    for pid, room_id, start, end in appointments.values_list(
-        "practitioner_id", "room_id", "busy_starts_at", "busy_ends_at"
-    ):
+    time_off = TimeOff.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        starts_at__lt=window.end,
+        ends_at__gt=window.start,
+    )
+    columns = ("practitioner_id", "room_id", "busy_starts_at", "busy_ends_at")
+    busy = appointments.order_by().values_list(*columns)
+    off = time_off.order_by().values_list(
+        "practitioner_id",
+        Value(None, output_field=models.BigIntegerField()),
+        "starts_at",
+        "ends_at",
+    )
+    busy_by_practitioner: dict[int, list[slots.Interval]] = defaultdict(list)
+    busy_by_room: dict[int, list[slots.Interval]] = defaultdict(list)
+    for pid, room_id, start, end in busy.union(off, all=True):
         interval = slots.Interval(start, end)
         busy_by_practitioner[pid].append(interval)
         if room_id is not None:
@@ -199,10 +235,7 @@ def blocking_overlaps(
     if room_id is not None:
         who |= Q(room_id=room_id)
     found = Appointment.objects.filter(
-        who,
-        status__in=Appointment.BLOCKING,
-        busy_starts_at__lt=held.end,
-        busy_ends_at__gt=held.start,
+        who, holding_time_in(held), status__in=Appointment.BLOCKING
     ).select_related("client", "service", "practitioner__user", "room")
     if exclude_appointment_id is not None:
         found = found.exclude(pk=exclude_appointment_id)
@@ -292,6 +325,12 @@ class Calendar:
     closures: dict[date, str]
     # Cancelled and no-show appointments: listed beside the grid, holding no time.
     released: list[Appointment]
+    # Every location, by id: the picker offers the active ones.
+    locations: dict[int, Location]
+
+    @property
+    def location_choices(self) -> list[Location]:
+        return [loc for loc in self.locations.values() if loc.is_active]
 
     @property
     def table(
@@ -365,6 +404,7 @@ def _calendar(
         slots.local_day_bounds(days[-1], zone).end,
     )
     ids = [p.pk for p in practitioners]
+    locations = Location.objects.order_by("name").in_bulk()
     weekly: dict[int, list[slots.WeeklyBlock]] = defaultdict(list)
     for pid, weekday, start, end in WorkingHours.objects.filter(
         location=location, practitioner_id__in=ids
@@ -386,13 +426,13 @@ def _calendar(
     released = []
     for appointment in (
         Appointment.objects.filter(
-            Q(practitioner_id__in=ids) | Q(location=location),
-            starts_at__lt=window.end,
-            ends_at__gt=window.start,
+            Q(practitioner_id__in=ids) | Q(location=location), meeting_in(window)
         )
-        .select_related("client", "service", "room", "location", "practitioner__user")
+        # Locations come from the dict: joined here, they tripled the planning time.
+        .select_related("client", "service", "room", "practitioner__user")
         .order_by("starts_at", "pk")
     ):
+        appointment.location = locations[appointment.location_id]
         if not appointment.is_blocking:
             if appointment.location_id == location.pk:
                 released.append(appointment)
@@ -440,7 +480,7 @@ def _calendar(
         for practitioner in practitioners
         for day in days
     ]
-    return Calendar(location, days, rows, columns, closures, released)
+    return Calendar(location, days, rows, columns, closures, released, locations)
 
 
 DEFAULT_DAY = (time(9), time(17))
