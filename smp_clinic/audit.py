@@ -129,6 +129,13 @@ def register_models() -> None:
             if isinstance(field, models.TextField) or field.name in PERSONAL_FIELDS
         ]
         excluded = [name for name in NOISE_FIELDS if _has_field(model, name)]
+        # A reverse one-to-one (an appointment's session record) is the other row's
+        # field, logged there; reading it here cost a query on every change.
+        excluded += [
+            field.name
+            for field in model._meta.get_fields()
+            if field.one_to_one and field.auto_created and not field.concrete
+        ]
         # auditlog reads `get_additional_data` off the instance it logs.
         model.get_additional_data = _additional_data
         auditlog.register(model, mask_fields=masked, exclude_fields=excluded)
