@@ -18,6 +18,7 @@ SMTP server's acceptance and our commit can send one twice.)
 
 import logging
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -365,6 +366,25 @@ def _finish(message: OutboundMessage, **fields) -> None:
     )
 
 
+@contextmanager
+def _quick_commits():
+    """Each result is its own commit, so that a sweep that dies has recorded what it
+    sent. On PostgreSQL those commits need not wait for the disk: only a crash of the
+    database server itself could lose the last fraction of a second of them, and then
+    those messages go again (at least once, as ever). It took the sweep from 160 to
+    over 500 messages a second (bench/RESULTS.md)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def messages_send_due(
     *, now: datetime | None = None, batch: int | None = None
 ) -> SweepResult:
@@ -377,7 +397,7 @@ def messages_send_due(
         return result
     mail = get_connection()
     clinic_texts = selectors.message_texts()
-    with mail:
+    with mail, _quick_commits():
         for message in claimed:
             reason = _still_applies(message, now)
             if reason:
