@@ -32,6 +32,7 @@ from clients.forms import (
 from clients.models import ConsentKind, ConsentText, Intake
 from smp_clinic.audit import access_record
 from smp_clinic.htmx import is_htmx
+from smp_clinic.pagination import peek_page
 from smp_clinic.roles import Capability, can, require
 from treatments.selectors import plans_for_client
 
@@ -58,7 +59,7 @@ def client_options(request):
 def client_list(request):
     query = request.GET.get("q", "")[:100]
     found = selectors.client_search(user=request.user, query=query, limit=None)
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    page = peek_page(found, request.GET.get("page"), 50)
     context = {"query": query, "page": page}
     if is_htmx(request):
         return render(request, "clients/partials/client_rows.html", context)
