@@ -262,9 +262,10 @@ def seed_history(
 
 
 def _taken_before(today: date) -> dict[tuple[str, int], list[tuple]]:
-    """Blocking appointments already in the past, by practitioner and by room."""
+    """Blocking appointments that history days could meet, by practitioner and by
+    room. A day before `today` in a zone west of UTC runs into today in UTC."""
     taken = defaultdict(list)
-    before = timezone.make_aware(datetime.combine(today, time(0)))
+    before = timezone.make_aware(datetime.combine(today + timedelta(days=2), time(0)))
     for practitioner_id, room_id, start, end in Appointment.objects.filter(
         status__in=Appointment.BLOCKING, busy_starts_at__lt=before
     ).values_list("practitioner_id", "room_id", "busy_starts_at", "busy_ends_at"):

@@ -2,7 +2,7 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments.demo import seed_history, seed_schedule
@@ -95,6 +95,10 @@ class Command(BaseCommand):
                 booked_by=front_desk,
             )
             seed_message_history(count=sizes["messages"], today=today)
+        if connection.vendor == "postgresql":
+            # Fresh statistics, so the planner knows the tables are no longer empty.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {scale} demo data (seed {seed}): {sizes['clients']:,} "
