@@ -176,7 +176,12 @@ def free_slots(
     seen: set[tuple[int, datetime]] = set()
     for block in blocks:
         practitioner_busy = busy_by_practitioner.get(block.practitioner_id, empty)
+        # Past this start the span cannot end inside the block: stop there rather
+        # than test every later step (a three-hour session fits few of a block's).
+        latest = block.interval.end - span.duration - span.buffer_after
         for start in grid(block.interval, step):
+            if start > latest:
+                break
             # Overlapping blocks (two locations, a mistyped week) offer a start once.
             if start < earliest or (block.practitioner_id, start) in seen:
                 continue

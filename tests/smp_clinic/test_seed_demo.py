@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, Location
+from clients.models import OutboundMessage
 from smp_clinic.roles import Role, primary_role
 from tests.appointments.test_booking import overlapping_pairs
 
@@ -55,6 +56,25 @@ def test_seed_demo_builds_a_schedule_in_two_time_zones(db):
     }
     assert Appointment.objects.values("practitioner").distinct().count() == 6
     assert Appointment.objects.count() > 100
+    assert overlapping_pairs() == 0
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_writes_the_history_it_is_asked_for_without_overlaps(db):
+    call_command("seed_demo")
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    # The demo courses' sessions held in the past are noted as such.
+    history = Appointment.objects.filter(notes="", starts_at__lt=now)
+    assert history.count() == 2_000
+    assert set(history.values_list("status", flat=True)) == {
+        "completed",
+        "no_show",
+        "cancelled",
+    }
+    assert OutboundMessage.objects.filter(status__in=["sent", "cancelled"]).count() >= (
+        1_000
+    )
     assert overlapping_pairs() == 0
 
 
