@@ -4,8 +4,9 @@ small scale, before and after the data grows."""
 
 import json
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -15,7 +16,9 @@ from django.utils import timezone
 from appointments.demo import seed_history
 from bench.run import EXPECTED_QUERIES, World
 from bench.server import is_query
-from clients.models import Client
+from clients.models import Client, OutboundMessage
+from tests.smp_clinic.test_access_matrix import World as MatrixWorld
+from tests.smp_clinic.test_access_matrix import project_routes
 
 
 def request(browser, case, bodies):
@@ -77,3 +80,54 @@ def test_each_page_costs_the_same_queries_with_ten_times_the_data(db, client):
     grown = page_queries(client, World("small"))
 
     assert small == grown == EXPECTED_QUERIES
+
+
+def walk(browser, world) -> dict[str, int]:
+    """Each route's queries for one GET, after a first GET to warm caches."""
+    counts = {}
+    for route in project_routes():
+        if route == "accounts/logout/":
+            continue
+        url = world.url(route)
+        browser.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            browser.get(url)
+        counts[route] = sum(1 for q in captured.captured_queries if is_query(q["sql"]))
+    return counts
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_no_page_of_the_project_costs_more_queries_with_more_data(
+    client, manager, settings, tmp_path, capsys
+):
+    """No N+1 anywhere: every URL pattern, as a manager in the demo world, costs the
+    same queries after the history grows tenfold and the client on every client page
+    gains a hundred appointments and their messages."""
+    settings.MEDIA_ROOT = tmp_path
+    world = MatrixWorld()
+    client.force_login(manager)
+    before = walk(client, world)
+
+    grow(world)
+    appointments = world.client.appointments.all()
+    OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            client=world.client,
+            appointment=appointment,
+            kind="reminder",
+            due_at=appointment.starts_at,
+            status="sent",
+            sent_at=appointment.starts_at,
+            dedupe_key=f"grown:{appointment.pk}",
+        )
+        for appointment in appointments
+    )
+    after = walk(client, world)
+
+    grew = {route: (before[route], after[route]) for route in before}
+    grew = {route: counts for route, counts in grew.items() if len(set(counts)) > 1}
+    with capsys.disabled():
+        print(
+            f"\nqueries per page: {len(before)} URLs walked twice, changed {len(grew)}"
+        )
+    assert grew == {}
