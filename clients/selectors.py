@@ -22,6 +22,7 @@ from clients.models import (
     OutboundMessage,
     PatchTest,
     SuitabilityDecision,
+    search_text,
 )
 from clients.phones import phone_search_digits
 from smp_clinic.roles import Capability, can
@@ -29,11 +30,7 @@ from treatments.models import TreatmentSession
 
 
 def _word_filter(word: str) -> Q:
-    found = (
-        Q(first_name__icontains=word)
-        | Q(last_name__icontains=word)
-        | Q(email__icontains=word)
-    )
+    found = Q(search_text__icontains=word)
     digits = phone_search_digits(word)
     if len(digits) >= 3:
         found |= Q(phone__contains=digits)
@@ -44,12 +41,14 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
     """Clients whose name, email or phone holds every word of the query.
 
     One query whatever the number of clients; on PostgreSQL trigram indexes serve
-    the `icontains` lookups (migration 0003).
+    the `icontains` lookups (migrations 0003 and 0010).
     """
     words = query.split()[:5]
     if not can(user, Capability.BOOKING):
         return Client.objects.none()
-    found = Client.objects.filter(erased_at__isnull=True)
+    found = Client.objects.filter(erased_at__isnull=True).alias(
+        search_text=search_text()
+    )
     for word in words:
         found = found.filter(_word_filter(word))
     if not words:
