@@ -85,9 +85,14 @@ def schedule_load(
     """Load working blocks and busy time in four queries, whatever the data's size:
     working hours with their locations, closures, rooms (for a service that needs
     one) and busy time, appointments and time off together."""
-    hours = WorkingHours.objects.filter(
-        location__is_active=True, practitioner__is_active=True
-    ).select_related("location")
+    # No ordering: the default one joins each practitioner's user for its name.
+    hours = (
+        WorkingHours.objects.filter(
+            location__is_active=True, practitioner__is_active=True
+        )
+        .select_related("location")
+        .order_by()
+    )
     if location_id is not None:
         hours = hours.filter(location_id=location_id)
     if practitioner_id is not None:
@@ -102,11 +107,15 @@ def schedule_load(
 
     day_list = slots.days_from(first_day, days)
     closed: dict[int | None, set[date]] = defaultdict(set)
-    for lid, day in Closure.objects.filter(
-        Q(location_id__in=locations) | Q(location__isnull=True),
-        date__gte=day_list[0],
-        date__lte=day_list[-1],
-    ).values_list("location_id", "date"):
+    for lid, day in (
+        Closure.objects.filter(
+            Q(location_id__in=locations) | Q(location__isnull=True),
+            date__gte=day_list[0],
+            date__lte=day_list[-1],
+        )
+        .order_by()
+        .values_list("location_id", "date")
+    ):
         closed[lid].add(day)
 
     blocks = []
@@ -132,9 +141,11 @@ def schedule_load(
     room_ids: list[int] = []
     if service.needs_room:
         rooms_by_location = defaultdict(list)
-        for room_id, lid in Room.objects.filter(
-            location_id__in=locations, is_active=True
-        ).values_list("id", "location_id"):
+        for room_id, lid in (
+            Room.objects.filter(location_id__in=locations, is_active=True)
+            .order_by("name", "pk")
+            .values_list("id", "location_id")
+        ):
             rooms_by_location[lid].append(room_id)
             room_ids.append(room_id)
 
@@ -406,9 +417,11 @@ def _calendar(
     ids = [p.pk for p in practitioners]
     locations = Location.objects.order_by("name").in_bulk()
     weekly: dict[int, list[slots.WeeklyBlock]] = defaultdict(list)
-    for pid, weekday, start, end in WorkingHours.objects.filter(
-        location=location, practitioner_id__in=ids
-    ).values_list("practitioner_id", "weekday", "start_time", "end_time"):
+    for pid, weekday, start, end in (
+        WorkingHours.objects.filter(location=location, practitioner_id__in=ids)
+        .order_by()
+        .values_list("practitioner_id", "weekday", "start_time", "end_time")
+    ):
         weekly[pid].append(slots.WeeklyBlock(weekday, start, end))
     closures = dict(
         Closure.objects.filter(
