@@ -1,8 +1,11 @@
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Q, QuerySet, When
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -28,9 +31,32 @@ from clients.phones import phone_search_digits
 from smp_clinic.roles import Capability, can
 from treatments.models import TreatmentSession
 
+SQLITE_SEARCH_TABLE = "clients_client_search"  # migration 0011
+
+
+@functools.cache
+def _sqlite_search_index() -> bool:
+    """Whether this SQLite database has the trigram full-text index (needs FTS5)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
+            [SQLITE_SEARCH_TABLE],
+        )
+        return cursor.fetchone() is not None
+
 
 def _word_filter(word: str) -> Q:
-    found = Q(search_text__icontains=word)
+    # The trigram index holds substrings of three characters or more.
+    if len(word) >= 3 and connection.vendor == "sqlite" and _sqlite_search_index():
+        phrase = '"' + word.replace('"', '""') + '"'
+        matches = RawSQL(
+            "SELECT rowid FROM clients_client_search WHERE clients_client_search "
+            "MATCH %s",
+            [phrase],
+        )
+        found = Q(pk__in=matches)
+    else:
+        found = Q(search_text__icontains=word)
     digits = phone_search_digits(word)
     if len(digits) >= 3:
         found |= Q(phone__contains=digits)
@@ -40,8 +66,9 @@ def _word_filter(word: str) -> Q:
 def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client]:
     """Clients whose name, email or phone holds every word of the query.
 
-    One query whatever the number of clients; on PostgreSQL trigram indexes serve
-    the `icontains` lookups (migrations 0003 and 0010).
+    One query whatever the number of clients. Trigram indexes serve it: on
+    PostgreSQL for the `icontains` lookups (migrations 0003 and 0010), on SQLite a
+    full-text table with the trigram tokenizer (0011).
     """
     words = query.split()[:5]
     if not can(user, Capability.BOOKING):

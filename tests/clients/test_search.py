@@ -48,3 +48,25 @@ def test_on_postgresql_the_trigram_index_serves_the_search(clients, front_desk):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = query.explain()
     assert "client_search_trgm" in plan
+
+
+def test_a_changed_name_is_found_by_its_new_spelling_only(clients, front_desk):
+    james = clients[0]
+    james.last_name = "Smyth"
+    james.save()
+
+    assert found(front_desk, "smyth") == {"James Smyth"}
+    assert found(front_desk, "james smith") == set()
+    james.delete()
+    assert found(front_desk, "smyth") == set()
+
+
+def test_words_under_three_letters_still_match(clients, front_desk):
+    assert found(front_desk, "an") == {"Ann James", "Dan Osei"}
+
+
+def test_on_sqlite_the_trigram_text_index_serves_the_search(clients, front_desk):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's index has its own test")
+    query = client_search(user=front_desk, query="james smi", limit=None)
+    assert "clients_client_search VIRTUAL TABLE" in query.explain()
