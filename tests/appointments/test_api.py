@@ -1,12 +1,13 @@
 """The staff JSON API: availability, booking, cancelling, the schema."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from appointments import selectors
 from appointments.models import Appointment
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
@@ -214,3 +215,17 @@ def test_availability_query_count_does_not_grow_with_appointments(
 
     assert small == large
     assert large <= 10
+
+
+def test_availability_itself_is_four_queries_however_much_is_booked(
+    jo, sam, alex, smp_session
+):
+    """Working hours with their locations, closures, rooms and busy time (appointments
+    and time off in one union): the budget bench/RESULTS.md reports."""
+    fill(1000, jo, smp_session, alex)
+    with CaptureQueriesContext(connection) as captured:
+        found = selectors.availability(
+            service=smp_session, first_day=date.fromisoformat(START), days=14
+        )
+    assert len(captured) == 4
+    assert found.slots
