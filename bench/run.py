@@ -31,18 +31,18 @@ from urllib.parse import urlencode, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Queries per request, identical at small and large scale. Three of each page's are
-# the session, the user and the user's roles (two for the trivial view, which asks
-# for no role). tests/smp_clinic/test_query_counts.py holds them at small scale.
+# Queries per request, identical at small and large scale. Two of each are the
+# session and the user with their roles (smp_clinic/backends.py).
+# tests/smp_clinic/test_query_counts.py holds them at small scale.
 EXPECTED_QUERIES = {
     "trivial": 2,
-    "availability_day": 8,
-    "availability_14_days": 8,
-    "calendar_day": 11,
-    "calendar_full_day": 11,
-    "client_search": 4,
-    "client_page": 12,
-    "booking": 18,
+    "availability_day": 7,
+    "availability_14_days": 7,
+    "calendar_day": 10,
+    "calendar_full_day": 10,
+    "client_search": 3,
+    "client_page": 11,
+    "booking": 17,
 }
 # A sweep: one query a message (recording its result) and a fixed few more.
 SWEEP_FIXED_QUERIES = 5

@@ -43,14 +43,19 @@ def user_roles(user) -> frozenset[Role]:
     """The roles of an active user; a superuser counts as a manager."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
+    # A request's user has them already (smp_clinic.backends.StaffBackend).
     cached = getattr(user, "_smp_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:
-            cached |= {Role.MANAGER}
-        user._smp_roles = cached
+        names = user.groups.values_list("name", flat=True)
+        cached = user._smp_roles = roles_from_names(names, superuser=user.is_superuser)
     return cached
+
+
+def roles_from_names(names, *, superuser: bool) -> frozenset[Role]:
+    """The roles named by a user's groups; a superuser counts as a manager."""
+    names = set(names)
+    roles = frozenset(role for role in Role if role.value in names)
+    return roles | {Role.MANAGER} if superuser else roles
 
 
 def primary_role(user) -> Role | None:

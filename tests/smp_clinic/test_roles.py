@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from smp_clinic.backends import StaffBackend
 from smp_clinic.roles import Capability, Role, can, primary_role, require
 
 
@@ -102,3 +103,38 @@ def test_require_lets_a_role_with_the_capability_in(clinical_view, practitioner)
     request.user = practitioner
 
     assert clinical_view(request).content == b"clinical record"
+
+
+class TestARequestsUser:
+    """The login backend loads a request's user with their roles in one query."""
+
+    def test_comes_with_every_role_in_the_one_query(
+        self, make_staff, django_assert_num_queries
+    ):
+        user = make_staff(Role.FRONT_DESK)
+        user.groups.add(Group.objects.get(name=Role.PRACTITIONER))
+        backend = StaffBackend()
+
+        with django_assert_num_queries(1):
+            loaded = backend.get_user(user.pk)
+            assert can(loaded, Capability.CLINICAL)
+            assert primary_role(loaded) == Role.PRACTITIONER
+
+    def test_without_a_role_has_none(self, make_staff):
+        user = make_staff(None)
+        assert primary_role(StaffBackend().get_user(user.pk)) is None
+
+    def test_loses_a_role_at_the_next_request(self, client, make_staff):
+        user = make_staff(Role.PRACTITIONER)
+        client.force_login(user)
+        assert client.get("/calendar/").status_code == 200
+
+        user.groups.clear()
+
+        assert client.get("/calendar/").status_code == 403
+
+    def test_that_is_inactive_is_not_loaded(self, make_staff):
+        user = make_staff(Role.MANAGER)
+        user.is_active = False
+        user.save()
+        assert StaffBackend().get_user(user.pk) is None
