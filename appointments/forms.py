@@ -302,3 +302,19 @@ class ClosureForm(forms.ModelForm):
         fields = ["date", "name", "location"]
         widgets = {"date": DateInput()}
         help_texts = {"location": "Leave empty to close every location."}
+
+
+class FeedForm(forms.Form):
+    """A practitioner's private calendar feed: a new link, or none."""
+
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none())
+    action = forms.ChoiceField(
+        choices=[("renew", "Get a new link"), ("stop", "Stop the feed")]
+    )
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+        self.fields["practitioner"].error_messages["invalid_choice"] = (
+            "You can only manage your own calendar feed."
+        )

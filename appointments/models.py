@@ -50,6 +50,10 @@ class Practitioner(models.Model):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1a2b3c.")],
     )
     is_active = models.BooleanField(default=True)
+    # The private calendar feed: only a digest of its token is kept, so the link is
+    # shown once, and a new one stops the old (appointments/feeds.py).
+    feed_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    feed_created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__first_name", "user__last_name", "pk"]

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from appointments import slots
+from appointments import feeds, slots
 from appointments.models import (
     LONGEST_APPOINTMENT,
     LONGEST_HELD,
@@ -556,3 +556,20 @@ def next_free_per_practitioner(
         )
         for slot in earliest.values()
     ]
+
+
+def practitioner_for_feed(token: str) -> Practitioner:
+    """The practitioner whose private feed the token opens; 404 for any other."""
+    if not token:
+        raise Http404("No such feed.")
+    return get_object_or_404(
+        Practitioner, feed_digest=feeds.digest(token), is_active=True
+    )
+
+
+def feed_practitioners_for_user(user) -> QuerySet[Practitioner]:
+    """Whose calendar feeds the user may manage: their own; a manager's, everyone's."""
+    found = Practitioner.objects.filter(is_active=True).select_related("user")
+    if can(user, Capability.MANAGEMENT):
+        return found
+    return found.filter(user=user)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from appointments import selectors, slots
+from appointments import feeds, selectors, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -567,3 +567,21 @@ def appointment_reschedule_request(*, appointment: Appointment) -> Appointment:
     ).strip()
     appointment.save(update_fields=["notes", "updated_at"])
     return appointment
+
+
+@transaction.atomic
+def practitioner_feed_renew(*, practitioner: Practitioner) -> str:
+    """A new private feed link for the practitioner; any earlier link stops working.
+    Returns the token, which is kept only as a digest: show it now or never."""
+    token = feeds.new_token()
+    practitioner.feed_digest = feeds.digest(token)
+    practitioner.feed_created_at = timezone.now()
+    practitioner.save(update_fields=["feed_digest", "feed_created_at"])
+    return token
+
+
+@transaction.atomic
+def practitioner_feed_stop(*, practitioner: Practitioner) -> None:
+    practitioner.feed_digest = ""
+    practitioner.feed_created_at = None
+    practitioner.save(update_fields=["feed_digest", "feed_created_at"])

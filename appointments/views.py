@@ -4,19 +4,22 @@ from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
-from appointments import selectors, services
+from appointments import feeds, selectors, services
 from appointments.forms import (
     BookingForm,
     CalendarDayForm,
     CalendarWeekForm,
     CancelForm,
+    FeedForm,
     NextFreeForm,
     RescheduleForm,
 )
@@ -356,3 +359,40 @@ def next_free(request):
     return render(
         request, "appointments/next_free.html", {"form": form, "results": results}
     )
+
+
+def feed_url(token: str) -> str:
+    return settings.SITE_URL + reverse("calendar_feed", args=[token])
+
+
+@require(Capability.BOOKING)
+@never_cache
+def calendar_feed_settings(request):
+    """Practitioners manage their own private calendar feed; managers everyone's."""
+    practitioners = selectors.feed_practitioners_for_user(request.user)
+    form = FeedForm(request.POST or None, practitioners=practitioners)
+    new_link = None
+    if request.method == "POST" and form.is_valid():
+        practitioner = form.cleaned_data["practitioner"]
+        if form.cleaned_data["action"] == "stop":
+            services.practitioner_feed_stop(practitioner=practitioner)
+            messages.success(request, f"The calendar feed of {practitioner} is off.")
+            return redirect("calendar_feed_settings")
+        # Shown in this answer only: the database keeps a digest of the token.
+        token = services.practitioner_feed_renew(practitioner=practitioner)
+        new_link = {"practitioner": practitioner, "url": feed_url(token)}
+    status = 422 if form.is_bound and not form.is_valid() else 200
+    context = {"practitioners": practitioners, "form": form, "new_link": new_link}
+    return render(request, "appointments/calendar_feed.html", context, status=status)
+
+
+@require_GET
+def calendar_feed(request, token):
+    """A practitioner's appointments as iCalendar; the token is the only key."""
+    practitioner = selectors.practitioner_for_feed(token)
+    response = HttpResponse(
+        feeds.feed_ics(practitioner), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

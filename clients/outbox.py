@@ -580,5 +580,10 @@ def appointment_ics(appointment) -> str:
     # A later version of the event (the appointment moved) replaces the earlier one.
     event.add("sequence", int(appointment.updated_at.timestamp()))
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    # Rules for the years around the appointment only: with the default span
+    # (1970 to 2038) dateutil-based readers put London's winter dates an hour out.
+    day = appointment.starts_at.date()
+    calendar.add_missing_timezones(
+        first_date=day - timedelta(days=366), last_date=day + timedelta(days=366)
+    )
     return calendar.to_ical().decode()

@@ -1,13 +1,18 @@
 """Logging filters: no secret from a URL reaches a log line.
 
-Signed email links (/m/<token>/) and password-reset links carry their secret in the
-path, and Django logs the path of every 4xx and 5xx answer ("Not Found: /m/...").
+Signed email links (/m/<token>/), password-reset links and private calendar feeds
+(/feeds/<token>.ics) carry their secret in the path, and Django logs the path of every
+4xx and 5xx answer ("Not Found: /m/..."); gunicorn's access log, every path.
 """
 
 import logging
 import re
 
-SECRET_PATHS = re.compile(r"(/m/(?:unsubscribe/)?|/accounts/reset/[^/\s]+/)[^/\s'\"]+")
+from gunicorn.glogging import Logger as GunicornLogger
+
+SECRET_PATHS = re.compile(
+    r"(/m/(?:unsubscribe/)?|/accounts/reset/[^/\s]+/|/feeds/)[^/\s'\"]+"
+)
 
 
 def redact(text: str) -> str:
@@ -21,3 +26,15 @@ class RedactSecretPaths(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
+
+
+class RedactingAccessLog(GunicornLogger):
+    """gunicorn's logger, with the access log's secret paths redacted: the request
+    line, path and referrer of /m/<token>/ and /feeds/<token>.ics (Procfile)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            key: redact(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }

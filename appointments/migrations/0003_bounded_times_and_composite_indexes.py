@@ -6,45 +6,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0002_no_overlap_on_postgresql'),
-        ('clients', '0009_client_erasure'),
+        ("appointments", "0002_no_overlap_on_postgresql"),
+        ("clients", "0009_client_erasure"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='appointment',
-            name='client',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='clients.client'),
+            model_name="appointment",
+            name="client",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="clients.client",
+            ),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='location',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, to='appointments.location'),
+            model_name="appointment",
+            name="location",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="appointments.location",
+            ),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='practitioner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='appointments.practitioner'),
+            model_name="appointment",
+            name="practitioner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="appointments.practitioner",
+            ),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='room',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='appointments.room'),
+            model_name="appointment",
+            name="room",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="appointments.room",
+            ),
         ),
         migrations.AlterField(
-            model_name='service',
-            name='buffer_after_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='Cleaning and notes after the client leaves.', validators=[django.core.validators.MaxValueValidator(240)]),
+            model_name="service",
+            name="buffer_after_minutes",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Cleaning and notes after the client leaves.",
+                validators=[django.core.validators.MaxValueValidator(240)],
+            ),
         ),
         migrations.AlterField(
-            model_name='service',
-            name='buffer_before_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='Preparation before the client arrives.', validators=[django.core.validators.MaxValueValidator(240)]),
+            model_name="service",
+            name="buffer_before_minutes",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Preparation before the client arrives.",
+                validators=[django.core.validators.MaxValueValidator(240)],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__lte', 720), ('buffer_before_minutes__lte', 240), ('buffer_after_minutes__lte', 240)), name='service_time_bounded'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("duration_minutes__lte", 720),
+                    ("buffer_before_minutes__lte", 240),
+                    ("buffer_after_minutes__lte", 240),
+                ),
+                name="service_time_bounded",
+            ),
         ),
     ]

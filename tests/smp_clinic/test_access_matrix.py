@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from PIL import Image
 
+from appointments import services
 from appointments.models import Appointment, Closure, Practitioner, Room, TimeOff
 from clients import links
 from clients.models import Consent, Contraindication, OutboundMessage, PatchTest
@@ -76,6 +77,8 @@ EXPECTED = {
     "appointments/today/": (STAFF, STAFF),
     "calendar/": (STAFF, STAFF),
     "calendar/week/": (STAFF, STAFF),
+    "calendar/feed/": (STAFF, STAFF),
+    "feeds/<str:token>.ics": (PUBLIC, NOT_ALLOWED),
     "clients/": (STAFF, STAFF_POST_ONLY),
     "clients/<int:pk>/": (STAFF, STAFF),
     "clients/<int:pk>/consents/<slug:kind>/sign/": (CLINICAL, CLINICAL),
@@ -240,6 +243,9 @@ class World:
             path = path.replace(
                 "<str:token>", links.action_token("confirm", self.appointment)
             )
+        if route == "feeds/<str:token>.ics":
+            token = services.practitioner_feed_renew(practitioner=self.practitioner)
+            path = path.replace("<str:token>", token)
         if route == "m/unsubscribe/<str:token>/":
             path = path.replace("<str:token>", links.unsubscribe_token(self.client))
         return "/" + path

@@ -6,17 +6,26 @@ failure first), add a client, record the intake, book by the API, send the email
 unsubscribes, and a manager sets up two-factor login and exports the record.
 """
 
+import contextlib
 import logging
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench.run import free_port
 from clients.models import Client
 from clients.outbox import messages_send_due
 from smp_clinic.roles import Role
@@ -124,3 +133,54 @@ def test_a_whole_journey_logs_no_secret(
     assert leaks == set(), [
         line for line in logged.splitlines() if any(v in line for v in secrets.values())
     ]
+
+
+def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
+    """The Procfile's web process logs every request; not the tokens in its path."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "smp_clinic.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-",
+            "--logger-class",
+            "smp_clinic.logs.RedactingAccessLog",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    secrets = ["feedtoken123456789", "emailtoken987654321"]
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        for path in (f"/feeds/{secrets[0]}.ics", f"/m/{secrets[1]}/"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}",
+                headers={"Referer": f"http://127.0.0.1:{port}{path}"},
+            )
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(request)  # noqa: S310 - http://127.0.0.1 only
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+
+    assert "/feeds/[redacted]" in output and "/m/[redacted]" in output
+    assert not any(secret in output for secret in secrets)
