@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
+from smp_clinic import reports
 from smp_clinic.selectors import AUDIT_ACTIONS, AuditFilters, audited_record_kinds
 
 
@@ -95,3 +96,32 @@ class RecordsField(forms.ModelMultipleChoiceField):
                     params={"pk": pk},
                 )
         return super()._check_values(value)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__({"class": "form-control form-control-sm", **(attrs or {})})
+
+
+class ReportPeriodForm(forms.Form):
+    """The period reports cover, read from the query string."""
+
+    first_day = forms.DateField(label="From", widget=DateInput)
+    last_day = forms.DateField(label="To", widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last:
+            if first > last:
+                raise forms.ValidationError("The first day comes after the last.")
+            if (last - first).days > reports.LONGEST_PERIOD_DAYS:
+                raise forms.ValidationError("Reports cover two years at most.")
+        return data
+
+    def period(self) -> reports.Period:
+        return reports.Period(
+            self.cleaned_data["first_day"], self.cleaned_data["last_day"]
+        )

@@ -1,3 +1,4 @@
+import csv
 import logging
 
 from django.contrib import messages
@@ -5,19 +6,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
 from appointments.selectors import appointments_today
 from clients import selectors as client_selectors
-from smp_clinic import audit, selectors, services, two_factor
-from smp_clinic.forms import AuditFilterForm, CodeForm
+from smp_clinic import audit, charts, reports, selectors, services, two_factor
+from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
 from smp_clinic.redirects import redirect_next, safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
 from smp_clinic.selectors import AuditFilters
+from smp_clinic.spreadsheets import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -177,3 +180,58 @@ def two_factor_verify(request):
         {"form": form, "next": next_url},
         status=422 if form.errors else 200,
     )
+
+
+def _report_period(request) -> tuple[ReportPeriodForm, reports.Period | None]:
+    """The period asked for, the default one when none was, or None when the dates
+    given cannot make one (the form then says why, keeping what was typed)."""
+    if not request.GET.get("first_day") and not request.GET.get("last_day"):
+        period = reports.default_period(timezone.localdate())
+        initial = {"first_day": period.first_day, "last_day": period.last_day}
+        return ReportPeriodForm(initial=initial), period
+    form = ReportPeriodForm(request.GET)
+    return form, form.period() if form.is_valid() else None
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def reports_page(request):
+    """Bookings, no-shows, utilisation, course completion, recalls ahead and lots."""
+    form, period = _report_period(request)
+    shown = [] if period is None else reports.all_reports(period, timezone.localdate())
+    sections = [
+        {
+            "report": report,
+            "chart": charts.bar_chart(
+                slug=report.slug,
+                title=report.title,
+                labels=[row[report.chart[0]] for row in report.rows],
+                values=[row[report.chart[1]] for row in report.rows],
+                unit=report.chart_unit,
+            )
+            if report.chart and report.rows
+            else None,
+        }
+        for report in shown
+    ]
+    context = {"form": form, "period": period, "sections": sections}
+    context["query"] = request.GET.urlencode()
+    status = 422 if period is None else 200
+    return render(request, "reports/reports.html", context, status=status)
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def report_csv(request, slug):
+    build = reports.REPORTS.get(slug)
+    _form, period = _report_period(request)
+    if build is None or period is None:
+        raise Http404("No such report for that period.")
+    report = build(period, timezone.localdate())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"{slug}-{period.first_day}-{period.last_day}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(report.columns)
+    writer.writerows([safe_cell(value) for value in row] for row in report.rows)
+    return response

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clients import selectors as client_selectors
 from smp_clinic.audit import access_record
 from smp_clinic.roles import Capability, require
+from smp_clinic.spreadsheets import safe_cell
 from treatments import selectors, services
 from treatments.forms import (
     CourseForm,
@@ -358,25 +359,20 @@ def _recall_csv(lot, uses) -> HttpResponse:
         appointment = session.appointment
         writer.writerow(
             [
-                _safe(client.full_name),
-                _safe(client.email),
-                _safe(client.phone),
+                safe_cell(client.full_name),
+                safe_cell(client.email),
+                safe_cell(client.phone),
                 session.number,
                 appointment.starts_at.astimezone(appointment.location.zone).date()
                 if appointment
                 else "",
-                _safe(appointment.location.name) if appointment else "",
-                _safe(str(appointment.practitioner)) if appointment else "",
-                _safe(session.licence_number),
-                _safe(use.dilution),
+                safe_cell(appointment.location.name) if appointment else "",
+                safe_cell(str(appointment.practitioner)) if appointment else "",
+                safe_cell(session.licence_number),
+                safe_cell(use.dilution),
             ]
         )
     return response
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in text we did not write."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require(Capability.CLINICAL)
