@@ -204,10 +204,13 @@ def seed_history(
     client_ids: list[int],
     today: date,
     booked_by,
+    gap_hours: int = 0,
     batch_size: int = 5000,
 ) -> int:
-    """`count` past appointments, packed back to back into every practitioner's days
-    from yesterday backwards: mostly completed, some no-shows and cancellations.
+    """`count` past appointments, packed into every practitioner's days from
+    yesterday backwards: mostly completed, some no-shows and cancellations. With
+    `gap_hours`, each is followed by up to that many free hours (a demo clinic's
+    quieter diary); without, they run back to back (a chain's, at the large scale).
 
     Each practitioner works in a room of their own; appointments already there (the
     demo courses' sessions) are stepped around. Returns the days the history spans.
@@ -248,6 +251,7 @@ def seed_history(
                     client_ids=client_ids,
                     taken=taken,
                     booked_by=booked_by,
+                    gap_hours=gap_hours,
                 )
 
     pending = []
@@ -287,6 +291,7 @@ def _history_day(
     client_ids,
     taken,
     booked_by,
+    gap_hours,
 ) -> Iterator[Appointment]:
     zone = location.zone
     clock = slots.wall_to_utc(day, HISTORY_OPENS, zone)
@@ -334,3 +339,5 @@ def _history_day(
         # A cancelled booking gave its time back: the next one takes the same slot.
         if status != Appointment.Status.CANCELLED:
             clock = busy_end
+        if gap_hours:
+            clock += timedelta(minutes=15 * rng.randrange(4 * gap_hours + 1))

@@ -99,10 +99,15 @@ class RecordsField(forms.ModelMultipleChoiceField):
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker: its value must be ISO 8601, whatever the locale."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):
-        super().__init__({"class": "form-control form-control-sm", **(attrs or {})})
+        super().__init__(
+            {"class": "form-control form-control-sm", **(attrs or {})},
+            format="%Y-%m-%d",
+        )
 
 
 class ReportPeriodForm(forms.Form):

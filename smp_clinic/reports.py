@@ -79,6 +79,9 @@ def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
+EMPTY_WEEK = {"total": 0, "completed": 0, "no_shows": 0, "cancelled": 0, "deposits": 0}
+
+
 def bookings_by_week(period: Period) -> Report:
     weeks = (
         _in_period(period)
@@ -93,22 +96,27 @@ def bookings_by_week(period: Period) -> Report:
         )
         .order_by("week")
     )
+    found = {_day(week["week"]): week for week in weeks}
     rows = []
-    for week in weeks:
+    monday = period.first_day - timedelta(days=period.first_day.weekday())
+    # Every week of the period, the quiet ones too: a gap in a chart is a zero.
+    while monday <= period.last_day:
+        week = found.get(monday, EMPTY_WEEK)
         # A no-show is out of the appointments that were due: not the cancelled ones.
         due = week["total"] - week["cancelled"]
         rows.append(
             [
-                _day(week["week"]),
+                monday,
                 week["total"],
                 week["completed"],
                 week["no_shows"],
                 week["cancelled"],
                 _rate(week["no_shows"], due),
                 _rate(week["cancelled"], week["total"]),
-                week["deposits"] or Decimal("0.00"),
+                (week["deposits"] or Decimal(0)).quantize(Decimal("0.01")),
             ]
         )
+        monday += timedelta(weeks=1)
     return Report(
         "bookings",
         "Bookings by week",

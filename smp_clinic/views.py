@@ -1,5 +1,6 @@
 import csv
 import logging
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +10,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
@@ -182,6 +184,10 @@ def two_factor_verify(request):
     )
 
 
+def _label(value) -> str:
+    return date_format(value, "j M Y") if isinstance(value, date) else str(value)
+
+
 def _report_period(request) -> tuple[ReportPeriodForm, reports.Period | None]:
     """The period asked for, the default one when none was, or None when the dates
     given cannot make one (the form then says why, keeping what was typed)."""
@@ -205,7 +211,7 @@ def reports_page(request):
             "chart": charts.bar_chart(
                 slug=report.slug,
                 title=report.title,
-                labels=[row[report.chart[0]] for row in report.rows],
+                labels=[_label(row[report.chart[0]]) for row in report.rows],
                 values=[row[report.chart[1]] for row in report.rows],
                 unit=report.chart_unit,
             )

@@ -198,3 +198,17 @@ def test_the_csv_has_the_tables_figures_and_no_formulas(
     assert people["Content-Disposition"].startswith("attachment;")
     assert "'=HYPERLINK" in people.content.decode()
     assert client.get("/reports/nothing.csv", period).status_code == 404
+
+
+def test_a_quiet_week_is_a_row_of_zeros(week_of_bookings):
+    three_weeks = reports.Period(MONDAY - timedelta(days=7), MONDAY + timedelta(days=7))
+
+    rows = reports.bookings_by_week(three_weeks).rows
+
+    assert [row[0] for row in rows] == [
+        MONDAY - timedelta(days=7),
+        MONDAY,
+        MONDAY + timedelta(days=7),
+    ]
+    assert rows[0][1:] == [0, 0, 0, 0, "–", "–", Decimal("0.00")]
+    assert rows[2][1:5] == [1, 1, 0, 0]

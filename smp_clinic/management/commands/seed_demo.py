@@ -17,6 +17,7 @@ SCALES = {
         "clients": 120,
         "records": 120,
         "history": 2_000,
+        "history_gap_hours": 3,
         "messages": 1_000,
     },
     # A chain with years behind it: what the benchmarks in bench/ run on.
@@ -26,6 +27,7 @@ SCALES = {
         "clients": 100_000,
         "records": 600,
         "history": 1_000_000,
+        "history_gap_hours": 0,
         "messages": 200_000,
     },
 }
@@ -93,6 +95,7 @@ class Command(BaseCommand):
                 client_ids=[client.pk for client in clients],
                 today=today,
                 booked_by=front_desk,
+                gap_hours=sizes["history_gap_hours"],
             )
             seed_message_history(count=sizes["messages"], today=today)
         if connection.vendor == "postgresql":
