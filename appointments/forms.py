@@ -15,6 +15,7 @@ from appointments.models import (
     WorkingHours,
 )
 from clients.models import Client
+from clients.phones import normalise_phone
 from smp_clinic.forms import RecordsField
 from smp_clinic.roles import Capability, can
 
@@ -318,3 +319,60 @@ class FeedForm(forms.Form):
         self.fields["practitioner"].error_messages["invalid_choice"] = (
             "You can only manage your own calendar feed."
         )
+
+
+class OnlineBookingForm(forms.Form):
+    """A new client's consultation request: a free time and how to reach them.
+
+    `website` is a honeypot: hidden from people (and from screen readers), it is
+    filled in only by bots that fill in every field.
+    """
+
+    slot = forms.ChoiceField(
+        label="Time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Pick a time.",
+            "invalid_choice": "That time is no longer free: pick another.",
+        },
+    )
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    email = forms.EmailField(help_text="Your confirmation goes here.")
+    phone = forms.CharField(max_length=32, required=False)
+    notes = forms.CharField(
+        label="Anything we should know (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        required=False,
+    )
+    reminder_consent = forms.BooleanField(
+        label="Email me reminders before my appointment",
+        required=False,
+        initial=True,
+    )
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, slots, zone, names, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = [
+            (slot_value(slot), _slot_label(slot, zone, names)) for slot in slots
+        ]
+        self.slots = {slot_value(slot): slot for slot in slots}
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])
+
+
+def _slot_label(slot, zone, names) -> str:
+    local = slot.start.astimezone(zone)
+    who = names[slot.practitioner_id]
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} with {who}"
+
+
+def slot_value(slot) -> str:
+    return f"{slot.practitioner_id}|{slot.start.isoformat()}"

@@ -573,3 +573,20 @@ def feed_practitioners_for_user(user) -> QuerySet[Practitioner]:
     if can(user, Capability.MANAGEMENT):
         return found
     return found.filter(user=user)
+
+
+def online_bookings_to_prepare(*, user, now: datetime | None = None, limit: int = 20):
+    """Upcoming consultations booked online by clients with no intake yet: who the
+    front desk should call or greet with the intake form."""
+    if not can(user, Capability.BOOKING):
+        return Appointment.objects.none()
+    return (
+        Appointment.objects.filter(
+            source=Appointment.Source.ONLINE,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+            starts_at__gte=now or timezone.now(),
+            client__intake__isnull=True,
+        )
+        .select_related("client", "location", "service")
+        .order_by("starts_at", "pk")[:limit]
+    )

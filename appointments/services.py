@@ -25,6 +25,7 @@ from appointments.models import (
     WorkingHours,
 )
 from clients import outbox
+from clients import services as client_services
 from clients.models import Client
 from clients.selectors import patch_test_valid_for, suitability_latest
 from smp_clinic.roles import Capability, Role, can
@@ -585,3 +586,49 @@ def practitioner_feed_stop(*, practitioner: Practitioner) -> None:
     practitioner.feed_digest = ""
     practitioner.feed_created_at = None
     practitioner.save(update_fields=["feed_digest", "feed_created_at"])
+
+
+def online_consultation_service() -> Service | None:
+    """What a new client books online: the first active consultation."""
+    return (
+        Service.objects.filter(kind=Service.Kind.CONSULTATION, is_active=True)
+        .order_by("duration_minutes", "pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def online_consultation_book(
+    *,
+    location: Location,
+    practitioner: Practitioner,
+    starts_at: datetime,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    reminder_consent: bool,
+    notes: str = "",
+) -> Appointment:
+    """A consultation booked by a new client on the public page, through the same
+    booking service (and its no-overlap guarantees) as the front desk's."""
+    service = online_consultation_service()
+    if service is None:
+        raise BookingError("Online booking is closed: no consultation is offered.")
+    client = client_services.client_for_online_booking(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        reminder_consent=reminder_consent,
+    )
+    return appointment_book(
+        client=client,
+        service=service,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        booked_by=None,
+        source=Appointment.Source.ONLINE,
+        location=location,
+        notes=notes,
+    )

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from appointments import setup_views, views
+from appointments import public_views, setup_views, views
 
 urlpatterns = [
     path("calendar/", views.calendar_day, name="calendar_day"),
     path("calendar/week/", views.calendar_week, name="calendar_week"),
     path("calendar/feed/", views.calendar_feed_settings, name="calendar_feed_settings"),
     path("feeds/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("book/", public_views.book_location, name="book_location"),
+    path(
+        "book/<int:location_id>/",
+        public_views.book_consultation,
+        name="book_consultation",
+    ),
+    path("book/done/<str:token>/", public_views.book_done, name="book_done"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/today/", views.appointments_today, name="appointments_today"),
     path("appointments/next-free/", views.next_free, name="next_free"),

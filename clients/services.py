@@ -674,3 +674,37 @@ def _clients_delete(clients) -> int:
             batch.delete()
     transaction.on_commit(lambda: _delete_files(files))
     return len(ids)
+
+
+@transaction.atomic
+def client_for_online_booking(
+    *, first_name: str, last_name: str, email: str, phone: str, reminder_consent: bool
+) -> Client:
+    """The client an online booking is for: the one already on file with this email
+    and name, else a new client for the front desk (intake to do).
+
+    A stranger typing someone's email gets a new record rather than a booking in
+    theirs, and nothing on file is changed by a form anyone can post.
+    """
+    email = email.strip().lower()
+    known = (
+        Client.objects.filter(
+            email=email,
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            erased_at__isnull=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if known is not None:
+        return known
+    return client_create(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        phone=phone,
+        reminder_consent=reminder_consent,
+        notes="Booked a consultation online.",
+        allow_duplicate=True,
+    )

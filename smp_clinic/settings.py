@@ -328,6 +328,8 @@ LOGIN_LOG_RETENTION_DAYS = int(env("LOGIN_LOG_RETENTION_DAYS", "365"))
 MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
 # Requests to those links allowed from one address in ten minutes.
 MESSAGE_LINK_RATE_LIMIT = int(env("MESSAGE_LINK_RATE_LIMIT", "30"))
+# Online consultation bookings (public page /book/) tried from one address in an hour.
+ONLINE_BOOKING_LIMIT = int(env("ONLINE_BOOKING_LIMIT", "10"))
 
 # Treatments. Scar camouflage starts no sooner than this after the surgery.
 SCAR_WAIT_MONTHS = int(env("SCAR_WAIT_MONTHS", "9"))

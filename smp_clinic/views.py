@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
-from appointments.selectors import appointments_today
+from appointments.selectors import appointments_today, online_bookings_to_prepare
 from clients import selectors as client_selectors
 from smp_clinic import audit, charts, reports, selectors, services, two_factor
 from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
@@ -43,6 +43,8 @@ def home(request):
         "today": appointments_today(user=request.user),
         "mine": role == Role.PRACTITIONER,
     }
+    if role == Role.FRONT_DESK:
+        context["online_bookings"] = online_bookings_to_prepare(user=request.user)
     if role == Role.MANAGER:
         context["status"] = selectors.system_status()
         context["staff_by_role"] = selectors.staff_by_role()

@@ -22,7 +22,14 @@ from django.utils import timezone
 from PIL import Image
 
 from appointments import services
-from appointments.models import Appointment, Closure, Practitioner, Room, TimeOff
+from appointments.models import (
+    Appointment,
+    Closure,
+    Location,
+    Practitioner,
+    Room,
+    TimeOff,
+)
 from clients import links
 from clients.models import Consent, Contraindication, OutboundMessage, PatchTest
 from smp_clinic.roles import Role
@@ -79,6 +86,9 @@ EXPECTED = {
     "calendar/week/": (STAFF, STAFF),
     "calendar/feed/": (STAFF, STAFF),
     "feeds/<str:token>.ics": (PUBLIC, NOT_ALLOWED),
+    "book/": (PUBLIC, NOT_ALLOWED),
+    "book/<int:location_id>/": (PUBLIC, PUBLIC),
+    "book/done/<str:token>/": (PUBLIC, NOT_ALLOWED),
     "clients/": (STAFF, STAFF_POST_ONLY),
     "clients/<int:pk>/": (STAFF, STAFF),
     "clients/<int:pk>/consents/<slug:kind>/sign/": (CLINICAL, CLINICAL),
@@ -199,6 +209,7 @@ class World:
         self.consent = Consent.objects.filter(client=self.client).first()
         self.consent.signature.save("signature.png", ContentFile(png()))
         self.lot = PigmentLot.objects.first()
+        self.location = Location.objects.first()
 
     def pk_for(self, route: str) -> int:
         return self.record_for(route).pk
@@ -221,6 +232,7 @@ class World:
             ("sessions/", self.session),
             ("photos/", self.photo),
             ("lots/", self.lot),
+            ("book/", self.location),
         ]
         return next(record for start, record in owners if route.startswith(start))
 
@@ -228,6 +240,7 @@ class World:
         values = {
             "<int:pk>": "999999" if missing else None,
             "<appointment_id>": "999999" if missing else None,
+            "<int:location_id>": "999999" if missing else None,
             # A consent kind on consent pages, a set-up page elsewhere.
             "<slug:kind>": "photos" if "consents/" in route else "rooms",
             "<slug:key>": "reminder",
@@ -246,6 +259,8 @@ class World:
             path = path.replace(
                 "<str:token>", links.action_token("confirm", self.appointment)
             )
+        if route == "book/done/<str:token>/":
+            path = path.replace("<str:token>", "received")
         if route == "feeds/<str:token>.ics":
             token = services.practitioner_feed_renew(practitioner=self.practitioner)
             path = path.replace("<str:token>", token)
