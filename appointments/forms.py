@@ -359,19 +359,32 @@ class OnlineBookingForm(forms.Form):
 
     def __init__(self, *args, slots, zone, names, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [
-            (slot_value(slot), _slot_label(slot, zone, names)) for slot in slots
-        ]
+        # Grouped by day, as the page shows them.
+        days: dict[str, list[tuple[str, str]]] = {}
+        for slot in slots:
+            local = slot.start.astimezone(zone)
+            day = f"{local:%A} {local.day} {local:%B}"
+            label = f"{local:%H:%M} with {names[slot.practitioner_id]}"
+            days.setdefault(day, []).append((slot_value(slot), label))
+        self.fields["slot"].choices = list(days.items())
         self.slots = {slot_value(slot): slot for slot in slots}
+
+    def slot_days(self):
+        """Each day's times for the template: (day, [(value, label, id), ...])."""
+        chosen = self["slot"].value()
+        return [
+            (
+                day,
+                [
+                    (value, label, f"slot-{index}-{number}", value == chosen)
+                    for number, (value, label) in enumerate(times)
+                ],
+            )
+            for index, (day, times) in enumerate(self.fields["slot"].choices)
+        ]
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])
-
-
-def _slot_label(slot, zone, names) -> str:
-    local = slot.start.astimezone(zone)
-    who = names[slot.practitioner_id]
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} with {who}"
 
 
 def slot_value(slot) -> str:

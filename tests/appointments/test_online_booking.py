@@ -31,7 +31,7 @@ def _fresh_rate_limit():
 
 
 def first_slot(page: str) -> str:
-    return re.search(r'name="slot" value="([^"]+)"', page)[1]
+    return re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
 
 
 def test_a_new_client_books_a_consultation_and_the_front_desk_sees_them(
@@ -130,6 +130,7 @@ def test_bad_details_are_explained_and_kept(client, london, sam, consultation):
     assert "Enter a valid email address." in response.text
     assert "is not a valid phone number" in response.text
     assert 'value="Shah"' in response.text
+    assert f'value="{slot}" checked' in response.text
     assert not Appointment.objects.exists()
 
 
@@ -182,7 +183,7 @@ def test_the_booking_needs_no_staff_login_and_keeps_the_notice_rule(
     page = client.get(f"/book/{london.pk}/").text
     starts = [
         datetime.fromisoformat(value.split("|")[1])
-        for value in re.findall(r'name="slot" value="([^"]+)"', page)
+        for value in re.findall(r'name="slot"[^>]*value="([^"]+)"', page)
     ]
 
     assert starts
