@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Q, QuerySet, When
+from django.db.models import Case, Prefetch, Q, QuerySet, When, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -133,12 +133,20 @@ def intake_for(client: Client) -> Intake | None:
     return Intake.objects.filter(client=client).first()
 
 
-def active_contraindications(client: Client) -> QuerySet[Contraindication]:
-    return client.contraindications.filter(resolved_at__isnull=True)
+def clinical_record_prefetch(client: Client) -> Client:
+    """Load a client's contraindications and patch tests (with their lots) once, for
+    the selectors and templates of a page that reads them several times: each
+    reads `.all()`, which the prefetch answers."""
+    prefetch_related_objects(
+        [client],
+        "contraindications",
+        Prefetch("patch_tests", PatchTest.objects.prefetch_related("lots__pigment")),
+    )
+    return client
 
 
-def latest_patch_test(client: Client) -> PatchTest | None:
-    return client.patch_tests.prefetch_related("lots__pigment").first()
+def active_contraindications(client: Client) -> list[Contraindication]:
+    return [c for c in client.contraindications.all() if c.resolved_at is None]
 
 
 def client_assessment(client: Client, today: date | None = None):
@@ -164,7 +172,11 @@ def client_assessment(client: Client, today: date | None = None):
         )
         for c in active_contraindications(client)
     ]
-    latest = client.patch_tests.exclude(result=PatchTest.Result.PENDING).first()
+    # Newest first (PatchTest.Meta.ordering), from a prefetch when there is one.
+    latest = next(
+        (t for t in client.patch_tests.all() if t.result != PatchTest.Result.PENDING),
+        None,
+    )
     return suitability.assess(
         intake=facts,
         contraindications=contraindications,

@@ -90,6 +90,9 @@ def client_new(request):
 def client_detail(request, pk):
     client = selectors.client_get_for_user(request.user, pk)
     clinical = can(request.user, Capability.CLINICAL)
+    if clinical:
+        # The timeline, the assessment and the page each read these.
+        selectors.clinical_record_prefetch(client)
     context = {
         "client": client,
         "decision": selectors.suitability_latest(client),
@@ -103,7 +106,7 @@ def client_detail(request, pk):
             assessment=selectors.client_assessment(client),
             intake=selectors.intake_for(client),
             contraindications=client.contraindications.all(),
-            patch_tests=client.patch_tests.prefetch_related("lots__pigment"),
+            patch_tests=client.patch_tests.all(),
             consents=selectors.consent_statuses(client),
             contraindication_form=ContraindicationForm(),
         )
