@@ -40,6 +40,8 @@ class Report:
     # What a chart draws: the label column and the value column, by index.
     chart: tuple[int, int] | None = None
     chart_unit: str = ""
+    # How the first column's dates read on the page (a Django date format).
+    date_format: str = "j M Y"
 
 
 @dataclass(frozen=True)
@@ -373,6 +375,7 @@ def recalls_ahead(today: date, months: int = 12) -> Report:
         ["Month", "Touch-ups", "Fade checks", "Together"],
         rows,
         chart=(0, 3),
+        date_format="F Y",
     )
 
 

@@ -186,8 +186,8 @@ def two_factor_verify(request):
     )
 
 
-def _label(value) -> str:
-    return date_format(value, "j M Y") if isinstance(value, date) else str(value)
+def _label(value, format_string: str) -> str:
+    return date_format(value, format_string) if isinstance(value, date) else str(value)
 
 
 def _report_period(request) -> tuple[ReportPeriodForm, reports.Period | None]:
@@ -213,7 +213,10 @@ def reports_page(request):
             "chart": charts.bar_chart(
                 slug=report.slug,
                 title=report.title,
-                labels=[_label(row[report.chart[0]]) for row in report.rows],
+                labels=[
+                    _label(row[report.chart[0]], report.date_format)
+                    for row in report.rows
+                ],
                 values=[row[report.chart[1]] for row in report.rows],
                 unit=report.chart_unit,
             )

@@ -157,6 +157,8 @@ def test_a_manager_reads_every_report_with_its_chart(client, manager, demo):
     for slug in reports.REPORTS:
         assert f'id="{slug}"' in page
     assert page.count('<svg class="chart"') >= 4
+    month = timezone.localdate().replace(day=1)
+    assert f">{month:%B} {month.year}</th>" in page  # months read as months
     assert "Download CSV" in page
 
 
