@@ -10,7 +10,7 @@ the client's first name and initial, the room and the location. Nothing clinical
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import icalendar
 from django.conf import settings
@@ -48,43 +48,66 @@ def feed_appointments(practitioner: Practitioner, now: datetime):
     )
 
 
-def feed_ics(practitioner: Practitioner, now: datetime | None = None) -> bytes:
-    now = now or timezone.now()
+def new_calendar() -> icalendar.Calendar:
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{settings.CLINIC_NAME}//SMP Clinic//EN")
     calendar.add("version", "2.0")
+    return calendar
+
+
+def appointment_event(
+    appointment: Appointment, *, summary: str, where: str, now: datetime
+) -> icalendar.Event:
+    """An appointment as an event, times in its location's zone. The confirmation
+    email's attachment and the feeds give one appointment the same UID, so a calendar
+    app takes them for one event; a move raises the sequence, so the later wins."""
+    zone = appointment.location.zone
+    event = icalendar.Event()
+    event.add("uid", f"appointment-{appointment.pk}@{links.site_host()}")
+    event.add("dtstamp", now)
+    event.add("dtstart", appointment.starts_at.astimezone(zone))
+    event.add("dtend", appointment.ends_at.astimezone(zone))
+    event.add("summary", summary)
+    event.add("location", where)
+    event.add("sequence", int(appointment.updated_at.timestamp()))
+    return event
+
+
+def calendar_bytes(calendar: icalendar.Calendar, first: date, last: date) -> bytes:
+    """The calendar with the time-zone rules of the years from `first` to `last`.
+
+    Only those years: with icalendar's default span (1970 to 2038) the rules open with
+    the standard time London kept at +01:00 until 1971, which dateutil-based readers
+    then applied to today's winter dates (an hour out).
+    """
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
+def feed_ics(practitioner: Practitioner, now: datetime | None = None) -> bytes:
+    now = now or timezone.now()
+    calendar = new_calendar()
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"{settings.CLINIC_NAME}: {practitioner}")
-    host = links.site_host()
     for appointment in feed_appointments(practitioner, now):
-        zone = appointment.location.zone
-        client = appointment.client
+        client, location = appointment.client, appointment.location
         initial = f" {client.last_name[:1]}." if client.last_name else ""
-        event = icalendar.Event()
-        event.add("uid", f"appointment-{appointment.pk}@{host}")
-        event.add("dtstamp", now)
-        event.add("last-modified", appointment.updated_at)
-        event.add("sequence", int(appointment.updated_at.timestamp()))
-        event.add("dtstart", appointment.starts_at.astimezone(zone))
-        event.add("dtend", appointment.ends_at.astimezone(zone))
-        event.add("summary", f"{appointment.service}: {client.first_name}{initial}")
-        where = [appointment.room.name] if appointment.room else []
-        where.append(f"{appointment.location.name}, {appointment.location.address}")
-        event.add("location", ", ".join(part for part in where if part).strip(", "))
-        event.add(
-            "status",
-            "TENTATIVE"
-            if appointment.status == Appointment.Status.BOOKED
-            else "CONFIRMED",
+        room = appointment.room.name if appointment.room else ""
+        event = appointment_event(
+            appointment,
+            summary=f"{appointment.service}: {client.first_name}{initial}",
+            where=", ".join(filter(None, [room, location.name, location.address])),
+            now=now,
         )
+        event.add("last-modified", appointment.updated_at)
+        # Booked, not yet confirmed by the client: tentative.
+        booked = appointment.status == Appointment.Status.BOOKED
+        event.add("status", "TENTATIVE" if booked else "CONFIRMED")
         path = reverse("appointment_detail", args=[appointment.pk])
         event.add("url", settings.SITE_URL + path)
         calendar.add_component(event)
-    # Time zone rules for the feed's window only: the default (1970 to 2038) has a
-    # standard time that London kept at +01:00 until 1971, which dateutil-based
-    # readers then applied to today's winter dates (an hour out).
-    calendar.add_missing_timezones(
-        first_date=(now - timedelta(days=FEED_DAYS_BEFORE + 366)).date(),
-        last_date=(now + timedelta(days=FEED_DAYS_AFTER + 366)).date(),
+    return calendar_bytes(
+        calendar,
+        (now - timedelta(days=FEED_DAYS_BEFORE + 366)).date(),
+        (now + timedelta(days=FEED_DAYS_AFTER + 366)).date(),
     )
-    return calendar.to_ical()

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-import icalendar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
@@ -31,7 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from appointments import slots
+from appointments import feeds, slots
 from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
@@ -564,26 +563,17 @@ def build_email(
 
 def appointment_ics(appointment) -> str:
     """An iCalendar event for the appointment, times in its location's zone."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{settings.CLINIC_NAME}//SMP Clinic//EN")
-    calendar.add("version", "2.0")
+    calendar = feeds.new_calendar()
     calendar.add("method", "PUBLISH")
-    event = icalendar.Event()
-    zone = appointment.location.zone
-    event.add("uid", f"appointment-{appointment.pk}@{links.site_host()}")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", appointment.starts_at.astimezone(zone))
-    event.add("dtend", appointment.ends_at.astimezone(zone))
-    event.add("summary", f"{appointment.service} at {settings.CLINIC_NAME}")
     location = appointment.location
-    event.add("location", f"{location.name}, {location.address}".strip(", "))
-    # A later version of the event (the appointment moved) replaces the earlier one.
-    event.add("sequence", int(appointment.updated_at.timestamp()))
-    calendar.add_component(event)
-    # Rules for the years around the appointment only: with the default span
-    # (1970 to 2038) dateutil-based readers put London's winter dates an hour out.
-    day = appointment.starts_at.date()
-    calendar.add_missing_timezones(
-        first_date=day - timedelta(days=366), last_date=day + timedelta(days=366)
+    calendar.add_component(
+        feeds.appointment_event(
+            appointment,
+            summary=f"{appointment.service} at {settings.CLINIC_NAME}",
+            where=f"{location.name}, {location.address}".strip(", "),
+            now=timezone.now(),
+        )
     )
-    return calendar.to_ical().decode()
+    day = appointment.starts_at.date()
+    one_year = timedelta(days=366)
+    return feeds.calendar_bytes(calendar, day - one_year, day + one_year).decode()
