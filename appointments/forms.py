@@ -370,7 +370,7 @@ class OnlineBookingForm(forms.Form):
         self.slots = {slot_value(slot): slot for slot in slots}
 
     def slot_days(self):
-        """Each day's times for the template: (day, [(value, label, id), ...])."""
+        """Each day's times for the template: (day, [(value, label, id, chosen)])."""
         chosen = self["slot"].value()
         return [
             (

@@ -28,7 +28,7 @@ DAYS_SHOWN = 14
 @require_GET
 def book_location(request):
     locations = Location.objects.filter(is_active=True).order_by("name")
-    service = services.online_consultation_service()
+    service = selectors.online_consultation_service()
     return render(
         request,
         "appointments/public/book_location.html",
@@ -38,7 +38,7 @@ def book_location(request):
 
 def book_consultation(request, location_id):
     location = get_object_or_404(Location, pk=location_id, is_active=True)
-    service = services.online_consultation_service()
+    service = selectors.online_consultation_service()
     if service is None:
         raise Http404("Online booking is closed.")
     found = selectors.availability(
@@ -98,9 +98,7 @@ def book_done(request, token):
         pk = None
     if pk is not None:
         appointment = (
-            Appointment.objects.select_related(
-                "location", "service", "practitioner__user"
-            )
+            Appointment.objects.select_related("location", "service")
             .filter(pk=pk)
             .first()
         )

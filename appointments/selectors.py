@@ -590,3 +590,12 @@ def online_bookings_to_prepare(*, user, now: datetime | None = None, limit: int 
         .select_related("client", "location", "service")
         .order_by("starts_at", "pk")[:limit]
     )
+
+
+def online_consultation_service() -> Service | None:
+    """What a new client books online: the first active consultation."""
+    return (
+        Service.objects.filter(kind=Service.Kind.CONSULTATION, is_active=True)
+        .order_by("duration_minutes", "pk")
+        .first()
+    )

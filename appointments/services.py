@@ -588,15 +588,6 @@ def practitioner_feed_stop(*, practitioner: Practitioner) -> None:
     practitioner.save(update_fields=["feed_digest", "feed_created_at"])
 
 
-def online_consultation_service() -> Service | None:
-    """What a new client books online: the first active consultation."""
-    return (
-        Service.objects.filter(kind=Service.Kind.CONSULTATION, is_active=True)
-        .order_by("duration_minutes", "pk")
-        .first()
-    )
-
-
 @transaction.atomic
 def online_consultation_book(
     *,
@@ -612,7 +603,7 @@ def online_consultation_book(
 ) -> Appointment:
     """A consultation booked by a new client on the public page, through the same
     booking service (and its no-overlap guarantees) as the front desk's."""
-    service = online_consultation_service()
+    service = selectors.online_consultation_service()
     if service is None:
         raise BookingError("Online booking is closed: no consultation is offered.")
     client = client_services.client_for_online_booking(
