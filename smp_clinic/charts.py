@@ -2,8 +2,6 @@
 readable without colour (every bar carries its value as text). The table beside each
 chart holds the same figures for screen readers and for copying."""
 
-from decimal import Decimal
-
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -68,4 +66,4 @@ def _shown(number: float, unit: str) -> str:
         return f"{number:.1f}%"
     if number == int(number):
         return f"{int(number):,}"
-    return f"{Decimal(number):.1f}"
+    return f"{number:.1f}"

@@ -274,27 +274,22 @@ def _working_time(period: Period, start: datetime, end: datetime):
 def course_completion(period: Period) -> Report:
     """Courses planned in the period: sessions held of sessions planned."""
     start, end = period.bounds
-    plans = (
-        TreatmentPlan.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("practitioner_id")
+    in_period = TreatmentPlan.objects.filter(created_at__gte=start, created_at__lt=end)
+    live = ~Q(status=PlanStatus.CANCELLED)
+    # Sessions held need a join to the sessions, which would multiply the sum of
+    # sessions planned: two grouped queries, not one.
+    plans = list(
+        in_period.values("practitioner_id")
         .annotate(
-            plans=Count("pk", distinct=True),
-            completed=Count("pk", filter=Q(status=PlanStatus.COMPLETED), distinct=True),
-            cancelled=Count("pk", filter=Q(status=PlanStatus.CANCELLED), distinct=True),
+            plans=Count("pk"),
+            completed=Count("pk", filter=Q(status=PlanStatus.COMPLETED)),
+            cancelled=Count("pk", filter=Q(status=PlanStatus.CANCELLED)),
+            planned=Sum("sessions_planned", filter=live),
         )
         .order_by()
     )
-    planned = dict(
-        TreatmentPlan.objects.filter(created_at__gte=start, created_at__lt=end)
-        .exclude(status=PlanStatus.CANCELLED)
-        .values("practitioner_id")
-        .annotate(n=Sum("sessions_planned"))
-        .order_by()
-        .values_list("practitioner_id", "n")
-    )
     held = dict(
-        TreatmentPlan.objects.filter(created_at__gte=start, created_at__lt=end)
-        .exclude(status=PlanStatus.CANCELLED)
+        in_period.filter(live)
         .values("practitioner_id")
         .annotate(
             n=Count("sessions", filter=Q(sessions__appointment__status="completed"))
@@ -302,6 +297,7 @@ def course_completion(period: Period) -> Report:
         .order_by()
         .values_list("practitioner_id", "n")
     )
+    planned = {row["practitioner_id"]: row["planned"] or 0 for row in plans}
     names = {
         p.pk: str(p)
         for p in Practitioner.objects.select_related("user").filter(
