@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", scale=args.scale, if_empty=True)
-    world = World.load(args.scale)
+    world = World(args.scale)
     cases = world.cases(args.requests)
     port = free_port()
     server = start_gunicorn(port)
@@ -198,10 +198,6 @@ class World:
         # The fullest client page: a completed course, with photos and recalls.
         self.client = Client.objects.filter(plans__status="completed").earliest("pk")
         self.booked: list[int] = []
-
-    @classmethod
-    def load(cls, scale):
-        return cls(scale)
 
     def cases(self, requests: int) -> list[Case]:
         from appointments import selectors
