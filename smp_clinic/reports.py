@@ -178,38 +178,29 @@ def utilisation(period: Period) -> tuple[Report, Report]:
         Q(is_active=True) | Q(pk__in=by_practitioner)
     )
     practitioner_rows = [
-        [
+        _utilisation_row(
             str(practitioner),
-            _hours(working.get(practitioner.pk)),
-            _hours(by_practitioner.get(practitioner.pk)),
-            _rate(
-                by_practitioner.get(practitioner.pk, timedelta()).total_seconds(),
-                working.get(practitioner.pk, timedelta()).total_seconds(),
-            ),
-        ]
+            working.get(practitioner.pk, timedelta()),
+            by_practitioner.get(practitioner.pk, timedelta()),
+        )
         for practitioner in practitioners
     ]
     rooms = Room.objects.select_related("location").filter(
         Q(is_active=True) | Q(pk__in=by_room)
     )
     room_rows = [
-        [
+        _utilisation_row(
             f"{room.name}, {room.location.name}",
-            _hours(opening.get(room.location_id)),
-            _hours(by_room.get(room.pk)),
-            _rate(
-                by_room.get(room.pk, timedelta()).total_seconds(),
-                opening.get(room.location_id, timedelta()).total_seconds(),
-            ),
-        ]
+            opening.get(room.location_id, timedelta()),
+            by_room.get(room.pk, timedelta()),
+        )
         for room in rooms
     ]
-    columns = ["Working hours", "Hours booked", "Utilisation"]
     return (
         Report(
             "practitioner-utilisation",
             "Utilisation by practitioner",
-            ["Practitioner", *columns],
+            ["Practitioner", "Working hours", "Hours booked", "Utilisation"],
             practitioner_rows,
             chart=(0, 3),
             chart_unit="%",
@@ -223,6 +214,15 @@ def utilisation(period: Period) -> tuple[Report, Report]:
             chart_unit="%",
         ),
     )
+
+
+def _utilisation_row(label: str, available: timedelta, held: timedelta) -> list:
+    return [
+        label,
+        _hours(available),
+        _hours(held),
+        _rate(held.total_seconds(), available.total_seconds()),
+    ]
 
 
 def _working_time(period: Period, start: datetime, end: datetime):
