@@ -177,6 +177,30 @@ def seed_schedule(
                     continue  # an earlier demo booking took this time
 
 
+def seed_waitlist(*, rng: random.Random, clients, booked_by, count: int = 4) -> None:
+    """A few clients waiting for an earlier consultation or fade check."""
+    today = timezone.now().date()
+    services_ = list(
+        Service.objects.filter(
+            kind__in=(Service.Kind.CONSULTATION, Service.Kind.FADE_CHECK)
+        )
+    )
+    practitioners = list(Practitioner.objects.all())
+    waiting = [c for c in clients if c.email and c.reminder_consent]
+    for client in rng.sample(waiting, k=min(count, len(waiting))):
+        start = today + timedelta(days=rng.randrange(0, 7))
+        services.waitlist_entry_add(
+            client=client,
+            service=rng.choice(services_),
+            practitioner=rng.choice([None, *practitioners]),
+            location=None,
+            earliest_on=start,
+            latest_on=start + timedelta(days=rng.choice((7, 14, 28))),
+            notes=rng.choice(("", "Mornings only", "Can come at short notice")),
+            by=booked_by,
+        )
+
+
 # The history's services, by weight: mostly the short visits, as a chain's diary is.
 HISTORY_MIX = (
     ("Fade check", 35),

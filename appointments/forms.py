@@ -389,3 +389,57 @@ class OnlineBookingForm(forms.Form):
 
 def slot_value(slot) -> str:
     return f"{slot.practitioner_id}|{slot.start.isoformat()}"
+
+
+class WaitlistForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
+        required=False,
+        empty_label="Any practitioner",
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        empty_label="Any location",
+    )
+    earliest_on = forms.DateField(widget=DateInput(), label="From")
+    latest_on = forms.DateField(
+        widget=DateInput(),
+        label="Until",
+        help_text="The last day the client could come.",
+    )
+    notes = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="For the front desk, e.g. 'mornings only'. Copied to the booking.",
+    )
+
+    # A longer window is a standing wish, better kept as a note than offered for.
+    LONGEST_WINDOW_DAYS = 180
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        earliest, latest = data.get("earliest_on"), data.get("latest_on")
+        if earliest and latest:
+            if latest < earliest:
+                self.add_error("latest_on", "The window ends before it starts.")
+            elif latest < self.today:
+                self.add_error("latest_on", "The window is over already.")
+            elif (latest - earliest).days > self.LONGEST_WINDOW_DAYS:
+                self.add_error(
+                    "latest_on",
+                    f"Keep the window to {self.LONGEST_WINDOW_DAYS} days or less.",
+                )
+        practitioner, location = data.get("practitioner"), data.get("location")
+        if (
+            practitioner
+            and location
+            and not practitioner.locations.filter(pk=location.pk).exists()
+        ):
+            self.add_error("location", f"{practitioner} does not work at {location}.")
+        return data

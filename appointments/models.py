@@ -284,6 +284,7 @@ class Appointment(models.Model):
         PHONE = "phone", "Phone"
         ONLINE = "online", "Online"
         API = "api", "API"
+        WAITLIST = "waitlist", "Waitlist"
 
     # No index of their own for client, practitioner, location and room: the composite
     # indexes in Meta lead with them. Four more indexes cost every insert and gave the
@@ -389,3 +390,137 @@ class Appointment(models.Model):
 
     def local_starts_at(self):
         return self.starts_at.astimezone(self.location.zone)
+
+
+class WaitlistEntry(models.Model):
+    """A client waiting for an earlier time: a service, with a practitioner and a
+    location or any, between two dates. A cancellation that frees a matching time
+    offers it to the waiting clients by email; the first to accept has it."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        BOOKED = "booked", "Booked from the waitlist"
+        REMOVED = "removed", "Removed"
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT)
+    practitioner = models.ForeignKey(
+        Practitioner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Leave empty for any practitioner.",
+    )
+    location = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Leave empty for any location.",
+    )
+    earliest_on = models.DateField("from")
+    latest_on = models.DateField("until")
+    notes = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    appointment = models.ForeignKey(
+        Appointment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            models.Index(
+                fields=["status", "earliest_on", "latest_on"], name="waitlist_window"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_on__gte=F("earliest_on")),
+                name="waitlist_window_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "booked", "removed"]),
+                name="waitlist_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client} waiting for {self.service}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one waiting client. The offers made when one
+    appointment was cancelled or moved share `freed` and `freed_starts_at` (the time
+    it held): the first accepted books that time, and the others are told it has
+    gone."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        GONE = "gone", "Taken by someone else"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, related_name="offers"
+    )
+    freed = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="waitlist_offers",
+        db_index=False,
+    )
+    freed_starts_at = models.DateTimeField()
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT)
+    starts_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["freed", "freed_starts_at"], name="waitlist_offer_freed"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "freed", "freed_starts_at"],
+                name="waitlist_offer_once_per_freed_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "accepted", "gone", "withdrawn"]),
+                name="waitlist_offer_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(appointment__isnull=False),
+                name="waitlist_offer_accepted_has_appointment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entry.service} offered to {self.entry.client}"

@@ -20,6 +20,8 @@ from appointments.models import (
     Room,
     Service,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
 )
 from smp_clinic.roles import Capability, can
@@ -597,5 +599,92 @@ def online_consultation_service() -> Service | None:
     return (
         Service.objects.filter(kind=Service.Kind.CONSULTATION, is_active=True)
         .order_by("duration_minutes", "pk")
+        .first()
+    )
+
+
+# The waitlist.
+
+
+def waitlist_entries_matching(*, freed, day: date) -> QuerySet[WaitlistEntry]:
+    """Entries waiting for a time the freed appointment held, first added first:
+    the day in their window, its practitioner and location or any, never its own
+    client, clients who can be emailed, and not offered this freed time before (an
+    appointment moved away, back and away again)."""
+    offered = WaitlistOffer.objects.filter(
+        freed_id=freed.appointment_id, freed_starts_at=freed.starts_at
+    ).values("entry_id")
+    return (
+        WaitlistEntry.objects.filter(
+            Q(practitioner_id=freed.practitioner_id) | Q(practitioner__isnull=True),
+            Q(location_id=freed.location.pk) | Q(location__isnull=True),
+            status=WaitlistEntry.Status.WAITING,
+            earliest_on__lte=day,
+            latest_on__gte=day,
+            client__erased_at__isnull=True,
+            # Offers go by email: not to a client who has since unsubscribed.
+            client__reminder_consent=True,
+        )
+        .exclude(client_id=freed.client_id)
+        .exclude(client__email="")
+        .exclude(pk__in=offered)
+        .select_related("client", "service")
+        .order_by("created_at", "pk")
+    )
+
+
+def waitlist_for_user(user, *, today: date) -> QuerySet[WaitlistEntry]:
+    """Entries still waiting whose window has not ended, soonest window first."""
+    if not can(user, Capability.BOOKING):
+        return WaitlistEntry.objects.none()
+    return (
+        WaitlistEntry.objects.filter(
+            status=WaitlistEntry.Status.WAITING, latest_on__gte=today
+        )
+        .select_related("client", "service", "practitioner__user", "location")
+        .prefetch_related(
+            models.Prefetch(
+                "offers",
+                queryset=WaitlistOffer.objects.select_related("location"),
+            )
+        )
+        .order_by("earliest_on", "created_at", "pk")
+    )
+
+
+def waitlist_entry_get_for_user(user, pk: int) -> WaitlistEntry:
+    if not can(user, Capability.BOOKING):
+        raise Http404("No such waitlist entry.")
+    return get_object_or_404(WaitlistEntry.objects.select_related("client"), pk=pk)
+
+
+def client_waitlist(client) -> QuerySet[WaitlistEntry]:
+    """A client's waitlist entries, with their offers, newest first."""
+    return (
+        WaitlistEntry.objects.filter(client=client)
+        .select_related("service", "practitioner__user", "location", "appointment")
+        .prefetch_related(
+            models.Prefetch(
+                "offers",
+                queryset=WaitlistOffer.objects.select_related("location"),
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def waitlist_offered_count(appointment) -> int:
+    """How many waiting clients the time an appointment held was offered to."""
+    return WaitlistOffer.objects.filter(
+        freed=appointment, status=WaitlistOffer.Status.OPEN
+    ).count()
+
+
+def waitlist_offer_for_link(pk) -> WaitlistOffer | None:
+    return (
+        WaitlistOffer.objects.select_related(
+            "entry__client", "entry__service", "practitioner__user", "location"
+        )
+        .filter(pk=pk)
         .first()
     )

@@ -22,6 +22,8 @@ from appointments.models import (
     Room,
     Service,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
 )
 from clients import outbox
@@ -382,6 +384,7 @@ def appointment_reschedule(
         raise BookingError(
             f"A {appointment.get_status_display().lower()} appointment cannot be moved."
         )
+    freed = FreedTime.of(appointment)
     override = _check_override(by, overlap_reason.strip())
     _check_client(appointment.client, appointment.service, starts_at)
     practitioner = practitioner or appointment.practitioner
@@ -415,6 +418,7 @@ def appointment_reschedule(
     appointment.overlap_reason = overlap_reason.strip() if override else ""
     appointment = _save_or_conflict(appointment, conflict_args)
     outbox.appointment_messages_reschedule(appointment=appointment)
+    waitlist_offers_make(freed=freed)
     return appointment
 
 
@@ -442,8 +446,10 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by) -> Appointm
     def record(locked: Appointment) -> None:
         locked.cancellation_reason = reason[:200]
 
+    freed = FreedTime.of(appointment)
     cancelled = _transition(appointment, Appointment.Status.CANCELLED, check=record)
     outbox.appointment_messages_cancel(appointment=cancelled)
+    waitlist_offers_make(freed=freed)
     return cancelled
 
 
@@ -623,3 +629,253 @@ def online_consultation_book(
         location=location,
         notes=notes,
     )
+
+
+# The waitlist.
+
+
+@dataclass(frozen=True)
+class FreedTime:
+    """The time an appointment held, taken before it is cancelled or moved."""
+
+    appointment_id: int
+    client_id: int
+    practitioner_id: int
+    location: Location
+    starts_at: datetime
+    ends_at: datetime
+    busy_starts_at: datetime
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> "FreedTime":
+        return cls(
+            appointment_id=appointment.pk,
+            client_id=appointment.client_id,
+            practitioner_id=appointment.practitioner_id,
+            location=appointment.location,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            busy_starts_at=appointment.busy_starts_at,
+        )
+
+
+@transaction.atomic
+def waitlist_entry_add(
+    *,
+    client: Client,
+    service: Service,
+    practitioner: Practitioner | None,
+    location: Location | None,
+    earliest_on,
+    latest_on,
+    notes: str,
+    by,
+) -> WaitlistEntry:
+    """Put a client on the waitlist. Offers go by email, so the client needs an
+    address and consent to reminder emails."""
+    if client.erased_at:
+        raise BookingError("This client's record was erased: add them again.")
+    if not client.email:
+        raise BookingError(
+            f"{client} has no email address, and waitlist offers go by email: "
+            "add one to their record first."
+        )
+    if not client.reminder_consent:
+        raise BookingError(
+            f"{client} has not agreed to reminder emails, and waitlist offers go by "
+            "email: record their consent on their record first."
+        )
+    entry = WaitlistEntry(
+        client=client,
+        service=service,
+        practitioner=practitioner,
+        location=location,
+        earliest_on=earliest_on,
+        latest_on=latest_on,
+        notes=notes.strip(),
+        added_by=by,
+    )
+    entry.full_clean(exclude=("client", "service", "practitioner", "location"))
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def waitlist_entry_remove(*, entry: WaitlistEntry, by) -> WaitlistEntry:
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitlistEntry.Status.WAITING:
+        raise BookingError(
+            f"This entry is already {entry.get_status_display().lower()}."
+        )
+    entry.status = WaitlistEntry.Status.REMOVED
+    entry.save(update_fields=["status", "updated_at"])
+    entry.offers.filter(status=WaitlistOffer.Status.OPEN).update(
+        status=WaitlistOffer.Status.WITHDRAWN, answered_at=timezone.now()
+    )
+    return entry
+
+
+def _first_start_in(
+    freed: FreedTime, service: Service, day, now: datetime
+) -> datetime | None:
+    """The first free start for `service` inside the freed time, if one fits."""
+    found = selectors.availability(
+        service=service,
+        first_day=day,
+        days=1,
+        practitioner_id=freed.practitioner_id,
+        location_id=freed.location.pk,
+        now=now,
+    )
+    return next(
+        (
+            slot.start
+            for slot in found.slots
+            if freed.busy_starts_at <= slot.start < freed.ends_at
+        ),
+        None,
+    )
+
+
+def waitlist_offers_make(
+    *, freed: FreedTime, now: datetime | None = None
+) -> list[WaitlistOffer]:
+    """Offer a freed time to the clients waiting for it, first added first, at most
+    WAITLIST_OFFERS_PER_TIME. Runs inside the cancelling or moving transaction, so
+    the offers and their emails commit with the change that freed the time."""
+    now = now or timezone.now()
+    day = freed.starts_at.astimezone(freed.location.zone).date()
+    if freed.starts_at < now + selectors.min_notice():
+        return []
+    offers = []
+    starts: dict[int, datetime | None] = {}
+    for entry in selectors.waitlist_entries_matching(freed=freed, day=day):
+        if len(offers) == settings.WAITLIST_OFFERS_PER_TIME:
+            break
+        if entry.service_id not in starts:
+            starts[entry.service_id] = _first_start_in(freed, entry.service, day, now)
+        start = starts[entry.service_id]
+        if start is None:
+            continue
+        try:
+            # A client who could not be booked then (no patch test, a deferral) is
+            # not offered a time they could not accept.
+            _check_client(entry.client, entry.service, start)
+        except BookingError:
+            continue
+        offers.append(
+            WaitlistOffer(
+                entry=entry,
+                freed_id=freed.appointment_id,
+                freed_starts_at=freed.starts_at,
+                practitioner_id=freed.practitioner_id,
+                location=freed.location,
+                starts_at=start,
+            )
+        )
+    offers = WaitlistOffer.objects.bulk_create(offers, ignore_conflicts=False)
+    outbox.waitlist_offers_schedule(offers=offers, now=now)
+    return offers
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    appointment: Appointment | None
+    refusal: str = ""
+
+
+def _same_time(offer: WaitlistOffer):
+    return WaitlistOffer.objects.filter(
+        freed_id=offer.freed_id,
+        freed_starts_at=offer.freed_starts_at,
+        status=WaitlistOffer.Status.OPEN,
+    ).exclude(pk=offer.pk)
+
+
+def _gone(offers, now: datetime) -> None:
+    gone = list(offers.select_related("entry"))
+    WaitlistOffer.objects.filter(pk__in=[o.pk for o in gone]).update(
+        status=WaitlistOffer.Status.GONE, answered_at=now
+    )
+    outbox.waitlist_gone_schedule(offers=gone, now=now)
+
+
+@transaction.atomic
+def waitlist_offer_accept(*, offer: WaitlistOffer) -> OfferAnswer:
+    """The client accepts an offered time (from the email's link). The first to
+    accept books it through appointment_book, with its no-overlap guarantees; the
+    others offered the same time are told it has gone. A time taken meanwhile (by
+    another waiting client, or by the front desk) is refused, not double-booked."""
+    now = timezone.now()
+    # Every offer of the freed time is locked, in one order, before anything else:
+    # two clients accepting at once queue here, and the second then finds its offer
+    # gone. (Locking only one's own offer deadlocked on PostgreSQL: each waited for
+    # the other's booking while holding the offer the other had to mark gone.)
+    group = WaitlistOffer.objects.filter(
+        freed_id=offer.freed_id, freed_starts_at=offer.freed_starts_at
+    )
+    list(group.select_for_update().order_by("pk").values_list("pk", flat=True))
+    offer = group.select_related(
+        "entry__client", "entry__service", "practitioner__user"
+    ).get(pk=offer.pk)
+    entry = offer.entry
+    if offer.status != WaitlistOffer.Status.OPEN:
+        return OfferAnswer(None, _CLOSED[offer.status])
+    if entry.status != WaitlistEntry.Status.WAITING:
+        return OfferAnswer(None, "You are no longer on the waitlist for this.")
+    try:
+        with transaction.atomic():
+            appointment = appointment_book(
+                client=entry.client,
+                service=entry.service,
+                practitioner=offer.practitioner,
+                starts_at=offer.starts_at,
+                booked_by=None,
+                source=Appointment.Source.WAITLIST,
+                location=offer.location,
+                notes=entry.notes,
+            )
+    except BookingConflict:
+        _gone(_same_time(offer), now)
+        offer.status = WaitlistOffer.Status.GONE
+        offer.answered_at = now
+        offer.save(update_fields=["status", "answered_at"])
+        return OfferAnswer(None, _CLOSED[WaitlistOffer.Status.GONE])
+    except BookingError as error:
+        offer.status = WaitlistOffer.Status.WITHDRAWN
+        offer.answered_at = now
+        offer.save(update_fields=["status", "answered_at"])
+        return OfferAnswer(None, error.message)
+    offer.status = WaitlistOffer.Status.ACCEPTED
+    offer.appointment = appointment
+    offer.answered_at = now
+    offer.full_clean(exclude=("entry", "freed", "practitioner", "location"))
+    offer.save(update_fields=["status", "appointment", "answered_at"])
+    entry.status = WaitlistEntry.Status.BOOKED
+    entry.appointment = appointment
+    entry.save(update_fields=["status", "appointment", "updated_at"])
+    entry.offers.filter(status=WaitlistOffer.Status.OPEN).update(
+        status=WaitlistOffer.Status.WITHDRAWN, answered_at=now
+    )
+    _gone(_same_time(offer), now)
+    return OfferAnswer(appointment)
+
+
+_CLOSED = {
+    WaitlistOffer.Status.ACCEPTED: "You have accepted this time already: it is "
+    "booked, and the confirmation is in your email.",
+    WaitlistOffer.Status.GONE: "Sorry: another client took this time first. You "
+    "are still on the waitlist, and we will write when another time comes free.",
+    WaitlistOffer.Status.WITHDRAWN: "This offer is closed.",
+}
+
+
+@transaction.atomic
+def waitlist_offer_decline(*, offer: WaitlistOffer) -> WaitlistOffer:
+    """The client does not want this time; they stay on the waitlist."""
+    offer = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.status == WaitlistOffer.Status.OPEN:
+        offer.status = WaitlistOffer.Status.WITHDRAWN
+        offer.answered_at = timezone.now()
+        offer.save(update_fields=["status", "answered_at"])
+    return offer

@@ -33,6 +33,9 @@ urlpatterns = [
         views.appointment_status,
         name="appointment_status",
     ),
+    path("waitlist/", views.waitlist, name="waitlist"),
+    path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),
+    path("clients/<int:pk>/waitlist/", views.waitlist_add, name="waitlist_add"),
     path("setup/", setup_views.setup_home, name="setup_home"),
     path(
         "setup/practitioners/",

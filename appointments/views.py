@@ -22,10 +22,13 @@ from appointments.forms import (
     FeedForm,
     NextFreeForm,
     RescheduleForm,
+    WaitlistForm,
 )
 from appointments.models import Location, Practitioner
+from clients import selectors as client_selectors
 from clients.models import Client
 from smp_clinic.htmx import is_htmx
+from smp_clinic.pagination import peek_page
 from smp_clinic.redirects import safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
 from treatments.selectors import course_context
@@ -284,6 +287,14 @@ def appointment_cancel(request, pk):
             form.add_error(None, error.message)
         else:
             messages.success(request, f"Cancelled: {services.describe(appointment)}.")
+            offered = selectors.waitlist_offered_count(appointment)
+            if offered:
+                messages.info(
+                    request,
+                    f"The time was offered to {offered} client"
+                    f"{'s' if offered > 1 else ''} on the waitlist by email; "
+                    "the first to accept has it.",
+                )
             detail = reverse("appointment_detail", args=[pk])
             return redirect(safe_next(request, detail))
     return render(
@@ -396,3 +407,53 @@ def calendar_feed(request, token):
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@require(Capability.BOOKING)
+@require_GET
+def waitlist(request):
+    found = selectors.waitlist_for_user(request.user, today=timezone.localdate())
+    page = peek_page(found, request.GET.get("page"), 50)
+    return render(request, "appointments/waitlist.html", {"page": page})
+
+
+@require(Capability.BOOKING)
+def waitlist_add(request, pk):
+    client = client_selectors.client_get_for_user(request.user, pk)
+    today = timezone.localdate()
+    initial = {"earliest_on": today, "latest_on": today + timedelta(days=28)}
+    form = WaitlistForm(request.POST or None, initial=initial, today=today)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.waitlist_entry_add(
+                client=client, by=request.user, **form.cleaned_data
+            )
+        except services.BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                f"{client} is on the waitlist for {entry.service}: a time that comes "
+                "free will be offered by email.",
+            )
+            return redirect("client_detail", pk=client.pk)
+    status = 422 if form.is_bound else 200
+    return render(
+        request,
+        "appointments/waitlist_add.html",
+        {"client": client, "form": form},
+        status=status,
+    )
+
+
+@require(Capability.BOOKING)
+@require_POST
+def waitlist_remove(request, pk):
+    entry = selectors.waitlist_entry_get_for_user(request.user, pk)
+    try:
+        services.waitlist_entry_remove(entry=entry, by=request.user)
+    except services.BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{entry.client} is off the waitlist.")
+    return redirect(safe_next(request, reverse("waitlist")))

@@ -1,6 +1,7 @@
 """Signed links in client emails: confirm, cancel or ask to reschedule an appointment,
-and unsubscribe. A link expires (MESSAGE_LINK_MAX_AGE_DAYS), works once, shows a page
-on GET and acts only on POST. Built from SITE_URL, never from a request's Host."""
+accept a time offered from the waitlist, and unsubscribe. A link expires
+(MESSAGE_LINK_MAX_AGE_DAYS), works once, shows a page on GET and acts only on POST.
+Built from SITE_URL, never from a request's Host."""
 
 import hashlib
 from urllib.parse import urlsplit
@@ -32,6 +33,14 @@ def action_token(action: str, appointment) -> str:
 
 def action_url(action: str, appointment) -> str:
     return _url("message_link", action_token(action, appointment))
+
+
+def waitlist_token(offer) -> str:
+    return signing.dumps({"a": "waitlist", "offer": offer.pk}, salt=SALT)
+
+
+def waitlist_url(offer) -> str:
+    return _url("waitlist_offer_link", waitlist_token(offer))
 
 
 def unsubscribe_token(client) -> str:

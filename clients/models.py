@@ -432,6 +432,8 @@ class MessageKind(models.TextChoices):
     FADE_CHECK = "fade_check", "Fade check recall"
     TOUCH_UP = "touch_up", "Touch-up recall"
     INK_PASSPORT = "ink_passport", "Ink passport"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time offered"
+    WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
 
 
 class AftercareStep(models.Model):
@@ -607,6 +609,13 @@ class OutboundMessage(models.Model):
     # Course nudges and recalls belong to a treatment plan.
     plan = models.ForeignKey(
         "treatments.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    waitlist_offer = models.ForeignKey(
+        "appointments.WaitlistOffer",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -260,6 +260,42 @@ def ink_passport_schedule(*, client, now: datetime | None = None) -> OutboundMes
     )
 
 
+def waitlist_offers_schedule(*, offers, now: datetime | None = None) -> None:
+    """An email for each time offered from the waitlist, due at once."""
+    now = now or timezone.now()
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=offer.entry.client_id,
+                waitlist_offer=offer,
+                kind=MessageKind.WAITLIST_OFFER,
+                due_at=now,
+                dedupe_key=f"waitlist_offer:{offer.pk}",
+            )
+            for offer in offers
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def waitlist_gone_schedule(*, offers, now: datetime | None = None) -> None:
+    """Tell the clients offered a time that another client took it."""
+    now = now or timezone.now()
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=offer.entry.client_id,
+                waitlist_offer=offer,
+                kind=MessageKind.WAITLIST_GONE,
+                due_at=now,
+                dedupe_key=f"waitlist_offer:{offer.pk}:gone",
+            )
+            for offer in offers
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def appointment_messages_cancel(*, appointment) -> int:
     """Cancel an appointment's messages not sent yet (moved, cancelled, no-show)."""
     return OutboundMessage.objects.filter(
@@ -308,6 +344,9 @@ def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
             "appointment__location",
             "appointment__practitioner__user",
             "plan__practitioner__user",
+            "waitlist_offer__entry__service",
+            "waitlist_offer__location",
+            "waitlist_offer__practitioner__user",
         )
         .order_by("due_at", "pk")
     )
@@ -324,6 +363,15 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
         return ""
     if message.kind in PLAN_KINDS:
         return _plan_still_applies(message)
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        offer = message.waitlist_offer
+        if offer.status != offer.Status.OPEN:
+            return f"The offer is {offer.get_status_display().lower()}."
+        if offer.starts_at <= now:
+            return "The time offered has passed."
+        return ""
+    if message.kind == MessageKind.WAITLIST_GONE:
+        return ""
     appointment = message.appointment
     if message.kind == MessageKind.AFTERCARE:
         step = message.aftercare_step
@@ -479,6 +527,16 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             time=date_format(starts_at, "H:i"),
             location=appointment.location.name,
         )
+    if message.waitlist_offer is not None:
+        offer = message.waitlist_offer
+        context.update(_offer_context(offer))
+        values.update(
+            service=str(offer.entry.service),
+            practitioner=str(offer.practitioner),
+            date=date_format(context["offer_starts_at"], "D j M"),
+            time=date_format(context["offer_starts_at"], "H:i"),
+            location=offer.location.name,
+        )
     if message.plan is not None:
         plan = message.plan
         location = _plan_location(plan)
@@ -506,6 +564,18 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             reschedule_url=links.action_url("reschedule", appointment),
         )
     return context
+
+
+def _offer_context(offer) -> dict:
+    zone = offer.location.zone
+    starts_at = offer.starts_at.astimezone(zone)
+    return {
+        "offer": offer,
+        "location": offer.location,
+        "offer_starts_at": starts_at,
+        "offer_ends_at": starts_at + offer.entry.service.duration,
+        "accept_url": links.waitlist_url(offer),
+    }
 
 
 def _plan_location(plan):

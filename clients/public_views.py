@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from appointments import selectors as booking_selectors
 from appointments import services as booking
-from appointments.models import Appointment
+from appointments.models import Appointment, WaitlistOffer
 from clients import links, services
 from clients.models import Client, UsedLink
 from smp_clinic.ratelimit import over_limit
@@ -88,6 +89,54 @@ def message_link(request, token):
     except booking.BookingError as error:
         return refuse(request, error.message, 409)
     return render(request, "clients/public/link_done.html", {**context, "done": done})
+
+
+def _offer_for(token: str):
+    """The offer a waitlist link names, or a refusal page."""
+    try:
+        payload = links.read(token)
+    except signing.SignatureExpired:
+        return None, "This offer has expired.", 410
+    except signing.BadSignature:
+        return None, "This link is not valid.", 400
+    offer = None
+    if payload.get("a") == "waitlist":
+        offer = booking_selectors.waitlist_offer_for_link(payload.get("offer"))
+    if offer is None:
+        return None, "This offer has gone.", 410
+    return offer, "", 200
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_offer_link(request, token):
+    """A time offered from the waitlist: GET shows it, POST accepts or declines it.
+    The offer's own status makes the link act once."""
+    if over_limit(request, scope="link", limit=settings.MESSAGE_LINK_RATE_LIMIT):
+        return refuse(request, "Too many requests: try again in a few minutes.", 429)
+    offer, reason, status = _offer_for(token)
+    if offer is None:
+        return refuse(request, reason, status)
+    context = {
+        "offer": offer,
+        "starts_at": offer.starts_at.astimezone(offer.location.zone),
+        "title": f"A time for your {offer.entry.service}",
+    }
+    if request.method == "GET":
+        context["is_open"] = offer.status == WaitlistOffer.Status.OPEN
+        return render(request, "clients/public/waitlist_offer.html", context)
+    if request.POST.get("answer") == "decline":
+        booking.waitlist_offer_decline(offer=offer)
+        context["done"] = (
+            "Thank you: we will keep you on the waitlist for another time."
+        )
+        return render(request, "clients/public/link_done.html", context)
+    answer = booking.waitlist_offer_accept(offer=offer)
+    if answer.appointment is None:
+        return refuse(request, answer.refusal, 409)
+    context["done"] = (
+        "It is yours: the time is booked, and a confirmation is on its way."
+    )
+    return render(request, "clients/public/link_done.html", context)
 
 
 # Mail programs' one-click unsubscribe (RFC 8058) POSTs with no CSRF token; the signed

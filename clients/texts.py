@@ -113,6 +113,23 @@ TEXTS = {
         "one shorter session.\n\n"
         "Reply to this email or call {location} to book it.",
     ),
+    "waitlist_offer": TextKind(
+        "Waitlist: a time offered",
+        APPOINTMENT_PLACEHOLDERS,
+        "A time for your {service}: {date} at {time}",
+        "Good news: a time has come free for your {service} with {practitioner} "
+        "at {location}, on {date} at {time}.\n\n"
+        "We have offered it to the few clients waiting for it, and the first to "
+        "accept has it. If you would like it, press the button below.",
+    ),
+    "waitlist_gone": TextKind(
+        "Waitlist: the time has gone",
+        APPOINTMENT_PLACEHOLDERS,
+        "The {date} {time} time has gone",
+        "The time we offered you on {date} at {time} has been taken by another "
+        "client. You are still on our waitlist: we will write again when another "
+        "time comes free.",
+    ),
     "ink_passport": TextKind(
         "Ink passport",
         CLIENT_PLACEHOLDERS,

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from appointments import selectors as booking_selectors
 from clients import outbox, privacy, selectors, services
 from clients.forms import (
     INTAKE_SECTIONS,
@@ -99,6 +100,7 @@ def client_detail(request, pk):
         "timeline": selectors.client_timeline(user=request.user, client=client),
         "clinical": clinical,
         "plans": plans_for_client(client),
+        "waitlist": booking_selectors.client_waitlist(client),
     }
     if clinical:
         access_record(instance=client, page="client record")

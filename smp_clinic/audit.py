@@ -66,7 +66,7 @@ def mask(value: str) -> str:
 
 @functools.cache
 def _client_path() -> dict[type[models.Model], str]:
-    from appointments.models import Appointment
+    from appointments.models import Appointment, WaitlistEntry
     from clients.models import (
         Client,
         Consent,
@@ -94,6 +94,7 @@ def _client_path() -> dict[type[models.Model], str]:
         PatchTest: "client_id",
         Consent: "client_id",
         Appointment: "client_id",
+        WaitlistEntry: "client_id",
         TreatmentPlan: "client_id",
         TreatmentSession: "plan.client_id",
         SessionPigment: "session.plan.client_id",

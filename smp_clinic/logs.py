@@ -11,7 +11,7 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 
 SECRET_PATHS = re.compile(
-    r"(/m/(?:unsubscribe/)?|/accounts/reset/[^/\s]+/|/feeds/)[^/\s'\"]+"
+    r"(/m/(?:unsubscribe/|waitlist/)?|/accounts/reset/[^/\s]+/|/feeds/)[^/\s'\"]+"
 )
 
 

@@ -330,6 +330,9 @@ MESSAGE_LINK_MAX_AGE_DAYS = int(env("MESSAGE_LINK_MAX_AGE_DAYS", "14"))
 MESSAGE_LINK_RATE_LIMIT = int(env("MESSAGE_LINK_RATE_LIMIT", "30"))
 # Online consultation bookings (public page /book/) tried from one address in an hour.
 ONLINE_BOOKING_LIMIT = int(env("ONLINE_BOOKING_LIMIT", "10"))
+# A freed time is offered to at most this many waiting clients at once (first added,
+# first offered); the first to accept has it.
+WAITLIST_OFFERS_PER_TIME = int(env("WAITLIST_OFFERS_PER_TIME", "5"))
 
 # Treatments. Scar camouflage starts no sooner than this after the surgery.
 SCAR_WAIT_MONTHS = int(env("SCAR_WAIT_MONTHS", "9"))

@@ -35,6 +35,11 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("", include("treatments.urls")),
     path("m/<str:token>/", public_views.message_link, name="message_link"),
+    path(
+        "m/waitlist/<str:token>/",
+        public_views.waitlist_offer_link,
+        name="waitlist_offer_link",
+    ),
     path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

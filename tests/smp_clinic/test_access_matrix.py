@@ -29,6 +29,8 @@ from appointments.models import (
     Practitioner,
     Room,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from clients import links
 from clients.models import Consent, Contraindication, OutboundMessage, PatchTest
@@ -103,6 +105,7 @@ EXPECTED = {
     "clients/<int:pk>/photos/": (CLINICAL, CLINICAL),
     "clients/<int:pk>/plans/new/": (CLINICAL, CLINICAL),
     "clients/<int:pk>/suitability/": (CLINICAL, CLINICAL),
+    "clients/<int:pk>/waitlist/": (STAFF, STAFF),
     "clients/consent-texts/": (MANAGER, MANAGER),
     "clients/consents/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
     "clients/consents/<int:pk>/signature.png": (CLINICAL, CLINICAL_POST_ONLY),
@@ -123,6 +126,7 @@ EXPECTED = {
     "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
     "m/<str:token>/": (PUBLIC, PUBLIC),
     "m/unsubscribe/<str:token>/": (PUBLIC, PUBLIC),
+    "m/waitlist/<str:token>/": (PUBLIC, PUBLIC),
     "photos/<int:pk>/<str:size>/": (CLINICAL, CLINICAL_POST_ONLY),
     "plans/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
     "plans/<int:pk>/book/": (STAFF, STAFF),
@@ -145,6 +149,8 @@ EXPECTED = {
     "setup/practitioners/<int:pk>/time-off/": (MANAGER_POST_ONLY, MANAGER),
     "setup/practitioners/new/": (MANAGER, MANAGER),
     "setup/time-off/<int:pk>/delete/": (MANAGER_POST_ONLY, MANAGER),
+    "waitlist/": (STAFF, STAFF_POST_ONLY),
+    "waitlist/<int:pk>/remove/": (STAFF_POST_ONLY, STAFF),
 }
 
 
@@ -210,6 +216,15 @@ class World:
         self.consent.signature.save("signature.png", ContentFile(png()))
         self.lot = PigmentLot.objects.first()
         self.location = Location.objects.first()
+        self.waitlist_entry = WaitlistEntry.objects.first()
+        self.waitlist_offer = WaitlistOffer.objects.create(
+            entry=self.waitlist_entry,
+            freed=self.appointment,
+            freed_starts_at=self.appointment.starts_at,
+            practitioner=self.appointment.practitioner,
+            location=self.appointment.location,
+            starts_at=self.appointment.starts_at,
+        )
 
     def pk_for(self, route: str) -> int:
         return self.record_for(route).pk
@@ -233,6 +248,7 @@ class World:
             ("photos/", self.photo),
             ("lots/", self.lot),
             ("book/", self.location),
+            ("waitlist/", self.waitlist_entry),
         ]
         return next(record for start, record in owners if route.startswith(start))
 
@@ -264,6 +280,10 @@ class World:
         if route == "feeds/<str:token>.ics":
             token = services.practitioner_feed_renew(practitioner=self.practitioner)
             path = path.replace("<str:token>", token)
+        if route == "m/waitlist/<str:token>/":
+            path = path.replace(
+                "<str:token>", links.waitlist_token(self.waitlist_offer)
+            )
         if route == "m/unsubscribe/<str:token>/":
             path = path.replace("<str:token>", links.unsubscribe_token(self.client))
         return "/" + path

@@ -163,7 +163,7 @@ def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    secrets = ["feedtoken123456789", "emailtoken987654321"]
+    secrets = ["feedtoken123456789", "emailtoken987654321", "offertoken24681357"]
     try:
         for _ in range(100):
             try:
@@ -171,7 +171,11 @@ def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        for path in (f"/feeds/{secrets[0]}.ics", f"/m/{secrets[1]}/"):
+        for path in (
+            f"/feeds/{secrets[0]}.ics",
+            f"/m/{secrets[1]}/",
+            f"/m/waitlist/{secrets[2]}/",
+        ):
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}{path}",
                 headers={"Referer": f"http://127.0.0.1:{port}{path}"},
@@ -183,4 +187,5 @@ def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
         output = server.communicate(timeout=30)[0]
 
     assert "/feeds/[redacted]" in output and "/m/[redacted]" in output
+    assert "/m/waitlist/[redacted]" in output
     assert not any(secret in output for secret in secrets)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appointments.demo import seed_history, seed_schedule
+from appointments.demo import seed_history, seed_schedule, seed_waitlist
 from clients.demo import seed_client_records, seed_clients, seed_message_history
 from smp_clinic import demo
 from treatments.demo import seed_pigments, seed_plans
@@ -80,6 +80,7 @@ class Command(BaseCommand):
                 booked_by=front_desk,
                 locations=sizes["locations"],
             )
+            seed_waitlist(rng=rng, clients=clients, booked_by=front_desk)
             seed_plans(
                 rng=rng,
                 clients=treatable,
