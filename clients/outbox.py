@@ -609,10 +609,16 @@ def build_email(
 ) -> EmailMultiAlternatives:
     context = email_context(message, clinic_texts)
     name = template_name(message.kind)
-    subject = " ".join(render_to_string(f"{name}.subject.txt", context).split())
+    location = context.get("location")
+    # Times in an email are the location's, whatever zone the sweep runs in: Django's
+    # date filters convert to the active zone, which is the clinic's default.
+    with timezone.override(location.zone if location else None):
+        subject = " ".join(render_to_string(f"{name}.subject.txt", context).split())
+        body = render_to_string(f"{name}.txt", context)
+        html = render_to_string(f"{name}.html", context)
     email = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{name}.txt", context),
+        body=body,
         to=[message.client.email],
         connection=mail_connection,
         headers={
@@ -621,7 +627,7 @@ def build_email(
             "X-SMP-Message": str(message.pk),
         },
     )
-    email.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
+    email.attach_alternative(html, "text/html")
     if message.kind == MessageKind.CONFIRMATION and message.appointment is not None:
         email.attach(
             "appointment.ics",

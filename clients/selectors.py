@@ -265,6 +265,8 @@ class TimelineEvent:
     title: str
     detail: str = ""
     url: str = ""
+    # An appointment is shown at its location's time; other events at the clinic's.
+    zone: str = ""
 
 
 def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
@@ -278,6 +280,7 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             f"{a.service} with {a.practitioner}",
             f"{a.get_status_display()} · {a.location}",
             reverse("appointment_detail", args=[a.pk]),
+            zone=a.location.timezone,
         )
         for a in Appointment.objects.filter(client=client).select_related(
             "service", "practitioner__user", "location"
