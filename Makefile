@@ -21,8 +21,16 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@ $(VENV)/.installed-runtime
 
+# axe-core for the browser tests' accessibility checks, from the npm registry. Without
+# npm those checks skip, loudly (and fail where REQUIRE_SERVICES=1, as in CI).
+E2E_NPM := tests/e2e/node_modules/.installed
+$(E2E_NPM): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped"; fi
+
 install: $(VENV)/.installed-runtime
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(E2E_NPM)
 
 # The whole app: web, Celery worker and beat. Embedded defaults (SQLite, filesystem
 # broker, emails to var/outbox/) unless .env or the environment says otherwise.

@@ -21,6 +21,8 @@ from smp_clinic.roles import Role
 from smp_clinic.services import staff_create
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core, from the npm registry (tests/e2e/package.json; `make install-test`).
+AXE = Path(__file__).resolve().parent / "e2e/node_modules/axe-core/axe.min.js"
 # In CI every service is there and a test that needs one must run: it fails, not skips.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 MISSING = "SERVICE MISSING"
@@ -50,6 +52,8 @@ def _missing_service(item) -> str | None:
         return "needs the redis-server program: apt-get install redis-server"
     if item.get_closest_marker("browser") and not CHROMIUM.exists():
         return f"needs Chromium at {CHROMIUM}: apt-get install chromium"
+    if item.get_closest_marker("axe") and not AXE.exists():
+        return "needs axe-core: npm ci --prefix tests/e2e (make install-test)"
     return None
 
 
@@ -72,7 +76,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep(
             "!",
             f"{len(skipped)} tests SKIPPED because a service is missing "
-            "(PostgreSQL, Redis or Chromium); CI runs them with REQUIRE_SERVICES=1",
+            "(PostgreSQL, Redis, Chromium or axe-core); CI runs them with "
+            "REQUIRE_SERVICES=1",
             yellow=True,
             bold=True,
         )

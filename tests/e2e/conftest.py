@@ -1,9 +1,10 @@
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import AXE, CHROMIUM
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the
 # tests make there (creating users) are ordinary blocking calls all the same.
@@ -41,13 +42,13 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def new_page(browser, viewport: dict):
+    """A page in a fresh context, and the list of what the Content Security Policy
+    refused on it: Chromium reports that on the console, and a test that trips it
+    (an inline script or style) fails."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    # Chromium reports what the Content Security Policy refused on the console: a
-    # journey that trips it (an inline script or style) fails.
     refused = []
     page.on(
         "console",
@@ -57,8 +58,14 @@ def page(browser):
             else None
         ),
     )
+    return page, refused
+
+
+@pytest.fixture
+def page(browser):
+    page, refused = new_page(browser, {"width": 1280, "height": 900})
     yield page
-    context.close()
+    page.context.close()
     assert not refused, "the Content Security Policy refused:\n" + "\n".join(refused)
 
 
@@ -73,3 +80,89 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+# A tablet held upright (iPad Air): the width a practitioner's tablet shows.
+TABLET = {"width": 820, "height": 1180}
+# What a journey must not have on any page: axe-core's serious and critical findings
+# against WCAG 2.1 A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_FAILS = {"serious", "critical"}
+
+
+@dataclass
+class Step:
+    name: str
+    url: str
+    screenshot: Path
+    violations: list[str]
+    overflow_px: int
+
+
+@dataclass
+class Journey:
+    """A person's day in the browser at tablet width. Each step saves a screenshot
+    (var/screenshots/<journey>-<n>-<step>.png), runs axe-core on the page and
+    measures any sideways scrolling; the journey fails at the end if any page had a
+    serious or critical violation, or scrolled sideways."""
+
+    page: object
+    prefix: str
+    steps: list[Step] = field(default_factory=list)
+
+    def step(self, name: str) -> Step:
+        self.page.wait_for_load_state()
+        path = SCREENSHOTS / f"{self.prefix}-{len(self.steps) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        step = Step(
+            name=name,
+            url=self.page.url,
+            screenshot=path,
+            violations=axe_violations(self.page),
+            overflow_px=self.page.evaluate(
+                "document.documentElement.scrollWidth - window.innerWidth"
+            ),
+        )
+        self.steps.append(step)
+        return step
+
+    def problems(self) -> list[str]:
+        found = []
+        for step in self.steps:
+            found += [f"{step.name} ({step.url}): {v}" for v in step.violations]
+            if step.overflow_px > 0:
+                found.append(
+                    f"{step.name} ({step.url}): scrolls sideways by "
+                    f"{step.overflow_px}px at {TABLET['width']}px wide"
+                )
+        return found
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each."""
+    # evaluate() runs outside the page's Content Security Policy, which (rightly)
+    # refuses any injected <script>.
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"[{v['impact']}] {v['id']}: {v['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results["violations"]
+        if v["impact"] in AXE_FAILS
+    ]
+
+
+@pytest.fixture
+def journey(browser, request):
+    """A fresh tablet-width page and the journey's steps (see Journey)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, refused = new_page(browser, TABLET)
+    trip = Journey(page=page, prefix=request.node.name.removeprefix("test_"))
+    yield trip
+    page.context.close()
+    assert not refused, "the Content Security Policy refused:\n" + "\n".join(refused)
+    problems = trip.problems()
+    assert not problems, "accessibility or layout:\n" + "\n".join(problems)
