@@ -7,7 +7,7 @@ PORT ?= 8000
 # `honcho run` reads .env, so every step sees the same settings as the processes.
 MANAGE := $(BIN)/honcho run $(BIN)/python manage.py
 
-.PHONY: run test install install-test lint format
+.PHONY: run test install install-test lint format tour
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ run: install
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The README's tour: the browser journeys' screenshots, copied to docs/tour/.
+tour: install-test
+	$(BIN)/pytest tests/e2e/test_journeys.py -q
+	$(BIN)/python -m tests.e2e.tour
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AXE, CHROMIUM
+from tests.e2e.screens import SCREENSHOTS, TABLET
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the
 # tests make there (creating users) are ordinary blocking calls all the same.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 # As root in a closed network: no sandbox, and no background calls home.
 CHROMIUM_ARGS = [
@@ -82,8 +82,6 @@ def screenshot(page, request):
     return take
 
 
-# A tablet held upright (iPad Air): the width a practitioner's tablet shows.
-TABLET = {"width": 820, "height": 1180}
 # What a journey must not have on any page: axe-core's serious and critical findings
 # against WCAG 2.1 A and AA.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -65,10 +65,13 @@ class Clinic:
             Room(location=self.soho, name=f"Studio {n}") for n in (1, 2)
         )
         self.consultation = Service.objects.create(
-            name="Consultation", kind="consultation", duration_minutes=30
+            name="Consultation",
+            kind="consultation",
+            duration_minutes=30,
+            needs_room=False,
         )
         self.patch_test = Service.objects.create(
-            name="Patch test", kind="patch_test", duration_minutes=15
+            name="Patch test", kind="patch_test", duration_minutes=15, needs_room=False
         )
         self.smp = Service.objects.create(
             name="SMP session",
@@ -136,11 +139,13 @@ def clinic(make_staff, settings):
     return Clinic(make_staff)
 
 
-def log_in(page, live_server, username):
+def log_in(page, live_server, username, journey=None):
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
+    if journey is not None:
+        journey.step("log-in")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("dashboard")
 
@@ -167,10 +172,11 @@ def test_front_desk_books_a_new_client_through_to_a_course(
     live_server, journey, clinic
 ):
     page = journey.page
-    log_in(page, live_server, "dana")
+    log_in(page, live_server, "dana", journey)
     journey.step("dashboard")
 
     go_to(page, "Clients")
+    journey.step("clients")
     page.get_by_role("link", name="New client").click()
     page.get_by_label("First name").fill("Rae")
     page.get_by_label("Last name").fill("Quinn")
@@ -317,7 +323,7 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
 ):
     settings.MEDIA_ROOT = tmp_path
     page = journey.page
-    log_in(page, live_server, "sam")
+    log_in(page, live_server, "sam", journey)
     journey.step("dashboard")
 
     page.goto(f"{live_server.url}/clients/{jo.pk}/")
@@ -424,11 +430,13 @@ def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
         by=clinic.sam_user,
     )
     page = journey.page
-    log_in(page, live_server, "morgan")
+    log_in(page, live_server, "morgan", journey)
     journey.step("dashboard")
 
     go_to(page, "Set-up")
+    journey.step("set-up")
     page.get_by_role("link", name=re.compile("Pigment lots")).click()
+    journey.step("pigment-lots")
     page.get_by_role("link", name="Recall Perma Blend SMP Dark lot L26001A").click()
     expect(page.get_by_role("cell", name="Jo Bloggs")).to_be_visible()
     journey.step("lot-recall")
@@ -445,6 +453,7 @@ def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     journey.step("audit-trail")
     page.goto(f"{live_server.url}/clients/{jo.pk}/")
+    journey.step("client")
     page.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_text("Jo Bloggs").first).to_be_visible()
     journey.step("client-audit-trail")
@@ -559,3 +568,50 @@ def test_the_managers_menu_fits_every_width(live_server, browser, clinic, width)
     assert overflow <= 0, f"scrolls sideways by {overflow}px"
     # A menu item that wraps onto two lines is taller than one line of text.
     assert tallest < 50, f"a menu item wraps ({tallest}px tall)"
+
+
+def test_front_desk_fills_a_cancelled_time_from_the_waitlist(
+    live_server, journey, clinic
+):
+    ana = Client.objects.create(
+        first_name="Ana", last_name="Silva", email="ana@example.com"
+    )
+    kim = Client.objects.create(
+        first_name="Kim", last_name="Lee", email="kim@example.com"
+    )
+    tomorrow = clinic.today() + timedelta(days=1)
+    kims = booking.appointment_book(
+        client=kim,
+        service=clinic.consultation,
+        practitioner=clinic.sam,
+        starts_at=clinic.at(tomorrow, 11),
+        booked_by=clinic.dana,
+    )
+    page = journey.page
+    log_in(page, live_server, "dana")
+
+    # Ana wants a consultation sooner than the one she could get.
+    page.goto(f"{live_server.url}/clients/{ana.pk}/")
+    page.get_by_role("link", name="Add to waitlist").click()
+    page.get_by_label("Service").select_option(label="Consultation")
+    page.get_by_label("Notes").fill("Can come at short notice")
+    journey.step("add-to-waitlist")
+    page.get_by_role("button", name="Add to waitlist").click()
+    expect(page.get_by_text("Ana Silva is on the waitlist")).to_be_visible()
+    journey.step("client-waiting")
+    go_to(page, "Waitlist")
+    expect(page.get_by_role("link", name="Ana Silva")).to_be_visible()
+    journey.step("waitlist")
+
+    # Kim calls to cancel: the time is offered to Ana at once.
+    page.goto(f"{live_server.url}/appointments/{kims.pk}/")
+    page.get_by_label("Reason for cancelling").fill("Kim is unwell")
+    page.get_by_role("button", name="Cancel appointment").click()
+    expect(page.get_by_text("offered to 1 client on the waitlist")).to_be_visible()
+    journey.step("cancelled-and-offered")
+    outbox.messages_send_due()
+    (offer,) = mail.outbox
+    assert offer.to == ["ana@example.com"]
+    go_to(page, "Waitlist")
+    expect(page.get_by_role("cell", name="Offered: ")).to_be_visible()
+    journey.step("waitlist-offered")
