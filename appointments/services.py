@@ -28,7 +28,7 @@ from appointments.models import (
 )
 from clients import outbox
 from clients import services as client_services
-from clients.models import Client
+from clients.models import Client, MessageKind
 from clients.selectors import patch_test_valid_for, suitability_latest
 from smp_clinic.roles import Capability, Role, can
 from smp_clinic.services import staff_create, staff_invite_send
@@ -774,7 +774,9 @@ def waitlist_offers_make(
             )
         )
     offers = WaitlistOffer.objects.bulk_create(offers, ignore_conflicts=False)
-    outbox.waitlist_offers_schedule(offers=offers, now=now)
+    outbox.waitlist_messages_schedule(
+        offers=offers, kind=MessageKind.WAITLIST_OFFER, now=now
+    )
     return offers
 
 
@@ -797,7 +799,9 @@ def _gone(offers, now: datetime) -> None:
     WaitlistOffer.objects.filter(pk__in=[o.pk for o in gone]).update(
         status=WaitlistOffer.Status.GONE, answered_at=now
     )
-    outbox.waitlist_gone_schedule(offers=gone, now=now)
+    outbox.waitlist_messages_schedule(
+        offers=gone, kind=MessageKind.WAITLIST_GONE, now=now
+    )
 
 
 @transaction.atomic

@@ -260,35 +260,26 @@ def ink_passport_schedule(*, client, now: datetime | None = None) -> OutboundMes
     )
 
 
-def waitlist_offers_schedule(*, offers, now: datetime | None = None) -> None:
-    """An email for each time offered from the waitlist, due at once."""
+WAITLIST_KEYS = {
+    MessageKind.WAITLIST_OFFER: "waitlist_offer:{pk}",
+    MessageKind.WAITLIST_GONE: "waitlist_offer:{pk}:gone",
+}
+
+
+def waitlist_messages_schedule(
+    *, offers, kind: str, now: datetime | None = None
+) -> None:
+    """An email for each offer, due at once: the time offered (WAITLIST_OFFER), or
+    that another client took it (WAITLIST_GONE)."""
     now = now or timezone.now()
     OutboundMessage.objects.bulk_create(
         [
             OutboundMessage(
                 client_id=offer.entry.client_id,
                 waitlist_offer=offer,
-                kind=MessageKind.WAITLIST_OFFER,
+                kind=kind,
                 due_at=now,
-                dedupe_key=f"waitlist_offer:{offer.pk}",
-            )
-            for offer in offers
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def waitlist_gone_schedule(*, offers, now: datetime | None = None) -> None:
-    """Tell the clients offered a time that another client took it."""
-    now = now or timezone.now()
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessage(
-                client_id=offer.entry.client_id,
-                waitlist_offer=offer,
-                kind=MessageKind.WAITLIST_GONE,
-                due_at=now,
-                dedupe_key=f"waitlist_offer:{offer.pk}:gone",
+                dedupe_key=WAITLIST_KEYS[kind].format(pk=offer.pk),
             )
             for offer in offers
         ],
