@@ -157,8 +157,12 @@ def axe_violations(page) -> list[str]:
 def journey(browser, request):
     """A fresh tablet-width page and the journey's steps (see Journey)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    prefix = request.node.name.removeprefix("test_")
+    # A journey's steps are renumbered when steps are added: no stale pictures.
+    for old in SCREENSHOTS.glob(f"{prefix}-[0-9][0-9]-*.png"):
+        old.unlink()
     page, refused = new_page(browser, TABLET)
-    trip = Journey(page=page, prefix=request.node.name.removeprefix("test_"))
+    trip = Journey(page=page, prefix=prefix)
     yield trip
     page.context.close()
     assert not refused, "the Content Security Policy refused:\n" + "\n".join(refused)

@@ -294,14 +294,23 @@ def scalp_photo(path, dots: int, seed: int) -> str:
 
 
 @pytest.fixture
-def jo(clinic):
-    """A client whose intake is done and who signed the treatment and photo consents;
-    the course's first session is now, and Jo has checked in."""
+def new_jo(clinic):
+    """A new client who signed the treatment and photo consents at the front desk."""
     jo = Client.objects.create(
         first_name="Jo", last_name="Bloggs", email="jo@example.com"
     )
+    for text in client_services.selectors.consent_texts_current().values():
+        client_services.consent_sign(
+            client=jo, text=text, typed_name="Jo Bloggs", by=clinic.dana
+        )
+    return jo
+
+
+@pytest.fixture
+def jo(clinic, new_jo):
+    """The same client with the intake done."""
     client_services.intake_save(
-        client=jo,
+        client=new_jo,
         fields={
             "hair_loss_cause": "androgenetic",
             "scale": "norwood",
@@ -311,17 +320,14 @@ def jo(clinic):
         },
         by=clinic.sam_user,
     )
-    for text in client_services.selectors.consent_texts_current().values():
-        client_services.consent_sign(
-            client=jo, text=text, typed_name="Jo Bloggs", by=clinic.sam_user
-        )
-    return jo
+    return new_jo
 
 
 def test_practitioner_decides_records_a_session_and_compares_photos(
-    live_server, journey, clinic, jo, settings, tmp_path
+    live_server, journey, clinic, new_jo, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
+    jo = new_jo
     page = journey.page
     log_in(page, live_server, "sam", journey)
     journey.step("dashboard")
@@ -329,6 +335,18 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     page.goto(f"{live_server.url}/clients/{jo.pk}/")
     expect(page.get_by_role("heading", name="Jo Bloggs")).to_be_visible()
     journey.step("client")
+    page.get_by_role("link", name="Start the intake").click()
+    page.wait_for_load_state()  # htmx (deferred) saves each section in place
+    cause = page.locator("#section-hair-loss")
+    cause.get_by_label("Hair loss cause").select_option(index=1)
+    cause.get_by_role("button", name="Save hair loss").click()
+    expect(cause.get_by_text("Saved ✓")).to_be_visible()
+    section = page.locator("#section-classification")
+    section.get_by_text("Norwood-Hamilton VI", exact=True).click()
+    section.get_by_role("button", name="Save classification").click()
+    expect(section.get_by_text("Saved ✓")).to_be_visible()
+    journey.step("intake")
+    page.get_by_role("link", name="Done: back to Jo Bloggs").click()
     page.get_by_role("link", name="Record the decision").click()
     page.get_by_label("Suitable", exact=True).check()
     journey.step("suitability")
@@ -471,32 +489,41 @@ def email_link(message, kind: str, live_server) -> str:
     return live_server.url + url.removeprefix(settings.SITE_URL)
 
 
-def test_client_confirms_then_cancels_and_the_waitlist_fills_the_time(
-    live_server, journey, clinic
-):
+@pytest.fixture
+def kims_consultation(clinic):
+    """Kim's consultation tomorrow at 11:00."""
     kim = Client.objects.create(
         first_name="Kim", last_name="Lee", email="kim@example.com"
     )
-    ana = Client.objects.create(
+    return booking.appointment_book(
+        client=kim,
+        service=clinic.consultation,
+        practitioner=clinic.sam,
+        starts_at=clinic.at(clinic.today() + timedelta(days=1), 11),
+        booked_by=clinic.dana,
+    )
+
+
+@pytest.fixture
+def ana(db):
+    return Client.objects.create(
         first_name="Ana", last_name="Silva", email="ana@example.com"
     )
-    tomorrow = clinic.today() + timedelta(days=1)
+
+
+def test_client_confirms_then_cancels_and_the_waitlist_fills_the_time(
+    live_server, journey, clinic, kims_consultation, ana
+):
+    kim = kims_consultation.client
     booking.waitlist_entry_add(
         client=ana,
         service=clinic.consultation,
         practitioner=None,
         location=None,
         earliest_on=clinic.today(),
-        latest_on=tomorrow + timedelta(days=7),
+        latest_on=clinic.today() + timedelta(days=7),
         notes="",
         by=clinic.dana,
-    )
-    booking.appointment_book(
-        client=kim,
-        service=clinic.consultation,
-        practitioner=clinic.sam,
-        starts_at=clinic.at(tomorrow, 11),
-        booked_by=clinic.dana,
     )
     outbox.messages_send_due()
     (confirmation,) = mail.outbox
@@ -531,7 +558,7 @@ def test_client_confirms_then_cancels_and_the_waitlist_fills_the_time(
     expect(page.get_by_text("It is yours")).to_be_visible()
     journey.step("waitlist-booked")
     taken = Appointment.objects.get(client=ana)
-    assert (taken.starts_at, taken.source) == (clinic.at(tomorrow, 11), "waitlist")
+    assert (taken.starts_at, taken.source) == (kims_consultation.starts_at, "waitlist")
 
 
 def test_new_client_books_a_consultation_online(live_server, journey, clinic):
@@ -571,22 +598,8 @@ def test_the_managers_menu_fits_every_width(live_server, browser, clinic, width)
 
 
 def test_front_desk_fills_a_cancelled_time_from_the_waitlist(
-    live_server, journey, clinic
+    live_server, journey, clinic, kims_consultation, ana
 ):
-    ana = Client.objects.create(
-        first_name="Ana", last_name="Silva", email="ana@example.com"
-    )
-    kim = Client.objects.create(
-        first_name="Kim", last_name="Lee", email="kim@example.com"
-    )
-    tomorrow = clinic.today() + timedelta(days=1)
-    kims = booking.appointment_book(
-        client=kim,
-        service=clinic.consultation,
-        practitioner=clinic.sam,
-        starts_at=clinic.at(tomorrow, 11),
-        booked_by=clinic.dana,
-    )
     page = journey.page
     log_in(page, live_server, "dana")
 
@@ -604,7 +617,7 @@ def test_front_desk_fills_a_cancelled_time_from_the_waitlist(
     journey.step("waitlist")
 
     # Kim calls to cancel: the time is offered to Ana at once.
-    page.goto(f"{live_server.url}/appointments/{kims.pk}/")
+    page.goto(f"{live_server.url}/appointments/{kims_consultation.pk}/")
     page.get_by_label("Reason for cancelling").fill("Kim is unwell")
     page.get_by_role("button", name="Cancel appointment").click()
     expect(page.get_by_text("offered to 1 client on the waitlist")).to_be_visible()

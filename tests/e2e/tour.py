@@ -35,11 +35,11 @@ def main() -> int:
     DOCS.mkdir(parents=True, exist_ok=True)
     missing = []
     for number, (journey, step) in enumerate(TOUR, start=1):
-        found = sorted(SCREENSHOTS.glob(f"{journey}-[0-9][0-9]-{step}.png"))
+        found = list(SCREENSHOTS.glob(f"{journey}-[0-9][0-9]-{step}.png"))
         if not found:
             missing.append(f"{journey} / {step}")
             continue
-        with Image.open(found[-1]) as shot:
+        with Image.open(found[0]) as shot:
             height = min(shot.height, TABLET["height"])
             picture = shot.convert("RGB").crop((0, 0, shot.width, height))
         picture = picture.quantize(colors=128, method=Image.Quantize.MEDIANCUT)
