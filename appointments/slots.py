@@ -400,3 +400,26 @@ def propose_course(
         previous = chosen.start.astimezone(zone).date()
         preferred = minutes(chosen) if preferred is None else preferred
     return proposal
+
+
+def grid_moment(earliest: datetime, day: date, zone: ZoneInfo, step: timedelta) -> str:
+    """What of `earliest` (now plus the booking notice) a day's calendar grid depends
+    on: how many of its rows are past. Rows start on the step from local midnight and
+    a row is past when it starts before `earliest`, so the count changes only as
+    `earliest`, in local time, passes a row's start. A day wholly ahead or behind is
+    the same grid all day long."""
+    bounds = local_day_bounds(day, zone)
+    if earliest <= bounds.start:
+        return "ahead"
+    if earliest >= bounds.end:
+        return "behind"
+    local = earliest.astimezone(zone)
+    since_midnight = timedelta(
+        hours=local.hour,
+        minutes=local.minute,
+        seconds=local.second,
+        microseconds=local.microsecond,
+    )
+    past_rows = -(-since_midnight // step)
+    # The offset tells the two 01:30s of a night the clocks go back apart.
+    return f"{past_rows}{local:%z}"

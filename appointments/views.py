@@ -10,10 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments import feeds, selectors, services
+from appointments import calendar_cache, feeds, selectors, services, slots
 from appointments.forms import (
     BookingForm,
     CalendarDayForm,
@@ -82,12 +83,23 @@ def calendar_day(request):
     if chosen is None:
         return render(request, "appointments/no_locations.html")
     location, day = chosen["location"], chosen["date"]
+    now = timezone.now()
     return render(
         request,
         "appointments/calendar_day.html",
         {
             "form": form,
-            "calendar": selectors.calendar_day(location=location, day=day),
+            # Read only when the cached grid is missing or stale (the template's
+            # {% cache %} key: the calendar's version and which rows are past).
+            "calendar": SimpleLazyObject(
+                partial(selectors.calendar_day, location=location, day=day, now=now)
+            ),
+            "location": location,
+            "calendar_version": calendar_cache.version(),
+            "grid_moment": slots.grid_moment(
+                now + selectors.min_notice(), day, location.zone, selectors.slot_step()
+            ),
+            "cache_seconds": calendar_cache.seconds(),
             "day": day,
             "previous_url": day_url(location, day - timedelta(days=1)),
             "next_url": day_url(location, day + timedelta(days=1)),

@@ -3,15 +3,22 @@ against and a count of SQL queries per response. Installed by bench.wsgi and the
 runner only, never by the project's own settings."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
+
+from appointments import calendar_cache
 
 
 def install() -> None:
     """Route /bench/trivial/ and count queries; before the WSGI handler is built."""
     settings.ROOT_URLCONF = "bench.urls"
     # First, so that it counts the queries of every other middleware too.
-    settings.MIDDLEWARE = ["bench.server.count_queries", *settings.MIDDLEWARE]
+    settings.MIDDLEWARE = [
+        "bench.server.count_queries",
+        "bench.server.uncached",
+        *settings.MIDDLEWARE,
+    ]
 
 
 def is_query(sql: str) -> bool:
@@ -38,6 +45,18 @@ def count_queries(get_response):
             response = get_response(request)
         response["X-Queries"] = str(queries)
         return response
+
+    return middleware
+
+
+def uncached(get_response):
+    """With an `X-Bench-Uncached` header, the calendar's version starts afresh, so
+    the page is rendered as after a change rather than served from the cache."""
+
+    def middleware(request):
+        if request.headers.get("X-Bench-Uncached"):
+            cache.delete(calendar_cache.KEY)
+        return get_response(request)
 
     return middleware
 

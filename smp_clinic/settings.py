@@ -290,8 +290,8 @@ PATCH_TEST_READ_AFTER_HOURS = int(env("PATCH_TEST_READ_AFTER_HOURS", "48"))
 # Uploaded documents (a doctor's clearance): PDF, JPEG or PNG up to this size.
 DOCUMENT_MAX_BYTES = int(env("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
-# The cache holds rate-limit counters. Per process by default; set CACHE_URL
-# (redis://...) in production so every web worker shares the counts.
+# The cache holds rate-limit counters and rendered day calendars. Files under VAR_DIR
+# by default (one machine); set CACHE_URL (redis://...) when the web runs on several.
 CACHE_URL = env("CACHE_URL")
 CACHES = {
     "default": {
@@ -299,8 +299,16 @@ CACHES = {
         "LOCATION": CACHE_URL,
     }
     if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {
+        # Files, not per-process memory: the web workers and the Celery worker share
+        # rate-limit counts and the calendar's version (appointments/calendar_cache.py).
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache",
+    }
 }
+# A rendered day calendar is served from the cache until something it shows changes,
+# and for this many seconds at most.
+CALENDAR_CACHE_SECONDS = int(env("CALENDAR_CACHE_SECONDS", "60"))
 
 # Client messages (the outbox). Reminders go this many hours before an appointment;
 # a preparation note (shave, no alcohol or blood thinners) before a treatment.

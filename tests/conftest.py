@@ -95,6 +95,14 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _cache_in_memory(settings):
+    # Not the embedded default's files under var/: a test's cache is its process's.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+
+
+@pytest.fixture(autouse=True)
 def _outbox_in_tmp(settings, tmp_path):
     settings.EMAIL_FILE_PATH = tmp_path / "outbox"
 

@@ -1,10 +1,12 @@
 from urllib.parse import quote
 
 from django import template
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from appointments import calendar_cache
 from appointments.models import Practitioner
 
 register = template.Library()
@@ -14,11 +16,15 @@ register = template.Library()
 def practitioner_colours(context):
     """One stylesheet rule per practitioner, so no element needs a style attribute
     (a strict Content Security Policy forbids them). Colours are validated #rrggbb."""
-    rules = format_html_join(
-        "\n",
-        ".practitioner-{} {{ --practitioner-colour: {}; }}",
-        Practitioner.objects.values_list("pk", "colour"),
-    )
+    key = f"practitioner-colours:{calendar_cache.version()}"
+    rules = cache.get(key)
+    if rules is None:
+        rules = format_html_join(
+            "\n",
+            ".practitioner-{} {{ --practitioner-colour: {}; }}",
+            Practitioner.objects.values_list("pk", "colour"),
+        )
+        cache.set(key, rules, calendar_cache.seconds())
     nonce = getattr(context.get("request"), "csp_nonce", "")
     return format_html('<style nonce="{}">\n{}\n</style>', nonce, rules)
 

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from appointments import calendar_cache
 from appointments.demo import seed_history
-from bench.run import EXPECTED_QUERIES, World
+from bench.run import EXPECTED_QUERIES, UNCACHED, World
 from bench.server import is_query
 from clients.models import Client, OutboundMessage
 from tests.smp_clinic.test_access_matrix import World as MatrixWorld
@@ -23,6 +24,8 @@ from tests.smp_clinic.test_access_matrix import project_routes
 
 
 def request(browser, case, bodies):
+    if UNCACHED in case.headers:  # as bench/server.py does
+        cache.delete(calendar_cache.KEY)
     if case.method == "POST":
         return browser.post(
             case.path, json.dumps(next(bodies)), content_type="application/json"

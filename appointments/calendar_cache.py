@@ -1,0 +1,87 @@
+"""The version of what a calendar shows, so that a rendered day can be served from the
+cache until something it shows changes.
+
+Every save or delete of a row a calendar shows (appointments, clients' names,
+practitioners and their users, hours, time off, closures, rooms, locations, services)
+moves the version on: at once, so the change's own request sees it, and again when its
+transaction commits, so that a page rendered meanwhile from the data before the commit
+is not kept under the new version. Cached days carry the version in their key and
+expire after CALENDAR_CACHE_SECONDS all the same, which bounds what a change made
+behind the ORM's back (a queryset update, raw SQL) could leave showing.
+
+Signals, not the services: the admin, imports and purges change these rows too, and a
+calendar that misses one change is worse than none. The receivers touch only the cache.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+KEY = "calendar-version"
+
+
+def version() -> int:
+    found = cache.get(KEY)
+    if found is None:
+        # A fresh start above any version before it: an evicted or flushed counter
+        # must not come back to a number a stale page is still cached under.
+        found = time.time_ns() // 1000
+        cache.add(KEY, found, timeout=None)
+        found = cache.get(KEY, found)
+    return found
+
+
+def _bump() -> None:
+    try:
+        cache.incr(KEY)
+    except ValueError:  # not there: the next read starts afresh
+        version()
+
+
+def changed(**_signal) -> None:
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def connect() -> None:
+    """Called once from AppointmentsConfig.ready()."""
+    from appointments.models import (
+        Appointment,
+        Closure,
+        Location,
+        Practitioner,
+        Room,
+        Service,
+        TimeOff,
+        WorkingHours,
+    )
+    from clients.models import Client
+
+    shown = (
+        Appointment,
+        Client,
+        Practitioner,
+        get_user_model(),
+        WorkingHours,
+        TimeOff,
+        Closure,
+        Room,
+        Location,
+        Service,
+    )
+    for model in shown:
+        post_save.connect(changed, sender=model, dispatch_uid=f"calendar-{model}")
+        post_delete.connect(changed, sender=model, dispatch_uid=f"calendar-d-{model}")
+    m2m_changed.connect(
+        changed,
+        sender=Practitioner.locations.through,
+        dispatch_uid="calendar-practitioner-locations",
+    )
+
+
+def seconds() -> int:
+    return settings.CALENDAR_CACHE_SECONDS

@@ -1,0 +1,147 @@
+"""The day calendar is served from the cache until something it shows changes: each
+kind of change below shows on the very next page, and a page served from the cache
+is the page rendered afresh."""
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appointments import services, slots
+from appointments.models import Closure, WorkingHours
+from clients import services as client_services
+
+pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
+
+DAY = "2026-03-02"  # the tests' Monday; London is on GMT, wall times equal UTC
+TEN = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def page(client, front_desk, london, sam):
+    """The day's calendar as the front desk sees it, loaded once so it is cached."""
+    client.force_login(front_desk)
+
+    def load():
+        return client.get("/calendar/", {"location": london.pk, "date": DAY}).text
+
+    load()
+    return load
+
+
+def grid(html: str) -> str:
+    return html[html.index('<div class="d-flex flex-wrap') : html.index("</main>")]
+
+
+def test_a_second_load_is_served_from_the_cache_and_is_the_same_page(
+    page, client, london
+):
+    first = page()
+    with CaptureQueriesContext(connection) as served:
+        second = page()
+    cache.clear()
+    with CaptureQueriesContext(connection) as rendered:
+        fresh = page()
+
+    assert grid(first) == grid(second) == grid(fresh)
+    assert len(served) < len(rendered) - 5
+
+
+def test_a_booking_a_move_and_a_cancellation_show_at_once(page, jo, consultation, sam):
+    appointment = services.appointment_book(
+        client=jo,
+        service=consultation,
+        practitioner=sam,
+        starts_at=TEN,
+        booked_by=None,
+    )
+    assert "Jo Bloggs" in page() and "10:00–10:30" in page()
+
+    services.appointment_reschedule(
+        appointment=appointment, starts_at=TEN + timedelta(hours=4), by=None
+    )
+    assert "14:00–14:30" in page()
+
+    services.appointment_cancel(appointment=appointment, reason="Unwell", by=None)
+    shown = page()
+    assert "14:00–14:30" not in shown and "(Unwell)" in shown
+
+
+def test_a_client_renamed_or_erased_shows_at_once(page, jo, consultation, sam, manager):
+    services.appointment_book(
+        client=jo, service=consultation, practitioner=sam, starts_at=TEN, booked_by=None
+    )
+    page()
+    client_services.client_update(client=jo, first_name="Joanna")
+    assert "Joanna Bloggs" in page()
+
+    client_services.client_erase(
+        client=jo,
+        by=manager,
+        reason="Asked to be forgotten",
+        confirm_name="Joanna Bloggs",
+    )
+    assert "Joanna" not in page()
+
+
+def test_time_off_hours_closures_and_names_show_at_once(page, sam, london):
+    services.time_off_add(
+        practitioner=sam,
+        starts_at=TEN,
+        ends_at=TEN + timedelta(hours=1),
+        reason="Dentist",
+    )
+    assert "Dentist" in page()
+
+    WorkingHours.objects.filter(practitioner=sam, start_time=time(13)).delete()
+    assert "Book 14:00" not in page()
+
+    sam.user.first_name = "Samuel"
+    sam.user.save()
+    assert "Samuel Okafor" in page()
+
+    Closure.objects.create(location=london, date=date(2026, 3, 2), name="Flood")
+    assert "Closed:</strong> Flood" in page()
+
+
+def test_rows_turn_past_as_the_clock_moves(page, client, front_desk, frozen_now):
+    def past_rows():
+        return len(re.findall('class="cal-past"', page()))
+
+    # With 15 minutes' notice, the 09:00 row is past from 08:45:01 and the 09:15 row
+    # from 09:00:01.
+    frozen_now.move_to(datetime(2026, 3, 2, 8, 45, 1, tzinfo=UTC))
+    client.force_login(front_desk)  # the morning's session has idled out
+    assert past_rows() == 1
+    frozen_now.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    assert past_rows() == 1
+    frozen_now.shift(timedelta(seconds=1))
+    assert past_rows() == 2
+
+
+def test_the_grid_depends_on_the_clock_only_at_row_starts():
+    zone = ZoneInfo("Europe/London")
+    step = timedelta(minutes=15)
+    day = date(2026, 3, 2)
+
+    def moment(hour, minute, second=0):
+        return slots.grid_moment(
+            datetime(2026, 3, 2, hour, minute, second, tzinfo=UTC), day, zone, step
+        )
+
+    # A row is past once it has started: 10:00:01 to 10:15:00 is one grid.
+    assert moment(10, 0, 1) == moment(10, 15) != moment(10, 15, 1)
+    assert moment(10, 0) != moment(10, 0, 1)
+    assert slots.grid_moment(TEN, date(2026, 3, 3), zone, step) == "ahead"
+    assert slots.grid_moment(TEN, date(2026, 3, 1), zone, step) == "behind"
+    # The night the clocks go back, the two 01:30s are two grids.
+    autumn = date(2026, 10, 25)
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT
+    assert slots.grid_moment(first, autumn, zone, step) != slots.grid_moment(
+        second, autumn, zone, step
+    )
