@@ -312,7 +312,7 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
                 d.decided_at,
                 "Suitability",
                 d.get_decision_display(),
-                f"by {d.decided_by}"
+                f"by {d.decided_by.get_full_name() or d.decided_by}"
                 + (f": {d.override_reason}" if d.override_reason else ""),
             )
             for d in client.suitability_decisions.select_related("decided_by")

@@ -256,6 +256,9 @@ def test_front_desk_books_a_new_client_through_to_a_course(
         journey.step("course-proposal")
         page.get_by_role("button", name="Book all 3").click()
         expect(page.get_by_text("Booked 3 sessions")).to_be_visible()
+        expect(page.get_by_text("by Sam Okafor").first).to_be_visible()
+        # Nothing is left to book.
+        expect(page.get_by_role("link", name="Book the course")).to_have_count(0)
         journey.step("course-booked")
     sessions = Appointment.objects.filter(client=rae, service=clinic.smp)
     assert sessions.count() == 3
