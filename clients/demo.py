@@ -20,6 +20,7 @@ from clients.models import (
     Scale,
     Severity,
 )
+from clients.outbox import appointment_message_key
 
 FIRST = (
     "James",
@@ -204,7 +205,6 @@ def seed_message_history(*, count: int, today: date, batch_size: int = 5000) -> 
             OutboundMessage.objects.bulk_create(messages)
             written += len(messages)
             messages = []
-        stamp = starts_at.strftime("%Y%m%dT%H%MZ")
         booked_at = starts_at - timedelta(days=14)
         reminder_at = starts_at - timedelta(hours=24)
         messages.append(
@@ -218,7 +218,9 @@ def seed_message_history(*, count: int, today: date, batch_size: int = 5000) -> 
                 status=MessageStatus.SENT,
                 attempts=1,
                 subject="Your appointment is booked",
-                dedupe_key=f"appointment:{pk}:confirmation-0:{stamp}",
+                dedupe_key=appointment_message_key(
+                    pk, starts_at, MessageKind.CONFIRMATION, "-0"
+                ),
             )
         )
         cancelled = status == "cancelled"
@@ -234,7 +236,9 @@ def seed_message_history(*, count: int, today: date, batch_size: int = 5000) -> 
                 attempts=0 if cancelled else 1,
                 subject="" if cancelled else "Reminder: your appointment tomorrow",
                 last_error="The appointment is cancelled." if cancelled else "",
-                dedupe_key=f"appointment:{pk}:reminder-24h:{stamp}",
+                dedupe_key=appointment_message_key(
+                    pk, starts_at, MessageKind.REMINDER, "-24h"
+                ),
             )
         )
     OutboundMessage.objects.bulk_create(messages[: count - written])

@@ -42,9 +42,15 @@ logger = logging.getLogger(__name__)
 PREPARED_KINDS = {"smp_session", "scar_camouflage", "touch_up"}
 
 
+def appointment_message_key(
+    appointment_id: int, starts_at: datetime, kind: str, extra: str = ""
+) -> str:
+    """The dedupe key of an appointment's message, written for one start time."""
+    return f"appointment:{appointment_id}:{kind}{extra}:{starts_at:%Y%m%dT%H%MZ}"
+
+
 def _key(appointment, kind: str, extra: str = "") -> str:
-    start = appointment.starts_at.strftime("%Y%m%dT%H%MZ")
-    return f"appointment:{appointment.pk}:{kind}{extra}:{start}"
+    return appointment_message_key(appointment.pk, appointment.starts_at, kind, extra)
 
 
 def _write(messages: list[OutboundMessage]) -> None:
