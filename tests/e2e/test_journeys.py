@@ -241,14 +241,7 @@ def test_front_desk_books_a_new_client_through_to_a_course(
             notes="No reaction.",
             by=clinic.sam_user,
         )
-        treatment_services.plan_create(
-            client=rae,
-            practitioner=clinic.sam,
-            service=clinic.smp,
-            variant="permanent",
-            goal="full_head",
-            created_by=clinic.sam_user,
-        )
+        plan_course(clinic, rae)
         log_in(page, live_server, "dana")
         page.goto(f"{live_server.url}/clients/{rae.pk}/")
         page.get_by_role("link", name="Book the course").click()
@@ -266,7 +259,7 @@ def test_front_desk_books_a_new_client_through_to_a_course(
     assert all(10 <= (b - a).days <= 14 for a, b in itertools.pairwise(days))
 
 
-def take_intake_and_decide(client, clinic):
+def take_intake(client, clinic):
     client_services.intake_save(
         client=client,
         fields={
@@ -278,6 +271,10 @@ def take_intake_and_decide(client, clinic):
         },
         by=clinic.sam_user,
     )
+
+
+def take_intake_and_decide(client, clinic):
+    take_intake(client, clinic)
     client_services.suitability_decide(
         client=client, decision="suitable", by=clinic.sam_user
     )
@@ -312,17 +309,7 @@ def new_jo(clinic):
 @pytest.fixture
 def jo(clinic, new_jo):
     """The same client with the intake done."""
-    client_services.intake_save(
-        client=new_jo,
-        fields={
-            "hair_loss_cause": "androgenetic",
-            "scale": "norwood",
-            "stage": "VI",
-            "fitzpatrick": 2,
-            "hair_colour": "brown",
-        },
-        by=clinic.sam_user,
-    )
+    take_intake(new_jo, clinic)
     return new_jo
 
 
@@ -404,10 +391,9 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     assert recorded.pigments.get().lot == clinic.lot
 
 
-def first_session_now(clinic, client):
-    """A planned course whose first session started half an hour ago, the client
-    checked in."""
-    plan = treatment_services.plan_create(
+def plan_course(clinic, client):
+    """Sam plans a permanent full-head course of three sessions."""
+    return treatment_services.plan_create(
         client=client,
         practitioner=clinic.sam,
         service=clinic.smp,
@@ -415,6 +401,12 @@ def first_session_now(clinic, client):
         goal="full_head",
         created_by=clinic.sam_user,
     )
+
+
+def first_session_now(clinic, client):
+    """A planned course whose first session started half an hour ago, the client
+    checked in."""
+    plan = plan_course(clinic, client)
     session = plan.sessions.get(number=1)
     starts_at = timezone.now() - timedelta(minutes=30)
     session.appointment = Appointment.objects.create(
