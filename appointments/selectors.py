@@ -633,6 +633,12 @@ def waitlist_entries_matching(*, freed, day: date) -> QuerySet[WaitlistEntry]:
     )
 
 
+def _offers_with_location() -> models.Prefetch:
+    return models.Prefetch(
+        "offers", queryset=WaitlistOffer.objects.select_related("location")
+    )
+
+
 def waitlist_for_user(user, *, today: date) -> QuerySet[WaitlistEntry]:
     """Entries still waiting whose window has not ended, soonest window first."""
     if not can(user, Capability.BOOKING):
@@ -642,12 +648,7 @@ def waitlist_for_user(user, *, today: date) -> QuerySet[WaitlistEntry]:
             status=WaitlistEntry.Status.WAITING, latest_on__gte=today
         )
         .select_related("client", "service", "practitioner__user", "location")
-        .prefetch_related(
-            models.Prefetch(
-                "offers",
-                queryset=WaitlistOffer.objects.select_related("location"),
-            )
-        )
+        .prefetch_related(_offers_with_location())
         .order_by("earliest_on", "created_at", "pk")
     )
 
@@ -663,12 +664,7 @@ def client_waitlist(client) -> QuerySet[WaitlistEntry]:
     return (
         WaitlistEntry.objects.filter(client=client)
         .select_related("service", "practitioner__user", "location", "appointment")
-        .prefetch_related(
-            models.Prefetch(
-                "offers",
-                queryset=WaitlistOffer.objects.select_related("location"),
-            )
-        )
+        .prefetch_related(_offers_with_location())
         .order_by("-created_at", "-pk")
     )
 

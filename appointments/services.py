@@ -773,7 +773,7 @@ def waitlist_offers_make(
                 starts_at=start,
             )
         )
-    offers = WaitlistOffer.objects.bulk_create(offers, ignore_conflicts=False)
+    offers = WaitlistOffer.objects.bulk_create(offers)
     outbox.waitlist_messages_schedule(
         offers=offers, kind=MessageKind.WAITLIST_OFFER, now=now
     )
@@ -792,6 +792,14 @@ def _same_time(offer: WaitlistOffer):
         freed_starts_at=offer.freed_starts_at,
         status=WaitlistOffer.Status.OPEN,
     ).exclude(pk=offer.pk)
+
+
+def _answer(offer: WaitlistOffer, status: str, now: datetime, appointment=None) -> None:
+    offer.status = status
+    offer.answered_at = now
+    offer.appointment = appointment
+    offer.full_clean(exclude=("entry", "freed", "practitioner", "location"))
+    offer.save(update_fields=["status", "answered_at", "appointment"])
 
 
 def _gone(offers, now: datetime) -> None:
@@ -841,20 +849,12 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> OfferAnswer:
             )
     except BookingConflict:
         _gone(_same_time(offer), now)
-        offer.status = WaitlistOffer.Status.GONE
-        offer.answered_at = now
-        offer.save(update_fields=["status", "answered_at"])
+        _answer(offer, WaitlistOffer.Status.GONE, now)
         return OfferAnswer(None, _CLOSED[WaitlistOffer.Status.GONE])
     except BookingError as error:
-        offer.status = WaitlistOffer.Status.WITHDRAWN
-        offer.answered_at = now
-        offer.save(update_fields=["status", "answered_at"])
+        _answer(offer, WaitlistOffer.Status.WITHDRAWN, now)
         return OfferAnswer(None, error.message)
-    offer.status = WaitlistOffer.Status.ACCEPTED
-    offer.appointment = appointment
-    offer.answered_at = now
-    offer.full_clean(exclude=("entry", "freed", "practitioner", "location"))
-    offer.save(update_fields=["status", "appointment", "answered_at"])
+    _answer(offer, WaitlistOffer.Status.ACCEPTED, now, appointment=appointment)
     entry.status = WaitlistEntry.Status.BOOKED
     entry.appointment = appointment
     entry.save(update_fields=["status", "appointment", "updated_at"])
@@ -879,7 +879,5 @@ def waitlist_offer_decline(*, offer: WaitlistOffer) -> WaitlistOffer:
     """The client does not want this time; they stay on the waitlist."""
     offer = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status == WaitlistOffer.Status.OPEN:
-        offer.status = WaitlistOffer.Status.WITHDRAWN
-        offer.answered_at = timezone.now()
-        offer.save(update_fields=["status", "answered_at"])
+        _answer(offer, WaitlistOffer.Status.WITHDRAWN, timezone.now())
     return offer

@@ -116,11 +116,7 @@ def waitlist_offer_link(request, token):
     offer, reason, status = _offer_for(token)
     if offer is None:
         return refuse(request, reason, status)
-    context = {
-        "offer": offer,
-        "starts_at": offer.starts_at.astimezone(offer.location.zone),
-        "title": f"A time for your {offer.entry.service}",
-    }
+    context = {"offer": offer, "title": f"A time for your {offer.entry.service}"}
     if request.method == "GET":
         context["is_open"] = offer.status == WaitlistOffer.Status.OPEN
         return render(request, "clients/public/waitlist_offer.html", context)
