@@ -670,9 +670,12 @@ def client_waitlist(client) -> QuerySet[WaitlistEntry]:
 
 
 def waitlist_offered_count(appointment) -> int:
-    """How many waiting clients the time an appointment held was offered to."""
+    """How many waiting clients the time an appointment held was offered to (that
+    time only: offers of a time it was moved away from earlier are not counted)."""
     return WaitlistOffer.objects.filter(
-        freed=appointment, status=WaitlistOffer.Status.OPEN
+        freed=appointment,
+        freed_starts_at=appointment.starts_at,
+        status=WaitlistOffer.Status.OPEN,
     ).count()
 
 
