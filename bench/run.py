@@ -53,6 +53,8 @@ SWEEP_FIXED_QUERIES = 5
 PASSWORD = secrets.token_urlsafe(16)
 # A request with this header finds no calendar in the cache (bench/server.py).
 UNCACHED = "X-Bench-Uncached"
+# How far past the booking notice the booking case's slots start: a run takes minutes.
+BOOKING_MARGIN = timedelta(hours=1)
 
 
 @dataclass
@@ -206,6 +208,8 @@ class World:
         self.booked: list[int] = []
 
     def cases(self, requests: int) -> list[Case]:
+        from django.utils import timezone
+
         from appointments import selectors
 
         start = (self.today + timedelta(days=1)).isoformat()
@@ -215,8 +219,13 @@ class World:
             "days": 1,
             "practitioner": self.practitioner.pk,
         }
+        # Slots free an hour from now, not now: the booking case runs seconds or minutes
+        # later, and a slot inside the booking notice by then is refused ("too soon").
         free = selectors.availability(
-            service=self.consultation, first_day=self.today, days=14
+            service=self.consultation,
+            first_day=self.today,
+            days=14,
+            now=timezone.now() + BOOKING_MARGIN,
         ).slots
         bodies = [
             {
