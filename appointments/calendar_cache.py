@@ -21,6 +21,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from smp_clinic.cache import CacheUnavailable
+
 KEY = "calendar-version"
 
 
@@ -40,6 +42,10 @@ def _bump() -> None:
         cache.incr(KEY)
     except ValueError:  # not there: the next read starts afresh
         version()
+    except CacheUnavailable:
+        # Skipped: while the cache is down nothing is served from it, and what it
+        # held expires within CALENDAR_CACHE_SECONDS of its coming back.
+        pass
 
 
 def changed(**_signal) -> None:

@@ -1,7 +1,13 @@
 """A fixed-window rate limit on the shared cache (CACHE_URL in production)."""
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
+
+from smp_clinic.cache import CacheUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request) -> str | None:
@@ -23,7 +29,11 @@ def client_address(request) -> str | None:
 
 
 def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) -> bool:
-    """Count this request; true once the address has made more than `limit`."""
+    """Count this request; true once the address has made more than `limit`.
+
+    With the cache down nothing can be counted: the request passes (a guard must not
+    take booking down with Redis) unless RATE_LIMIT_FAIL_CLOSED refuses anonymous
+    visitors until it is back."""
     key = f"ratelimit:{scope}:{client_address(request) or 'unknown'}"
     cache.add(key, 0, timeout=window_seconds)
     try:
@@ -31,6 +41,14 @@ def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) ->
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=window_seconds)
         count = 1
+    except CacheUnavailable:
+        closed = settings.RATE_LIMIT_FAIL_CLOSED and not request.user.is_authenticated
+        logger.warning(
+            "rate limit %s not counted, the cache is down: request %s",
+            scope,
+            "refused" if closed else "let through",
+        )
+        return closed
     return count > limit
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -292,11 +294,22 @@ DOCUMENT_MAX_BYTES = int(env("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # The cache holds rate-limit counters and rendered day calendars. Files under VAR_DIR
 # by default (one machine); set CACHE_URL (redis://...) when the web runs on several.
+# A Redis outage is a cache miss, never a server error (smp_clinic/cache.py): sockets
+# give up after CACHE_TIMEOUT_SECONDS and, after a failure, Redis is left alone for
+# CACHE_RETRY_SECONDS.
 CACHE_URL = env("CACHE_URL")
+CACHE_TIMEOUT_SECONDS = float(env("CACHE_TIMEOUT_SECONDS", "1"))
+CACHE_RETRY_SECONDS = float(env("CACHE_RETRY_SECONDS", "5"))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "smp_clinic.cache.ResilientRedisCache",
         "LOCATION": CACHE_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+            "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            # One try: the back-off above, not redis-py's retries, paces reconnects.
+            "retry": Retry(NoBackoff(), 0),
+        },
     }
     if CACHE_URL
     else {
@@ -309,6 +322,9 @@ CACHES = {
 # A rendered day calendar is served from the cache until something it shows changes,
 # and for this many seconds at most.
 CALENDAR_CACHE_SECONDS = int(env("CALENDAR_CACHE_SECONDS", "60"))
+# With the cache down, the rate limits of anonymous public forms (online booking,
+# email links) let requests through (logged); 1 refuses them instead.
+RATE_LIMIT_FAIL_CLOSED = env_bool("RATE_LIMIT_FAIL_CLOSED", False)
 
 # Client messages (the outbox). Reminders go this many hours before an appointment;
 # a preparation note (shave, no alcohol or blood thinners) before a treatment.

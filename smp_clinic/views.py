@@ -2,22 +2,27 @@ import csv
 import logging
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
+from kombu.exceptions import KombuError
 
 from appointments.selectors import appointments_today, online_bookings_to_prepare
 from clients import selectors as client_selectors
 from smp_clinic import audit, charts, reports, selectors, services, two_factor
+from smp_clinic.cache import cache_ok
+from smp_clinic.celery import app as celery_app
 from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
 from smp_clinic.redirects import redirect_next, safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
@@ -54,16 +59,47 @@ def home(request):
 @require_GET
 @never_cache
 def healthz(request):
+    """Each dependency's state. Only the database is the record: without it the app
+    cannot serve (503); without the cache or the broker it serves, degraded."""
+    checks = {
+        "database": database_ok(),
+        "cache": cache_ok(cache),
+        "broker": broker_ok(),
+    }
+    states = {name: "ok" if fine else "down" for name, fine in checks.items()}
+    if not checks["database"]:
+        status = "down"
+    elif all(checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"
+    return JsonResponse(
+        {"status": status, **states}, status=503 if status == "down" else 200
+    )
+
+
+def database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
         logger.warning("healthz: database unavailable (%s)", type(error).__name__)
-        return HttpResponse(
-            "database unavailable\n", status=503, content_type="text/plain"
-        )
-    return HttpResponse("ok\n", content_type="text/plain")
+        return False
+    return True
+
+
+def broker_ok() -> bool:
+    timeout = settings.CACHE_TIMEOUT_SECONDS
+    try:
+        with celery_app.connection_for_write(connect_timeout=timeout) as broker:
+            broker.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=timeout
+            )
+    except (KombuError, OSError) as error:
+        logger.warning("healthz: broker unavailable (%s)", type(error).__name__)
+        return False
+    return True
 
 
 @require(Capability.MANAGEMENT)

@@ -1,0 +1,188 @@
+"""A Redis outage is a cache miss, never a server error: with a redis-server of the
+test's own killed, staff log in, book through the API and read the calendar, new
+clients book online and clients use their email links; /healthz says "degraded".
+Nothing is mocked: the cache talks to a real Redis, then to a dead port."""
+
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+
+from appointments import services
+from appointments.models import Appointment
+from clients import links
+from smp_clinic.cache import CacheUnavailable
+from smp_clinic.roles import Role
+from tests.processes import RedisServer
+
+pytestmark = [
+    pytest.mark.redis_server,
+    pytest.mark.usefixtures("frozen_now", "rooms"),
+]
+
+PASSWORD = "correct horse battery staple 42"
+SESSION_AT = datetime(2026, 3, 4, 13, 30, tzinfo=UTC)
+ONLINE = {
+    "first_name": "Priya",
+    "last_name": "Shah",
+    "email": "priya@example.com",
+    "phone": "07700 900456",
+    "reminder_consent": "on",
+}
+
+
+@pytest.fixture
+def redis(tmp_path, settings):
+    server = RedisServer(tmp_path)
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "smp_clinic.cache.ResilientRedisCache",
+            "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.CACHE_RETRY_SECONDS = 0.5
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def dead_redis(redis, settings):
+    """Used once (so the pages had a working cache), then killed."""
+    cache.set("warm", 1)
+    assert cache.get("warm") == 1
+    redis.kill()
+    return redis
+
+
+@pytest.fixture
+def desk_user(make_staff):
+    return make_staff(Role.FRONT_DESK, username="dana", password=PASSWORD)
+
+
+def test_staff_log_in_with_the_cache_down(client, desk_user, dead_redis, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = client.post(
+            "/accounts/login/", {"username": "dana", "password": PASSWORD}
+        )
+
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+    # Logged, without the keys (they name addresses and pages).
+    outage = [r.getMessage() for r in caplog.records if "cache unavailable" in r.msg]
+    assert outage and not any("calendar" in line for line in outage)
+
+
+def test_the_api_books_and_the_calendar_shows_it_with_the_cache_down(
+    client, dead_redis, front_desk, jo, consultation, sam, london
+):
+    client.force_login(front_desk)
+    body = {
+        "client": jo.pk,
+        "service": consultation.pk,
+        "practitioner": sam.pk,
+        "start": "2026-03-02T10:00:00+00:00",
+    }
+
+    booked = client.post(
+        "/api/appointments", json.dumps(body), content_type="application/json"
+    )
+    calendar = client.get("/calendar/", {"location": london.pk, "date": "2026-03-02"})
+
+    assert booked.status_code == 201
+    assert calendar.status_code == 200
+    assert "Jo Bloggs" in calendar.text
+
+
+def test_the_calendar_is_cached_while_redis_answers(
+    client, redis, front_desk, london, sam, jo, consultation
+):
+    # The control for the test above: the same page, with Redis up, is stored there.
+    client.force_login(front_desk)
+    client.get("/calendar/", {"location": london.pk, "date": "2026-03-02"})
+
+    stored = cache._cache.get_client().keys("*calendar_day*")
+    assert stored
+
+
+def test_a_new_client_books_online_with_the_cache_down(
+    client, dead_redis, london, sam, consultation
+):
+    page = client.get(f"/book/{london.pk}/").text
+    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
+
+    response = client.post(f"/book/{london.pk}/", {**ONLINE, "slot": slot})
+
+    assert response.status_code == 302
+    assert Appointment.objects.get().client.first_name == "Priya"
+
+
+def test_online_booking_fails_closed_when_the_clinic_says_so(
+    client, dead_redis, settings, london, sam, consultation
+):
+    settings.RATE_LIMIT_FAIL_CLOSED = True
+    page = client.get(f"/book/{london.pk}/").text
+    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
+
+    response = client.post(f"/book/{london.pk}/", {**ONLINE, "slot": slot})
+
+    assert response.status_code == 429
+    assert not Appointment.objects.exists()
+
+
+def test_email_links_work_with_the_cache_down(
+    client, dead_redis, jo, consultation, sam, front_desk
+):
+    appointment = services.appointment_book(
+        client=jo,
+        service=consultation,
+        practitioner=sam,
+        starts_at=SESSION_AT,
+        booked_by=front_desk,
+    )
+    url = links.action_url("confirm", appointment).removeprefix("http://127.0.0.1:8000")
+
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == "confirmed"
+
+
+def test_healthz_reports_the_cache_down_as_degraded_not_as_an_outage(
+    client, dead_redis
+):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "cache": "down",
+        "broker": "ok",
+    }
+
+
+def test_healthz_reports_the_redis_cache_ok_while_it_answers(client, redis):
+    assert client.get("/healthz").json()["cache"] == "ok"
+
+
+def test_after_a_failure_redis_is_left_alone_then_tried_again(redis, settings):
+    redis.kill()
+    assert cache.get("k", "miss") == "miss"
+    redis.start()  # back, on the same port
+
+    # Within CACHE_RETRY_SECONDS nothing is tried: still a miss, a skipped write,
+    # and a counter that says it cannot count.
+    cache.set("k", "stored")
+    assert cache.get("k", "miss") == "miss"
+    with pytest.raises(CacheUnavailable):
+        cache.incr("k")
+
+    time.sleep(settings.CACHE_RETRY_SECONDS + 0.1)
+    cache.set("k", "stored")
+    assert cache.get("k") == "stored"
