@@ -34,6 +34,7 @@ from appointments import feeds, slots
 from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from smp_clinic.mail import render_plain_text
 from treatments import selectors as treatment_selectors
 
 logger = logging.getLogger(__name__)
@@ -610,8 +611,9 @@ def build_email(
     # Times in an email are the location's, whatever zone the sweep runs in: Django's
     # date filters convert to the active zone, which is the clinic's default.
     with timezone.override(location.zone if location else None):
-        subject = " ".join(render_to_string(f"{name}.subject.txt", context).split())
-        body = render_to_string(f"{name}.txt", context)
+        subject = " ".join(render_plain_text(f"{name}.subject.txt", context).split())
+        body = render_plain_text(f"{name}.txt", context)
+        # Autoescaped like every page; shown to staff only inside a sandboxed frame.
         html = render_to_string(f"{name}.html", context)
     email = EmailMultiAlternatives(
         subject=subject,

@@ -10,6 +10,11 @@ urlpatterns = [
     path("consent-texts/", views.consent_texts, name="consent_texts"),
     path("messages/", views.outbox_list, name="outbox"),
     path("messages/<int:pk>/", views.message_detail, name="message_detail"),
+    path(
+        "messages/<int:pk>/email.html",
+        views.message_email_html,
+        name="message_email_html",
+    ),
     path("messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),

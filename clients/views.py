@@ -5,13 +5,15 @@ import base64
 import binascii
 import hashlib
 
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors as booking_selectors
@@ -500,15 +502,38 @@ def outbox_list(request):
 @require(Capability.BOOKING)
 @require_GET
 def message_detail(request, pk):
-    """The email as the client gets (or got) it, rendered from today's templates."""
+    """The email as the client gets (or got) it, rendered from today's templates: the
+    text escaped on the page, the HTML version in a sandboxed frame of its own."""
     message = selectors.message_get_for_user(request.user, pk)
     email = outbox.build_email(message)
-    html = email.alternatives[0][0] if email.alternatives else ""
     return render(
         request,
         "clients/message_detail.html",
-        {"message": message, "email": email, "html": html},
+        {"message": message, "email": email, "has_html": bool(email.alternatives)},
     )
+
+
+# The HTML version of an email is a document the clinic's templates wrote around a
+# visitor's words: it is shown in <iframe sandbox> and, should it be opened on its
+# own, runs nothing, loads nothing, submits nothing and is an opaque origin.
+EMAIL_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+
+
+@require(Capability.BOOKING)
+@require_GET
+@csp_exempt()
+@xframe_options_sameorigin
+def message_email_html(request, pk):
+    message = selectors.message_get_for_user(request.user, pk)
+    email = outbox.build_email(message)
+    if not email.alternatives:
+        raise Http404("This message has no HTML version.")
+    response = HttpResponse(email.alternatives[0][0], content_type="text/html")
+    response["Content-Security-Policy"] = EMAIL_HTML_POLICY
+    return response
 
 
 @require(Capability.BOOKING)

@@ -1,4 +1,5 @@
-"""The embedded default email backend: one .eml file per message.
+"""Mail helpers: plain-text rendering of email bodies, and the embedded default
+email backend (one .eml file per message).
 
 Django's own file backend appends every message of a connection to one .log file;
 an .eml file per message opens in any mail program, attachments included.
@@ -9,7 +10,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+
+def render_plain_text(template_name: str, context: dict) -> str:
+    """A text email's body (or subject) as a plain str.
+
+    Text templates are written under `{% autoescape off %}`: in plain text `&` is an
+    ampersand, not `&amp;`. Django returns the rendering marked safe, so a page that
+    printed it (the staff view of a message) would serve a client's name, written by
+    any visitor to the booking page, as live HTML. The plain str returned here is
+    escaped like any other value wherever a template shows it."""
+    # str.__str__ makes an exact str: str() keeps SafeString, whose __str__ is itself.
+    return str.__str__(render_to_string(template_name, context))
 
 
 class EmlFileBackend(BaseEmailBackend):

@@ -8,7 +8,6 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -17,6 +16,7 @@ from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from smp_clinic.mail import render_plain_text
 from smp_clinic.models import Heartbeat
 from smp_clinic.roles import Role, user_roles
 
@@ -80,8 +80,8 @@ def staff_invite_send(*, user) -> None:
         ),
     }
     send_mail(
-        subject=render_to_string("registration/invite_subject.txt", context).strip(),
-        message=render_to_string("registration/invite_email.txt", context),
+        subject=render_plain_text("registration/invite_subject.txt", context).strip(),
+        message=render_plain_text("registration/invite_email.txt", context),
         from_email=None,
         recipient_list=[user.email],
     )

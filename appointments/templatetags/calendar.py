@@ -66,7 +66,8 @@ def calendar_body(calendar, here: str):
                     _entry(entry, zone, location_id) for entry in cell.entries
                 )
                 html.append(
-                    f'<td class="cal-busy" rowspan="{cell.rowspan}">{entries}</td>'
+                    f'<td class="cal-busy" rowspan="{cell.rowspan}" hx-disable>'
+                    f"{entries}</td>"
                 )
             elif cell.kind == "past":
                 html.append(

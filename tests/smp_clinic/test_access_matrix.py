@@ -115,6 +115,7 @@ EXPECTED = {
     "clients/import/": (MANAGER, MANAGER),
     "clients/messages/": (STAFF, STAFF_POST_ONLY),
     "clients/messages/<int:pk>/": (STAFF, STAFF_POST_ONLY),
+    "clients/messages/<int:pk>/email.html": (STAFF, STAFF_POST_ONLY),
     "clients/messages/<int:pk>/retry/": (STAFF_POST_ONLY, STAFF),
     "clients/new/": (STAFF, STAFF),
     "clients/options/": (STAFF, STAFF_POST_ONLY),
