@@ -127,9 +127,12 @@ KINDS = {
             ("Lot", lambda r: r.lot_number),
             ("Expires", lambda r: f"{r.expires_on:%d %b %Y}"),
             ("Opened", lambda r: f"{r.opened_on:%d %b %Y}" if r.opened_on else "—"),
+            ("Use by", lambda r: f"{r.use_by():%d %b %Y}"),
+            ("Status", lambda r: r.get_status_display()),
         ),
-        "Every batch in stock. An expired lot cannot be recorded on a patch test or "
-        "a session. Recall lists every client who received a lot.",
+        "Every batch in stock. A lot past its expiry or its shelf life after opening, "
+        "quarantined or recalled cannot be recorded on a patch test or a session. "
+        "Recall lists every client who received a lot, and quarantines or recalls it.",
     ),
     "aftercare": RecordKind(
         "Aftercare emails",

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from appointments.forms import DateInput
 from clients.models import (
@@ -19,8 +20,8 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
 from clients.suitability import DEFAULT_SEVERITY
-from smp_clinic.forms import RecordsField
-from treatments.models import PigmentLot
+from treatments.forms import LotsField
+from treatments.selectors import lots_for_picker
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -271,15 +272,21 @@ class SuitabilityForm(forms.Form):
 
 
 class PatchTestForm(forms.Form):
-    lots = RecordsField(
-        queryset=PigmentLot.objects.select_related("pigment"),
-        widget=forms.CheckboxSelectMultiple,
-        label="Pigment lots tested",
-    )
+    lots = forms.Field()  # a LotsField over the lots usable today, set in __init__
     applied_at = forms.DateTimeField(widget=DateTimeInput(), label="Applied at")
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Where applied"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lots"] = LotsField(
+            lots=lots_for_picker(timezone.localdate()),
+            widget=forms.CheckboxSelectMultiple,
+            label="Pigment lots tested",
+            help_text="Lots past their expiry or shelf life after opening, "
+            "quarantined or recalled are not offered.",
+        )
 
 
 class PatchTestReadForm(forms.Form):

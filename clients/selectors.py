@@ -1,4 +1,5 @@
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -201,6 +202,32 @@ def patch_test_valid_for(client: Client, starts_at: datetime) -> PatchTest | Non
         )
         .first()
     )
+
+
+def patch_test_uncovered(client: Client, pigments: Iterable, on: datetime) -> list:
+    """The pigments (of `pigments`, in their order) that no patch test covers for a
+    session at `on`.
+
+    A test covers the pigment products (brand and shade) of the lots it used, when it
+    was applied within PATCH_TEST_VALID_DAYS before `on` and passed by then. A signed
+    waiver covers every pigment: the client declined testing altogether.
+    """
+    pigments = list(dict.fromkeys(pigments))
+    since = on - timedelta(days=settings.PATCH_TEST_VALID_DAYS)
+    rows = (
+        client.patch_tests.filter(applied_at__gte=since, applied_at__lte=on)
+        .filter(
+            Q(result=PatchTest.Result.PASSED, read_at__lte=on)
+            | Q(result=PatchTest.Result.WAIVED)
+        )
+        .values_list("result", "lots__pigment_id")
+    )
+    covered = set()
+    for result, pigment_id in rows:
+        if result == PatchTest.Result.WAIVED:
+            return []
+        covered.add(pigment_id)
+    return [pigment for pigment in pigments if pigment.pk not in covered]
 
 
 def consent_texts_current() -> dict[str, ConsentText]:

@@ -188,10 +188,17 @@ def suitability_decide(
 
 
 def _check_lots(lots, on: date) -> None:
-    expired = [lot for lot in lots if lot.is_expired(on)]
-    if expired:
-        names = ", ".join(str(lot) for lot in expired)
-        raise ValidationError(f"Expired pigment lot: {names}. Use a lot in date.")
+    """A patch test puts pigment on skin: the same lots are refused as for a session
+    (past expiry or shelf life after opening, quarantined, recalled)."""
+    refused = [
+        f"{lot} ({reason})" for lot in lots if (reason := lot.unusable_reason(on))
+    ]
+    if refused:
+        raise ValidationError(
+            "This pigment lot cannot be used: "
+            + "; ".join(refused)
+            + ". Choose a lot in date, within its shelf life and not recalled."
+        )
 
 
 @transaction.atomic
@@ -200,7 +207,7 @@ def patch_test_apply(
 ) -> PatchTest:
     if not lots:
         raise ValidationError("Choose the pigment lot(s) tested.")
-    _check_lots(lots, applied_at.date())
+    _check_lots(lots, timezone.localdate(applied_at))
     test = PatchTest(client=client, applied_at=applied_at, notes=notes, recorded_by=by)
     test.full_clean()
     test.save()

@@ -1,9 +1,12 @@
 from django import forms
+from django.utils import timezone
 
 from appointments import slots
 from appointments.forms import DateInput, TimeInput
 from appointments.models import Location, Practitioner, Service
 from appointments.services import TREATMENT_KINDS
+from smp_clinic.forms import RecordsField
+from treatments import selectors
 from treatments.models import (
     Density,
     Healing,
@@ -16,10 +19,46 @@ from treatments.models import (
 )
 
 
+class LotChoices:
+    """A lot picker over the lots `selectors.lots_for_picker` let through: each
+    labelled with its use-by date, and an already-recorded lot that would be refused
+    now marked with why."""
+
+    def __init__(self, *, lots, **kwargs):
+        self.marks = {lot.pk: lot.unusable for lot in lots}
+        super().__init__(
+            queryset=PigmentLot.objects.filter(pk__in=self.marks).select_related(
+                "pigment"
+            ),
+            **kwargs,
+        )
+
+    def label_from_instance(self, lot):
+        label = f"{lot.pigment} lot {lot.lot_number} (use by {lot.use_by():%d %b %Y})"
+        mark = self.marks.get(lot.pk)
+        return f"{label}: already recorded; now {mark}" if mark else label
+
+
+class LotField(LotChoices, forms.ModelChoiceField):
+    pass
+
+
+class LotsField(LotChoices, RecordsField):
+    pass
+
+
 class PigmentForm(forms.ModelForm):
     class Meta:
         model = Pigment
-        fields = ["brand", "shade", "ingredients", "warnings", "is_active"]
+        fields = [
+            "brand",
+            "shade",
+            "ingredients",
+            "warnings",
+            "shelf_life_days",
+            "is_active",
+        ]
+        labels = {"shelf_life_days": "Shelf life after opening (days)"}
         widgets = {
             "ingredients": forms.Textarea(attrs={"rows": 3}),
             "warnings": forms.Textarea(attrs={"rows": 2}),
@@ -154,18 +193,19 @@ class SessionRecordForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lots=None, **kwargs):
+        """`lots`: what the pickers offer (selectors.lots_for_picker for the
+        session's day, keeping the lots already recorded on it)."""
         super().__init__(*args, **kwargs)
         for value, label in Zone.choices:
             self.fields[f"zone_{value}"] = forms.ChoiceField(
                 label=label, choices=DENSITY_CHOICES, required=False
             )
-        lots = PigmentLot.objects.select_related("pigment").order_by(
-            "pigment__brand", "pigment__shade", "-expires_on"
-        )
+        if lots is None:
+            lots = selectors.lots_for_picker(timezone.localdate())
         for row in range(1, self.LOT_ROWS + 1):
-            self.fields[f"lot_{row}"] = forms.ModelChoiceField(
-                label=f"Pigment lot {row}", queryset=lots, required=row == 1
+            self.fields[f"lot_{row}"] = LotField(
+                lots=lots, label=f"Pigment lot {row}", required=row == 1
             )
             self.fields[f"dilution_{row}"] = forms.CharField(
                 label=f"Dilution {row}", max_length=60, required=False

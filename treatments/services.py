@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from itertools import pairwise
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -14,11 +15,12 @@ from appointments.models import Appointment, Location, Practitioner, Service
 from appointments.services import BookingError, appointment_book
 from clients import outbox
 from clients.models import Client, MessageStatus, OutboundMessage, Recommendation
-from clients.selectors import intake_for, suitability_latest
+from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
 from treatments import selectors
 from treatments.models import (
     Density,
     Healing,
+    LotStatus,
     Photo,
     PigmentLot,
     PlanGoal,
@@ -262,6 +264,38 @@ def _clean_zones(zones: dict[str, str]) -> dict[str, str]:
     return {zone: chosen[zone] for zone in Zone.values if zone in chosen}
 
 
+def _check_lots_for_session(session: TreatmentSession, lots: list[PigmentLot]) -> None:
+    """Refuse lots that may not go on skin on the session's day, and pigments no
+    patch test covers when the service needs one. A lot already recorded on the
+    session stays (a recall after the session must not block correcting its notes)."""
+    day = selectors.session_local_day(session)
+    recorded = set(session.pigments.values_list("lot_id", flat=True))
+    refused = [
+        f"{lot} ({reason})"
+        for lot in lots
+        if lot.pk not in recorded and (reason := lot.unusable_reason(day))
+    ]
+    if refused:
+        raise ValidationError(
+            "This pigment lot cannot be used: "
+            + "; ".join(refused)
+            + ". Choose a lot in date, within its shelf life and not recalled."
+        )
+    appointment = session.appointment
+    if appointment.service.needs_patch_test:
+        untested = patch_test_uncovered(
+            session.plan.client, [lot.pigment for lot in lots], appointment.starts_at
+        )
+        if untested:
+            names = ", ".join(str(pigment) for pigment in untested)
+            raise ValidationError(
+                f"No passed or waived patch test in the "
+                f"{settings.PATCH_TEST_VALID_DAYS} days before this session covers "
+                f"{names}: patch test {'it' if len(untested) == 1 else 'them'} first "
+                "(or the client signs a waiver)."
+            )
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -294,17 +328,10 @@ def session_record(
         )
     if not pigments:
         raise ValidationError("Record the pigment lot(s) used.")
-    day = selectors.session_local_day(session)
-    expired = [lot for lot, _ in pigments if lot.is_expired(day)]
-    if expired:
-        raise ValidationError(
-            "Expired pigment lot: "
-            + ", ".join(f"{lot} (expired {lot.expires_on:%d %b %Y})" for lot in expired)
-            + ". An expired lot cannot be recorded."
-        )
     lots = [lot.pk for lot, _ in pigments]
     if len(set(lots)) != len(lots):
         raise ValidationError("Each lot once, please.")
+    _check_lots_for_session(session, [lot for lot, _ in pigments])
     session.zones = _clean_zones(zones)
     session.needle = needle.strip().upper()
     session.cartridge_lot = cartridge_lot.strip()
@@ -383,6 +410,27 @@ def photo_add(
     photo.thumbnail.save(f"{name}-thumb.jpg", ContentFile(clean.thumbnail), save=False)
     photo.save()
     return photo
+
+
+@transaction.atomic
+def lot_status_set(*, lot: PigmentLot, status: str, reason: str, by) -> PigmentLot:
+    """Quarantine or recall a lot (or put a quarantined one back in use): refused for
+    sessions and patch tests from now on. A recalled lot stays recalled."""
+    lot = PigmentLot.objects.select_for_update().get(pk=lot.pk)
+    if status not in LotStatus.values:
+        raise ValidationError("Choose in use, quarantined or recalled.")
+    if lot.status == LotStatus.RECALLED and status != LotStatus.RECALLED:
+        raise ValidationError("A recalled lot cannot be used again.")
+    reason = reason.strip()
+    if status != LotStatus.IN_USE and not reason:
+        raise ValidationError("Say why the lot is quarantined or recalled.")
+    lot.status = status
+    lot.status_reason = reason[:300]
+    lot.status_changed_at = timezone.now()
+    lot.status_changed_by = by
+    lot.full_clean()
+    lot.save()
+    return lot
 
 
 @transaction.atomic

@@ -200,6 +200,12 @@ def session_record(request, pk):
         initial=SessionRecordForm.initial_for(
             session if session.is_recorded else previous or session
         ),
+        lots=selectors.lots_for_picker(
+            selectors.session_local_day(session)
+            if session.appointment
+            else timezone.localdate(),
+            keep=session.pigments.values_list("lot_id", flat=True),
+        ),
     )
     if request.method == "POST" and form.is_valid():
         try:

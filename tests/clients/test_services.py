@@ -177,7 +177,9 @@ class TestPatchTests:
     def test_an_expired_lot_cannot_be_tested(self, jo, lot, practitioner):
         lot.expires_on = date(2026, 1, 1)
         lot.save()
-        with pytest.raises(ValidationError, match="Expired pigment lot"):
+        with pytest.raises(
+            ValidationError, match=r"cannot be used: .* \(expired 01 Jan 2026\)"
+        ):
             services.patch_test_apply(
                 client=jo, lots=[lot], applied_at=NOW, notes="", by=practitioner
             )

@@ -68,7 +68,9 @@ def test_an_expired_lot_is_refused_and_nothing_is_recorded(
 ):
     plan, starts = course
     session = hold(plan, starts, 1, front_desk)
-    with pytest.raises(ValidationError, match=r"Expired pigment lot: .*OLD-1"):
+    with pytest.raises(
+        ValidationError, match=r"cannot be used: .*OLD-1 \(expired 31 Jan 2026\)"
+    ):
         record(session, [lot, expired_lot], practitioner)
     session.refresh_from_db()
     assert not session.is_recorded

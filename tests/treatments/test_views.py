@@ -180,7 +180,7 @@ class TestPlanPages:
 
 
 class TestSessionRecordPage:
-    def test_an_expired_lot_is_refused_and_what_was_typed_stays(
+    def test_an_expired_lot_is_not_a_choice_and_what_was_typed_stays(
         self, client, practitioner, held_session, expired_lot
     ):
         client.force_login(practitioner)
@@ -195,7 +195,8 @@ class TestSessionRecordPage:
             },
         )
         assert response.status_code == 422
-        assert b"An expired lot cannot be recorded" in response.content
+        assert b"Select a valid choice" in response.content
+        assert b"OLD-1" not in response.content
         assert b"Client slept" in response.content
         assert b'data-zone="crown"' in response.content
         assert b"zone zone-dense" in response.content
