@@ -432,6 +432,7 @@ class MessageKind(models.TextChoices):
     FADE_CHECK = "fade_check", "Fade check recall"
     TOUCH_UP = "touch_up", "Touch-up recall"
     INK_PASSPORT = "ink_passport", "Ink passport"
+    LOT_RECALL = "lot_recall", "Pigment lot recall notice"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time offered"
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
 
@@ -619,6 +620,14 @@ class OutboundMessage(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    # A lot recall notice names the pigment lot it is about.
+    lot = models.ForeignKey(
+        "treatments.PigmentLot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="messages",
     )
     # For an appointment's messages: the start it was written for. A message whose

@@ -267,6 +267,31 @@ def ink_passport_schedule(*, client, now: datetime | None = None) -> OutboundMes
     )
 
 
+def lot_recall_schedule(*, lot, clients, now: datetime | None = None) -> int:
+    """One recall notice about `lot` to each of `clients`, due at once. Keyed by lot
+    and client: sending the notices again writes nothing twice. Returns how many
+    were written now."""
+    now = now or timezone.now()
+    messages = [
+        OutboundMessage(
+            client=client,
+            kind=MessageKind.LOT_RECALL,
+            lot=lot,
+            due_at=now,
+            dedupe_key=f"lot:{lot.pk}:recall:client:{client.pk}",
+        )
+        for client in clients
+    ]
+    before = OutboundMessage.objects.filter(
+        kind=MessageKind.LOT_RECALL, lot=lot
+    ).count()
+    OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    return (
+        OutboundMessage.objects.filter(kind=MessageKind.LOT_RECALL, lot=lot).count()
+        - before
+    )
+
+
 WAITLIST_KEYS = {
     MessageKind.WAITLIST_OFFER: "waitlist_offer:{pk}",
     MessageKind.WAITLIST_GONE: "waitlist_offer:{pk}:gone",
@@ -345,6 +370,7 @@ def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
             "waitlist_offer__entry__service",
             "waitlist_offer__location",
             "waitlist_offer__practitioner__user",
+            "lot__pigment",
         )
         .order_by("due_at", "pk")
     )
@@ -355,9 +381,14 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
     client = message.client
     if not client.email:
         return "The client has no email address."
-    if message.kind != MessageKind.CONFIRMATION and not client.reminder_consent:
+    # A lot recall notice is about the client's safety: not a reminder, so it goes
+    # whatever the reminder consent.
+    if (
+        message.kind not in (MessageKind.CONFIRMATION, MessageKind.LOT_RECALL)
+        and not client.reminder_consent
+    ):
         return "The client does not want reminders."
-    if message.kind == MessageKind.INK_PASSPORT:
+    if message.kind in (MessageKind.INK_PASSPORT, MessageKind.LOT_RECALL):
         return ""
     if message.kind in PLAN_KINDS:
         return _plan_still_applies(message)
@@ -544,6 +575,9 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             sessions=str(plan.sessions_planned),
             gap=f"{plan.gap_min_days} to {plan.gap_max_days} days",
         )
+    if message.lot is not None:
+        context["lot"] = message.lot
+        values.update(pigment=str(message.lot.pigment), lot=message.lot.lot_number)
     key = text_key(message)
     if key is not None:
         text = (clinic_texts or selectors.message_texts())[key]

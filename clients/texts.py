@@ -42,6 +42,8 @@ EXAMPLE_VALUES = {
     "location": "Soho",
     "sessions": "3",
     "gap": "10 to 14 days",
+    "pigment": "Perma Blend SMP Dark",
+    "lot": "L26001A",
 }
 
 
@@ -137,6 +139,19 @@ TEXTS = {
         "Your ink passport: every pigment used on you at {clinic}, with its label "
         "data. Keep it for any doctor, dermatologist or other artist who asks what "
         "is in your skin.",
+    ),
+    "lot_recall": TextKind(
+        "Pigment lot recall notice",
+        {
+            **CLIENT_PLACEHOLDERS,
+            "pigment": "the pigment's brand and shade",
+            "lot": "the lot (batch) number",
+        },
+        "Important: a pigment used on you has been withdrawn",
+        "{pigment}, lot {lot}, was used on you at {clinic} and has since been "
+        "withdrawn from use. Most people notice nothing. If the treated skin is red, "
+        "swollen, itchy, raised or painful, or anything about it worries you, please "
+        "call us and see your doctor. We will gladly check it with you.",
     ),
 }
 

@@ -10,6 +10,7 @@ from treatments import selectors
 from treatments.models import (
     Density,
     Healing,
+    LotStatus,
     PhotoKind,
     Pigment,
     PigmentLot,
@@ -74,6 +75,16 @@ class PigmentLotForm(forms.ModelForm):
         model = PigmentLot
         fields = ["pigment", "lot_number", "expires_on", "opened_on"]
         widgets = {"expires_on": DateInput(), "opened_on": DateInput()}
+
+
+class LotStatusForm(forms.Form):
+    status = forms.ChoiceField(label="Set the lot to", choices=LotStatus.choices)
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Why, e.g. the supplier's recall notice; required to quarantine or "
+        "recall.",
+    )
 
 
 class PlanForm(forms.ModelForm):

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.utils import timezone
 from appointments import selectors as schedule
 from appointments import slots
 from appointments.models import Appointment, Location
-from clients.models import Client, Consent, ConsentKind
+from clients.models import Client, Consent, ConsentKind, PatchTest
 from clients.selectors import suitability_latest
 from smp_clinic.roles import Capability, can
 from treatments.models import (
@@ -223,21 +223,68 @@ def lots_for_picker(on: date, *, keep: Iterable[int] = ()) -> list[PigmentLot]:
     return lots
 
 
+def lot_recall_patch_tests(lot: PigmentLot) -> QuerySet[PatchTest]:
+    """Every patch test that put the lot on a client's skin: one query."""
+    return (
+        PatchTest.objects.filter(lots=lot)
+        .select_related("client", "recorded_by")
+        .order_by("applied_at", "pk")
+    )
+
+
+def lot_recall_clients(lot: PigmentLot) -> list[Client]:
+    """Each client who received the lot, in a session or a patch test, once."""
+    return list(
+        Client.objects.filter(
+            Q(
+                plans__sessions__pigments__lot=lot,
+                plans__sessions__recorded_at__isnull=False,
+            )
+            | Q(patch_tests__lots=lot)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 def lot_get_for_user(user, pk: int) -> PigmentLot:
     if not can(user, Capability.MANAGEMENT):
         raise Http404("No such lot.")
     return get_object_or_404(PigmentLot.objects.select_related("pigment"), pk=pk)
 
 
-def ink_passport(client: Client) -> QuerySet[SessionPigment]:
-    """Every pigment lot recorded on the client's sessions, oldest first."""
-    return (
-        SessionPigment.objects.filter(
-            session__plan__client=client, session__recorded_at__isnull=False
+@dataclass(frozen=True)
+class InkUse:
+    """A lot that went on the client's skin: in a session or a patch test."""
+
+    at: datetime
+    what: str
+    lot: PigmentLot
+    dilution: str = ""
+
+
+def ink_passport(client: Client) -> list[InkUse]:
+    """Every pigment lot used on the client, in sessions and patch tests, oldest
+    first: two queries."""
+    uses = [
+        InkUse(
+            use.session.appointment.starts_at
+            if use.session.appointment
+            else use.session.recorded_at,
+            "Session",
+            use.lot,
+            use.dilution,
         )
-        .select_related("lot__pigment", "session__appointment__location")
-        .order_by("session__appointment__starts_at", "pk")
-    )
+        for use in SessionPigment.objects.filter(
+            session__plan__client=client, session__recorded_at__isnull=False
+        ).select_related("lot__pigment", "session__appointment")
+    ]
+    tested = PatchTest.lots.through.objects.filter(patchtest__client=client)
+    uses += [
+        InkUse(row.patchtest.applied_at, "Patch test", row.pigmentlot)
+        for row in tested.select_related("patchtest", "pigmentlot__pigment")
+    ]
+    return sorted(uses, key=lambda use: (use.at, use.what != "Patch test"))
 
 
 def has_photo_consent(client: Client) -> bool:

@@ -434,6 +434,19 @@ def lot_status_set(*, lot: PigmentLot, status: str, reason: str, by) -> PigmentL
 
 
 @transaction.atomic
+def lot_recall_notify(*, lot: PigmentLot) -> int:
+    """One recall notice by email to every client who received the lot (in a session
+    or a patch test), through the outbox. Only for a quarantined or recalled lot;
+    sending again writes nothing twice. Returns how many notices were written."""
+    lot = PigmentLot.objects.select_for_update().get(pk=lot.pk)
+    if lot.status == LotStatus.IN_USE:
+        raise ValidationError("Quarantine or recall the lot before telling clients.")
+    return outbox.lot_recall_schedule(
+        lot=lot, clients=selectors.lot_recall_clients(lot)
+    )
+
+
+@transaction.atomic
 def ink_passport_send(*, client: Client) -> OutboundMessage:
     if not client.email:
         raise ValidationError(f"{client} has no email address.")

@@ -15,4 +15,6 @@ urlpatterns = [
     path("sessions/<int:pk>/healing/", views.session_healing, name="session_healing"),
     path("photos/<int:pk>/<str:size>/", views.photo_file, name="photo_file"),
     path("lots/<int:pk>/recall/", views.lot_recall, name="lot_recall"),
+    path("lots/<int:pk>/status/", views.lot_status, name="lot_status"),
+    path("lots/<int:pk>/recall/notify/", views.lot_notify, name="lot_notify"),
 ]

@@ -20,6 +20,7 @@ from treatments.forms import (
     CourseStartForm,
     DesignSignOffForm,
     HealingForm,
+    LotStatusForm,
     PhotoForm,
     PlanEditForm,
     PlanForm,
@@ -335,14 +336,59 @@ def photo_file(request, pk, size):
 def lot_recall(request, pk):
     lot = selectors.lot_get_for_user(request.user, pk)
     uses = selectors.lot_recall(lot)
+    tests = selectors.lot_recall_patch_tests(lot)
     if request.GET.get("format") == "csv":
         access_record(instance=lot, page="lot recall", export="recall CSV")
-        return _recall_csv(lot, uses)
+        return _recall_csv(lot, uses, tests)
     access_record(instance=lot, page="lot recall")
-    return render(request, "treatments/lot_recall.html", {"lot": lot, "uses": uses})
+    return render(
+        request,
+        "treatments/lot_recall.html",
+        {
+            "lot": lot,
+            "uses": uses,
+            "tests": tests,
+            "contacts": selectors.lot_recall_clients(lot),
+            "notified": lot.messages.filter(kind="lot_recall").count(),
+            "status_form": LotStatusForm(initial={"status": lot.status}),
+        },
+    )
 
 
-def _recall_csv(lot, uses) -> HttpResponse:
+@require(Capability.MANAGEMENT)
+@require_POST
+def lot_status(request, pk):
+    lot = selectors.lot_get_for_user(request.user, pk)
+    form = LotStatusForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose in use, quarantined or recalled.")
+        lot = services.lot_status_set(lot=lot, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{lot} is now {lot.get_status_display().lower()}.")
+    return redirect("lot_recall", pk=pk)
+
+
+@require(Capability.MANAGEMENT)
+@require_POST
+def lot_notify(request, pk):
+    lot = selectors.lot_get_for_user(request.user, pk)
+    try:
+        written = services.lot_recall_notify(lot=lot)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Wrote {written} recall notice{'s' if written != 1 else ''} to the "
+            "outbox" + ("." if written else ": every client here has one already."),
+        )
+    return redirect("lot_recall", pk=pk)
+
+
+def _recall_csv(lot, uses, tests) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = "".join(c if c.isalnum() else "-" for c in lot.lot_number)
     response["Content-Disposition"] = f'attachment; filename="recall-{name}.csv"'
@@ -376,6 +422,22 @@ def _recall_csv(lot, uses) -> HttpResponse:
                 safe_cell(str(appointment.practitioner)) if appointment else "",
                 safe_cell(session.licence_number),
                 safe_cell(use.dilution),
+            ]
+        )
+    zone = timezone.get_current_timezone()
+    for test in tests:
+        client = test.client
+        writer.writerow(
+            [
+                safe_cell(client.full_name),
+                safe_cell(client.email),
+                safe_cell(client.phone),
+                "patch test",
+                test.applied_at.astimezone(zone).date(),
+                "",
+                safe_cell(test.recorded_by.get_full_name() if test.recorded_by else ""),
+                "",
+                "",
             ]
         )
     return response

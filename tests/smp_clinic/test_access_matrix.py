@@ -125,6 +125,8 @@ EXPECTED = {
     "reports/<slug:slug>.csv": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
     "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
+    "lots/<int:pk>/recall/notify/": (MANAGER_POST_ONLY, MANAGER),
+    "lots/<int:pk>/status/": (MANAGER_POST_ONLY, MANAGER),
     "m/<str:token>/": (PUBLIC, PUBLIC),
     "m/unsubscribe/<str:token>/": (PUBLIC, PUBLIC),
     "m/waitlist/<str:token>/": (PUBLIC, PUBLIC),

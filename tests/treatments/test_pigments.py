@@ -288,3 +288,72 @@ class TestLotPickers:
         for refused in ("OLD-1", "STALE-1", "QUAR-1", "RECALL-1"):
             assert refused not in page
         assert HOSTILE not in page
+
+
+class TestLotRecall:
+    @pytest.fixture
+    def exposed(self, held, jo, lot, practitioner, make_client):
+        """Jo had the lot in a session; Pat only in a patch test (and wants no
+        reminders); Lee in a patch test too, with no email address."""
+        passed_test(jo, [lot], practitioner)
+        record(held, [lot], practitioner)
+        pat = make_client()
+        pat.email, pat.reminder_consent, pat.last_name = "pat@x.test", False, HOSTILE
+        pat.save()
+        passed_test(pat, [lot], practitioner)
+        lee = make_client()
+        passed_test(lee, [lot], practitioner)
+        return {"jo": jo, "pat": pat, "lee": lee}
+
+    def test_lots_used_in_patch_tests_are_in_the_recall_its_csv_and_passport(
+        self, client, manager, practitioner, lot, exposed
+    ):
+        pat = exposed["pat"]
+        client.force_login(manager)
+        page = client.get(reverse("lot_recall", args=[lot.pk])).text
+        assert "1 session · 3 patch tests" in page
+        assert "Clients to contact (3)" in page
+        assert "no email on file: telephone" in page
+        assert HOSTILE not in page
+        rows = client.get(reverse("lot_recall", args=[lot.pk]), {"format": "csv"})
+        kinds = [row.split(",")[3] for row in rows.text.splitlines()[1:]]
+        assert kinds.count("patch test") == 3 and kinds.count("1") == 1
+        client.force_login(practitioner)
+        passport = client.get(reverse("ink_passport", args=[pat.pk])).text
+        assert "Patch test" in passport and "L26001A" in passport
+
+    def test_a_manager_recalls_a_lot_and_every_client_is_emailed_once(
+        self, client, manager, lot, exposed, mailoutbox
+    ):
+        from clients.outbox import messages_send_due
+        from clients.selectors import client_timeline
+
+        client.force_login(manager)
+        refused = client.post(reverse("lot_notify", args=[lot.pk]), follow=True)
+        assert "Quarantine or recall the lot before" in refused.text
+        client.post(
+            reverse("lot_status", args=[lot.pk]),
+            {"status": "recalled", "reason": "Supplier recall " + HOSTILE},
+        )
+        lot.refresh_from_db()
+        assert lot.status == "recalled" and lot.status_changed_by == manager
+        page = client.get(reverse("lot_recall", args=[lot.pk])).text
+        assert "Status: Recalled" in page and HOSTILE not in page
+        done = client.post(reverse("lot_notify", args=[lot.pk]), follow=True)
+        assert "Wrote 3 recall notices" in done.text
+        again = client.post(reverse("lot_notify", args=[lot.pk]), follow=True)
+        assert "Wrote 0 recall notices" in again.text
+        messages_send_due()
+        sent = {m.to[0]: m for m in mailoutbox}
+        # Pat wants no reminders, but a recall is about their safety.
+        assert set(sent) == {"jo@x.test", "pat@x.test"}
+        email = sent["pat@x.test"]
+        assert "Perma Blend SMP Dark, lot L26001A" in email.body
+        assert HOSTILE not in email.alternatives[0][0]
+        for person, status in (
+            (exposed["jo"], "sent"),
+            (exposed["pat"], "sent"),
+            (exposed["lee"], "cancelled"),  # no email address: telephone
+        ):
+            events = client_timeline(user=manager, client=person)
+            assert f"Pigment lot recall notice: {status}" in [e.title for e in events]
