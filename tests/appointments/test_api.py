@@ -72,7 +72,8 @@ def test_bad_parameters_get_a_clear_422(client, front_desk, consultation, params
     )
 
     assert response.status_code == 422
-    assert "detail" in response.json()
+    assert response.json()["code"] == "invalid"
+    assert set(response.json()["fields"]) <= {"service", "start", "days"}
 
 
 def test_anonymous_and_roleless_users_are_refused(client, outsider, consultation):
@@ -100,7 +101,8 @@ def test_booking_answers_201_then_409_with_the_conflict_and_next_slots(
     assert clash.status_code == 409
     conflict = clash.json()
     assert conflict["conflicts"][0]["appointment"] == created.json()["id"]
-    assert "Jo Bloggs" in conflict["detail"]
+    assert conflict["code"] == "conflict"
+    assert "Jo Bloggs" in conflict["message"]
     assert conflict["next_slots"][0]["start"] == "2026-03-02T10:30:00Z"
     assert Appointment.objects.count() == 1
 
@@ -122,7 +124,8 @@ def test_booking_outside_hours_is_a_422_and_books_nothing(
     )
 
     assert response.status_code == 422
-    assert "outside working hours" in response.json()["detail"]
+    assert response.json()["code"] == "refused"
+    assert "outside working hours" in response.json()["message"]
     assert not Appointment.objects.exists()
 
 

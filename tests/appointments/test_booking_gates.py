@@ -114,7 +114,8 @@ def test_the_api_answers_422_with_the_reason(client, jo, needs_test, sam, front_
         content_type="application/json",
     )
     assert response.status_code == 422
-    assert "patch test" in response.json()["detail"]
+    assert response.json()["code"] == "refused"
+    assert "patch test" in response.json()["message"]
 
 
 def test_moving_a_session_beyond_the_tests_validity_is_refused(
