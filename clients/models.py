@@ -437,6 +437,14 @@ class MessageKind(models.TextChoices):
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
 
 
+# Messages that quote the health or treatment record (pigments, lots and dilutions;
+# aftercare for the session just done; what to do before a treatment): like the
+# record itself, for clinical roles only (issue 17). The front desk sees the rest.
+CLINICAL_MESSAGE_KINDS = frozenset(
+    {MessageKind.INK_PASSPORT, MessageKind.AFTERCARE, MessageKind.PREPARATION}
+)
+
+
 class AftercareStep(models.Model):
     """One email of the clinic's aftercare sequence, sent this many days after a
     treatment session is completed (day 0: the same day)."""

@@ -15,6 +15,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients import suitability, texts
 from clients.models import (
+    CLINICAL_MESSAGE_KINDS,
     Client,
     Consent,
     ConsentKind,
@@ -321,7 +322,7 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             m.last_error,
             reverse("message_detail", args=[m.pk]),
         )
-        for m in client.messages.exclude(status="pending")
+        for m in messages_visible_to(user, client.messages.exclude(status="pending"))
     ]
     if can(user, Capability.CLINICAL):
         events += [
@@ -384,11 +385,22 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
     return sorted(events, key=lambda event: event.at, reverse=True)
 
 
+def messages_visible_to(user, messages: QuerySet) -> QuerySet:
+    """Booking roles see the messages about bookings; only clinical roles see the
+    ones that quote the health or treatment record (CLINICAL_MESSAGE_KINDS)."""
+    if not can(user, Capability.BOOKING):
+        return messages.none()
+    if can(user, Capability.CLINICAL):
+        return messages
+    return messages.exclude(kind__in=CLINICAL_MESSAGE_KINDS)
+
+
 def outbox_for_user(user, *, status: str = "") -> QuerySet:
     """Messages staff watch: failed first, then what is due soonest."""
-    if not can(user, Capability.BOOKING):
-        return OutboundMessage.objects.none()
-    found = OutboundMessage.objects.select_related("client", "appointment__service")
+    found = messages_visible_to(
+        user,
+        OutboundMessage.objects.select_related("client", "appointment__service"),
+    )
     if status:
         return found.filter(status=status).order_by("-due_at")
     return found.filter(status__in=["failed", "pending", "sending"]).order_by(
@@ -399,12 +411,16 @@ def outbox_for_user(user, *, status: str = "") -> QuerySet:
 def message_get_for_user(user, pk: int) -> OutboundMessage:
     if not can(user, Capability.BOOKING):
         raise Http404("No such message.")
+    # A clinical message is 404 to the front desk, like a record they may not see.
     return get_object_or_404(
-        OutboundMessage.objects.select_related(
-            "client",
-            "appointment__service",
-            "appointment__location",
-            "appointment__practitioner__user",
+        messages_visible_to(
+            user,
+            OutboundMessage.objects.select_related(
+                "client",
+                "appointment__service",
+                "appointment__location",
+                "appointment__practitioner__user",
+            ),
         ),
         pk=pk,
     )

@@ -2,9 +2,13 @@
 SESSION_MAX_HOURS after login however busy: a shared front-desk computer does not
 stay signed in to health records.
 
-The idle clock is kept in the session itself and written at most once a minute, so
-an ordinary request costs no session write (SESSION_SAVE_EVERY_REQUEST would add
-one to every page). The cookie's own age is the 12-hour cap, as a backstop."""
+The idle clock is kept in the session itself. Writing it on every request would cost
+a session write per page (SESSION_SAVE_EVERY_REQUEST), so it is written only when it
+has grown older than a sixtieth of the idle limit (at most a minute): the clock lags
+the last request by less than that, and a session ends between the limit and the
+limit less that lag of no use, which is exact to the minute (a 30-minute limit: within
+30 seconds; a 1-minute limit: within a second). The cookie's own age is the 12-hour
+cap, as a backstop."""
 
 import time
 
@@ -15,8 +19,14 @@ from django.contrib.auth.views import redirect_to_login
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
-# How stale the idle clock may get before a request writes it again.
+# How stale the idle clock may get before a request writes it again, at most.
 SEEN_AT_RESOLUTION_SECONDS = 60
+
+
+def seen_at_resolution(idle_seconds: float) -> float:
+    """How stale the idle clock may get: a sixtieth of the limit, at most a minute.
+    (A fixed minute ended a session used every 20 seconds under a 1-minute limit.)"""
+    return min(SEEN_AT_RESOLUTION_SECONDS, idle_seconds / 60)
 
 
 def session_stamp(sender, request, user, **kwargs) -> None:
@@ -38,7 +48,10 @@ class SessionLifetimeMiddleware:
             if ended:
                 logout(request)
                 messages.info(request, f"You were signed out after {ended}.")
-                return redirect_to_login(request.get_full_path())
+                response = redirect_to_login(request.get_full_path())
+                # The browser forgets the pages it kept of the session.
+                response["Clear-Site-Data"] = '"cache"'
+                return response
         return self.get_response(request)
 
     def _ended(self, session, now: float) -> str:
@@ -47,11 +60,12 @@ class SessionLifetimeMiddleware:
         seen_at = session.get(SEEN_AT, now)
         if now - signed_in_at > settings.SESSION_MAX_HOURS * 3600:
             return f"{settings.SESSION_MAX_HOURS} hours. Sign in again to carry on"
-        if now - seen_at > settings.SESSION_IDLE_MINUTES * 60:
+        idle_seconds = settings.SESSION_IDLE_MINUTES * 60
+        if now - seen_at > idle_seconds:
             return (
                 f"{settings.SESSION_IDLE_MINUTES} minutes without use. Sign in again "
                 "to carry on"
             )
-        if SEEN_AT not in session or now - seen_at >= SEEN_AT_RESOLUTION_SECONDS:
+        if SEEN_AT not in session or now - seen_at >= seen_at_resolution(idle_seconds):
             session[SEEN_AT] = now
         return ""

@@ -110,6 +110,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Cache-Control, Permissions-Policy, Clear-Site-Data; outside the session
+    # lifetime, so a session it ends gets them too.
+    "smp_clinic.headers.PrivacyHeadersMiddleware",
     "smp_clinic.sessions.SessionLifetimeMiddleware",
     "smp_clinic.two_factor.TwoFactorMiddleware",
     # Who did it and from where, for every audit entry the request writes.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clients import selectors as client_selectors
 from smp_clinic.audit import access_record
+from smp_clinic.headers import uses_camera
 from smp_clinic.roles import Capability, require
 from smp_clinic.spreadsheets import safe_cell
 from treatments import selectors, services
@@ -269,6 +270,7 @@ def session_healing(request, pk):
 
 
 @require(Capability.CLINICAL)
+@uses_camera
 def photos(request, pk):
     """A client's photos, upload from a phone or tablet camera, and comparison."""
     client = client_selectors.clinical_client_get_for_user(request.user, pk)

@@ -344,6 +344,42 @@ class TestStaffPages:
         assert client.get(f"/clients/messages/{message.pk}/").status_code == 403
 
 
+class TestClinicalMessages:
+    """Messages that quote the health or treatment record are for clinical roles."""
+
+    def test_the_front_desk_neither_lists_nor_opens_an_ink_passport(
+        self, client, frozen_now, jo, consultation, sam, front_desk, practitioner
+    ):
+        from treatments.services import ink_passport_send
+
+        book(jo, consultation, sam, front_desk)
+        passport = ink_passport_send(client=jo)
+        messages_send_due()
+        booking = OutboundMessage.objects.get(kind="confirmation")
+        client.force_login(front_desk)
+        assert client.get(f"/clients/messages/{passport.pk}/").status_code == 404
+        assert (
+            client.get(f"/clients/messages/{passport.pk}/email.html").status_code == 404
+        )
+        assert client.post(f"/clients/messages/{passport.pk}/retry/").status_code == (
+            404
+        )
+        listed = client.get("/clients/messages/?status=sent").text
+        assert f"/clients/messages/{booking.pk}/" in listed
+        assert f"/clients/messages/{passport.pk}/" not in listed
+        timeline = client.get(f"/clients/{jo.pk}/").text
+        assert f"/clients/messages/{booking.pk}/" in timeline
+        assert "Ink passport" not in timeline
+
+        client.force_login(practitioner)
+        assert client.get(f"/clients/messages/{passport.pk}/").status_code == 200
+        assert (
+            f"/clients/messages/{passport.pk}/"
+            in client.get("/clients/messages/?status=sent").text
+        )
+        assert "Ink passport" in client.get(f"/clients/{jo.pk}/").text
+
+
 def test_the_task_and_the_command_share_the_sweep(
     frozen_now, jo, consultation, sam, front_desk
 ):

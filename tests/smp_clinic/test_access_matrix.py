@@ -33,7 +33,15 @@ from appointments.models import (
     WaitlistOffer,
 )
 from clients import links
-from clients.models import Consent, Contraindication, OutboundMessage, PatchTest
+from clients.models import (
+    CLINICAL_MESSAGE_KINDS,
+    AftercareStep,
+    Consent,
+    Contraindication,
+    MessageKind,
+    OutboundMessage,
+    PatchTest,
+)
 from smp_clinic.roles import Role
 from treatments.models import Photo, PigmentLot, TreatmentSession
 
@@ -209,7 +217,10 @@ class World:
         )
         self.closure = Closure.objects.filter(date__gte=timezone.localdate()).first()
         self.room = Room.objects.first()
-        self.message = OutboundMessage.objects.first()
+        # A booking message: clinical kinds have rows of their own (MESSAGE_KINDS).
+        self.message = OutboundMessage.objects.exclude(
+            kind__in=CLINICAL_MESSAGE_KINDS
+        ).first()
         self.contraindication = Contraindication.objects.first()
         self.contraindication.clearance_document.save(
             "clearance.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n")
@@ -437,3 +448,119 @@ def test_a_superuser_reaches_the_admin(client, make_staff):
     admin = get_user_model().objects.create_superuser("root", "root@x.test", None)
     client.force_login(admin)
     assert client.get("/admin/clients/client/").status_code == 200
+
+
+# Messages by kind. Those that quote the health or treatment record (the ink
+# passport's pigments, lots and dilutions, aftercare, preparation) are for clinical
+# roles: to the front desk, which may open messages, they are records it may not
+# see (404), in the list as in the page.
+MESSAGE_ROUTES = (
+    "clients/messages/<int:pk>/",
+    "clients/messages/<int:pk>/email.html",
+    "clients/messages/<int:pk>/retry/",
+)
+BOOKING_MESSAGE = (
+    (STAFF, STAFF_POST_ONLY),
+    (STAFF, STAFF_POST_ONLY),
+    (STAFF_POST_ONLY, STAFF),
+)
+FRONT_DESK_404 = (LOGIN, 403, 404, OK, OK)
+CLINICAL_MESSAGE = (
+    (FRONT_DESK_404, STAFF_POST_ONLY),
+    (FRONT_DESK_404, STAFF_POST_ONLY),
+    (STAFF_POST_ONLY, FRONT_DESK_404),
+)
+MESSAGE_KINDS = {
+    MessageKind.CONFIRMATION: BOOKING_MESSAGE,
+    MessageKind.PREPARATION: CLINICAL_MESSAGE,
+    MessageKind.REMINDER: BOOKING_MESSAGE,
+    MessageKind.AFTERCARE: CLINICAL_MESSAGE,
+    MessageKind.COURSE_NUDGE: BOOKING_MESSAGE,
+    MessageKind.FADE_CHECK: BOOKING_MESSAGE,
+    MessageKind.TOUCH_UP: BOOKING_MESSAGE,
+    MessageKind.INK_PASSPORT: CLINICAL_MESSAGE,
+    MessageKind.WAITLIST_OFFER: BOOKING_MESSAGE,
+    MessageKind.WAITLIST_GONE: BOOKING_MESSAGE,
+}
+
+
+def message_of_kind(world: World, kind: str) -> OutboundMessage:
+    """A sent message of the kind, about the world's records."""
+    related = {}
+    if kind in (
+        MessageKind.CONFIRMATION,
+        MessageKind.PREPARATION,
+        MessageKind.REMINDER,
+        MessageKind.AFTERCARE,
+    ):
+        related["appointment"] = world.appointment
+    if kind == MessageKind.AFTERCARE:
+        related["aftercare_step"] = AftercareStep.objects.first()
+    if kind in (MessageKind.COURSE_NUDGE, MessageKind.FADE_CHECK, MessageKind.TOUCH_UP):
+        related["plan"] = world.plan
+    if kind in (MessageKind.WAITLIST_OFFER, MessageKind.WAITLIST_GONE):
+        related["waitlist_offer"] = world.waitlist_offer
+    client = (
+        world.waitlist_offer.entry.client
+        if "waitlist_offer" in related
+        else world.appointment.client
+        if "appointment" in related
+        else world.client
+    )
+    return OutboundMessage.objects.create(
+        client=client,
+        kind=kind,
+        due_at=timezone.now(),
+        sent_at=timezone.now(),
+        status="sent",
+        dedupe_key=f"access-matrix:{kind}",
+        **related,
+    )
+
+
+def test_every_message_kind_has_a_row():
+    assert set(MESSAGE_KINDS) == set(MessageKind)
+    clinical = {k for k, rows in MESSAGE_KINDS.items() if rows == CLINICAL_MESSAGE}
+    assert clinical == CLINICAL_MESSAGE_KINDS
+
+
+def test_each_role_opens_the_message_kinds_the_table_says(client, world, users, capsys):
+    observed, expected = {}, {}
+    listed = {role: set() for role in ROLES}
+    messages = {kind: message_of_kind(world, kind) for kind in MESSAGE_KINDS}
+    for kind, message in messages.items():
+        for route, rows in zip(MESSAGE_ROUTES, MESSAGE_KINDS[kind], strict=True):
+            url = "/" + route.replace("<int:pk>", str(message.pk))
+            observed[f"{kind}: {route}"] = tuple(
+                tuple(
+                    outcome(visit(client, users[role], method, url, route))
+                    for role in ROLES
+                )
+                for method in ("GET", "POST")
+            )
+            expected[f"{kind}: {route}"] = rows
+    for role in ROLES[1:]:
+        client.force_login(users[role])
+        page = client.get("/clients/messages/?status=sent").text
+        listed[role] = {
+            kind for kind, m in messages.items() if f"/clients/messages/{m.pk}/" in page
+        }
+    wrong = compare(observed, expected)
+    report(
+        capsys,
+        f"message kinds ({len(MESSAGE_KINDS)} kinds x {len(MESSAGE_ROUTES)} URLs)",
+        len(observed) * len(ROLES) * 2,
+        wrong,
+        expected,
+    )
+    assert wrong == [], "kind: route, method, role, expected, got:\n" + "\n".join(
+        map(str, wrong)
+    )
+    everything = set(MESSAGE_KINDS)
+    assert listed == {
+        "anonymous": set(),
+        "outsider": set(),
+        "front_desk": everything - CLINICAL_MESSAGE_KINDS,
+        "practitioner": everything,
+        "manager": everything,
+    }

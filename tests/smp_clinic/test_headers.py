@@ -4,8 +4,12 @@ scripts, and the rest of OWASP's list; in production HSTS and secure cookies too
 import json
 import re
 
+from clients import links
+from clients.models import OutboundMessage
+from smp_clinic.headers import FEATURES_OFF
 from tests.smp_clinic.test_access_matrix import World, project_routes
 from tests.smp_clinic.test_settings import PRODUCTION, run_django
+from tests.smp_clinic.test_stored_html import AT
 
 
 def csp(response) -> dict[str, list[str]]:
@@ -101,7 +105,13 @@ def test_every_page_of_the_project_sends_them(
             continue
         response = client.get(world.url(route))
         checked += 1
-        required = {**REQUIRED, **FRAMED.get(route, {})}
+        required = {
+            **REQUIRED,
+            **FRAMED.get(route, {}),
+            # Signed in: nothing a page or file shows is kept by a browser or proxy.
+            "Cache-Control": "private, no-store",
+            "Permissions-Policy": permissions(camera=route in CAMERA_ROUTES),
+        }
         for header, value in required.items():
             if response.get(header) != value:
                 missing.append((route, header, response.get(header)))
@@ -144,3 +154,71 @@ REQUIRED = {
 FRAMED = {
     "clients/messages/<int:pk>/email.html": {"X-Frame-Options": "SAMEORIGIN"},
 }
+
+# Pages that take photos with the device's camera.
+CAMERA_ROUTES = {"clients/<int:pk>/photos/"}
+
+
+def permissions(*, camera: bool) -> str:
+    return ", ".join(
+        f"{f}=(self)" if camera and f == "camera" else f"{f}=()" for f in FEATURES_OFF
+    )
+
+
+def test_the_permissions_policy_turns_every_feature_off(client, db):
+    policy = client.get("/accounts/login/")["Permissions-Policy"]
+    features = dict(part.split("=") for part in policy.split(", "))
+    assert features["camera"] == "()"
+    assert features["geolocation"] == features["microphone"] == "()"
+    assert set(features.values()) == {"()"}
+
+
+def test_only_the_photo_page_may_use_the_camera_and_only_for_this_site(
+    client, practitioner, settings, tmp_path
+):
+    from clients.models import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    jo = Client.objects.create(first_name="Jo", last_name="Bloggs")
+    client.force_login(practitioner)
+    photos = client.get(f"/clients/{jo.pk}/photos/")
+    assert "camera=(self)" in photos["Permissions-Policy"]
+    assert "camera=()" in client.get(f"/clients/{jo.pk}/")["Permissions-Policy"]
+
+
+def test_a_signed_in_page_is_private_no_store_and_a_public_page_is_not(
+    client, front_desk
+):
+    assert "no-store" not in client.get("/book/").get("Cache-Control", "")
+    client.force_login(front_desk)
+    assert client.get("/calendar/")["Cache-Control"] == "private, no-store"
+
+
+def test_the_pages_of_signed_links_in_emails_are_private_no_store(
+    client, frozen_now, london, sam, consultation, front_desk, settings
+):
+    from appointments import services
+    from clients.models import Client
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    jo = Client.objects.create(
+        first_name="Jo", last_name="Bloggs", email="jo@x.test", reminder_consent=True
+    )
+    appointment = services.appointment_book(
+        client=jo, service=consultation, practitioner=sam, starts_at=AT, booked_by=None
+    )
+    assert OutboundMessage.objects.filter(appointment=appointment).exists()
+    for url in (
+        f"/m/{links.action_token('confirm', appointment)}/",
+        f"/m/unsubscribe/{links.unsubscribe_token(jo)}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+
+
+def test_logging_out_clears_the_browsers_cache_of_the_site(client, front_desk):
+    client.force_login(front_desk)
+    response = client.post("/accounts/logout/")
+    assert response["Clear-Site-Data"] == '"cache"'
+    assert response["Cache-Control"] == "private, no-store"

@@ -114,6 +114,47 @@ class TestSessionLifetime:
         page = client.get(response["Location"]).text
         assert "signed out after 30 minutes without use" in page
 
+    def test_a_session_used_every_20_seconds_outlives_a_one_minute_limit(
+        self, client, dana, settings, time_machine
+    ):
+        settings.SESSION_IDLE_MINUTES = 1
+        time_machine.move_to(timezone.now(), tick=False)
+        client.force_login(dana)
+        time_machine.shift(timedelta(seconds=1))
+        # Five minutes of use every 20 seconds: never a minute without a request.
+        for _ in range(15):
+            assert client.get("/").status_code == 200, "signed out while in use"
+            time_machine.shift(timedelta(seconds=20))
+        assert signed_in(client)
+
+    def test_one_minute_and_one_second_idle_ends_a_one_minute_session(
+        self, client, dana, settings, time_machine
+    ):
+        settings.SESSION_IDLE_MINUTES = 1
+        time_machine.move_to(timezone.now(), tick=False)
+        client.force_login(dana)
+        for _ in range(4):  # in use for a while first
+            assert client.get("/").status_code == 200
+            time_machine.shift(timedelta(seconds=20))
+        assert client.get("/").status_code == 200
+        time_machine.shift(timedelta(seconds=61))
+        response = client.get("/")
+        assert response["Location"].startswith("/accounts/login/")
+        assert response["Clear-Site-Data"] == '"cache"'
+        assert not signed_in(client)
+
+    def test_thirty_idle_minutes_count_from_the_last_request_to_within_30_seconds(
+        self, client, dana, time_machine
+    ):
+        time_machine.move_to(timezone.now(), tick=False)
+        client.force_login(dana)
+        for _ in range(11):  # a request every 59 seconds
+            time_machine.shift(timedelta(seconds=59))
+            assert client.get("/").status_code == 200
+        time_machine.shift(timedelta(minutes=29, seconds=30))
+        assert client.get("/").status_code == 200
+        assert signed_in(client)
+
     def test_an_ordinary_request_writes_nothing(self, client, dana):
         client.force_login(dana)
         with CaptureQueriesContext(connection) as queries:
