@@ -437,11 +437,17 @@ class MessageKind(models.TextChoices):
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
 
 
-# Messages that quote the health or treatment record (pigments, lots and dilutions;
-# aftercare for the session just done; what to do before a treatment): like the
-# record itself, for clinical roles only (issue 17). The front desk sees the rest.
+# Messages that quote the health or treatment record (pigments, lots and dilutions
+# used on the client; aftercare for the session just done; what to do before a
+# treatment): like the record itself, for clinical roles only (issue 17). The front
+# desk sees the rest.
 CLINICAL_MESSAGE_KINDS = frozenset(
-    {MessageKind.INK_PASSPORT, MessageKind.AFTERCARE, MessageKind.PREPARATION}
+    {
+        MessageKind.INK_PASSPORT,
+        MessageKind.LOT_RECALL,
+        MessageKind.AFTERCARE,
+        MessageKind.PREPARATION,
+    }
 )
 
 

@@ -479,6 +479,7 @@ MESSAGE_KINDS = {
     MessageKind.FADE_CHECK: BOOKING_MESSAGE,
     MessageKind.TOUCH_UP: BOOKING_MESSAGE,
     MessageKind.INK_PASSPORT: CLINICAL_MESSAGE,
+    MessageKind.LOT_RECALL: CLINICAL_MESSAGE,
     MessageKind.WAITLIST_OFFER: BOOKING_MESSAGE,
     MessageKind.WAITLIST_GONE: BOOKING_MESSAGE,
 }
@@ -498,6 +499,8 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
         related["aftercare_step"] = AftercareStep.objects.first()
     if kind in (MessageKind.COURSE_NUDGE, MessageKind.FADE_CHECK, MessageKind.TOUCH_UP):
         related["plan"] = world.plan
+    if kind == MessageKind.LOT_RECALL:
+        related["lot"] = world.lot
     if kind in (MessageKind.WAITLIST_OFFER, MessageKind.WAITLIST_GONE):
         related["waitlist_offer"] = world.waitlist_offer
     client = (
