@@ -195,7 +195,7 @@ def _date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
-        raise ValueError(f"Enter a date as YYYY-MM-DD, {WINDOW}.")
+        raise ValueError(f"Enter a date {WINDOW}, as YYYY-MM-DD.")
     return date.fromisoformat(value)
 
 
@@ -204,8 +204,8 @@ def _datetime(value: Any) -> datetime:
         return value
     if not isinstance(value, str) or not re.fullmatch(DATETIME_PATTERN, value):
         raise ValueError(
-            "Enter a date and time as YYYY-MM-DDTHH:MM with a UTC offset "
-            f"(+01:00 or Z), {WINDOW}."
+            f"Enter a date {WINDOW} and a time with a UTC offset, as "
+            "YYYY-MM-DDTHH:MM+01:00 (or Z)."
         )
     return datetime.fromisoformat(value)
 
@@ -355,6 +355,23 @@ class ConflictItem(Schema):
     description: str
 
 
+class MissingItem(Schema):
+    """One thing the client's record lacks for the treatment, and the page that
+    puts it right."""
+
+    gate: str
+    label: str
+    fix_url: str
+
+
+class RefusalOut(ErrorOut):
+    """422 for a booking: `invalid` (the request's values, with `fields`) or
+    `refused` (a well-formed booking that cannot be made), with `missing` listing
+    what the client's record lacks when a treatment gate refused it."""
+
+    missing: list[MissingItem] = Field(default_factory=list)
+
+
 class ConflictOut(ErrorOut):
     """409 for a booking: what is in the way, and the next free times."""
 
@@ -416,6 +433,7 @@ def conflict_body(conflict: services.BookingConflict) -> dict:
         404: ErrorOut,
         409: ConflictOut,
         **BODY_ERRORS,
+        422: RefusalOut,
         **AUTH_ERRORS,
     },
     openapi_extra={
@@ -433,7 +451,8 @@ def conflict_body(conflict: services.BookingConflict) -> dict:
 )
 def appointment_create(request, payload: BookingIn):
     """422 is either `invalid` (the request's values, with `fields`) or `refused` (a
-    well-formed booking the schedule or the client's record does not allow)."""
+    well-formed booking the schedule or the client's record does not allow, with
+    `missing`: what the record lacks, each with the page that fixes it)."""
     client = get_object_or_404(Client, pk=payload.client)
     service = get_object_or_404(Service, pk=payload.service)
     practitioner = get_object_or_404(Practitioner, pk=payload.practitioner)
@@ -453,7 +472,18 @@ def appointment_create(request, payload: BookingIn):
     except services.BookingConflict as conflict:
         return Status(409, conflict_body(conflict))
     except services.BookingError as error:
-        return Status(422, error_body("refused", error.message))
+        missing = getattr(error, "missing", ())
+        return Status(
+            422,
+            error_body(
+                "refused",
+                error.message,
+                missing=[
+                    {"gate": m.gate, "label": m.label, "fix_url": m.fix_url}
+                    for m in missing
+                ],
+            ),
+        )
     return Status(201, appointment)
 
 

@@ -75,11 +75,12 @@ def test_every_4xx_has_the_one_error_shape(
         fields=["service"],
     )
     assert_error(post(client, "/api/appointments", ""), 422, "invalid", ["body"])
-    assert_error(
+    refused = assert_error(
         post(client, "/api/appointments", {**booking, "start": "2026-03-02T21:00Z"}),
         422,
         "refused",
     )
+    assert refused["missing"] == []
 
     created = post(client, "/api/appointments", booking)
     assert created.status_code == 201
@@ -286,7 +287,8 @@ def test_the_schema_lists_every_status_with_the_error_shape(client, front_desk):
         for status, answer in responses.items():
             ref = answer["content"]["application/json"]["schema"]["$ref"]
             if status.startswith("4"):
-                assert ref.rsplit("/", 1)[1] in {"ErrorOut", "ConflictOut"}
+                name = ref.rsplit("/", 1)[1]
+                assert name in {"ErrorOut", "ConflictOut", "RefusalOut"}
 
 
 def test_the_schema_states_the_constraints_the_server_enforces(client, front_desk):
@@ -315,6 +317,14 @@ def test_the_schema_states_the_constraints_the_server_enforces(client, front_des
         "maximum": 2**63 - 1,
         "title": "Practitioner",
         "examples": [1],
+    }
+    refusal = components["RefusalOut"]["properties"]["missing"]["items"]["$ref"]
+    assert set(
+        document["components"]["schemas"][refusal.rsplit("/", 1)[1]]["required"]
+    ) == {
+        "gate",
+        "label",
+        "fix_url",
     }
     error = components["ErrorOut"]
     assert set(error["required"]) == {"code", "message", "fields"}
