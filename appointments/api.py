@@ -46,7 +46,21 @@ class StaffSession(SessionAuth):
         return user
 
 
-api = NinjaAPI(
+class StaffAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # django-ninja copies a field's list of examples onto its parameter, where
+        # OpenAPI 3.1 wants a map of Example Objects: strict client generators refuse
+        # the schema. The parameter keeps one `example`; its schema keeps the list.
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", ()):
+                    if isinstance(parameter.get("examples"), list):
+                        parameter["example"] = parameter.pop("examples")[0]
+        return schema
+
+
+api = StaffAPI(
     title="SMP Clinic API",
     version="1",
     description=(
