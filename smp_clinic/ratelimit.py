@@ -34,7 +34,23 @@ def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) ->
     With the cache down nothing can be counted: the request passes (a guard must not
     take booking down with Redis) unless RATE_LIMIT_FAIL_CLOSED refuses anonymous
     visitors until it is back."""
-    key = f"ratelimit:{scope}:{client_address(request) or 'unknown'}"
+    return over_subject_limit(
+        scope=scope,
+        subject=client_address(request) or "unknown",
+        limit=limit,
+        window_seconds=window_seconds,
+        fail_closed=settings.RATE_LIMIT_FAIL_CLOSED
+        and not request.user.is_authenticated,
+    )
+
+
+def over_subject_limit(
+    *, scope: str, subject, limit: int, window_seconds: int, fail_closed: bool = False
+) -> bool:
+    """Count one more for `subject` (an address, an account's id) in `scope`; true
+    once more than `limit` were counted in the window. With the cache down nothing
+    can be counted: the answer is `fail_closed`."""
+    key = f"ratelimit:{scope}:{subject}"
     cache.add(key, 0, timeout=window_seconds)
     try:
         count = cache.incr(key)
@@ -42,13 +58,12 @@ def over_limit(request, *, scope: str, limit: int, window_seconds: int = 600) ->
         cache.set(key, 1, timeout=window_seconds)
         count = 1
     except CacheUnavailable:
-        closed = settings.RATE_LIMIT_FAIL_CLOSED and not request.user.is_authenticated
         logger.warning(
             "rate limit %s not counted, the cache is down: request %s",
             scope,
-            "refused" if closed else "let through",
+            "refused" if fail_closed else "let through",
         )
-        return closed
+        return fail_closed
     return count > limit
 
 

@@ -238,6 +238,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+# Password reset emails: at most this many an hour to one account, and reset requests
+# from one address an hour. Over either, the page answers as always and sends nothing.
+PASSWORD_RESET_PER_ACCOUNT_HOUR = int(env("PASSWORD_RESET_PER_ACCOUNT_HOUR", "3"))
+PASSWORD_RESET_PER_ADDRESS_HOUR = int(env("PASSWORD_RESET_PER_ADDRESS_HOUR", "10"))
 
 LANGUAGE_CODE = "en-gb"
 # The zone pages fall back to when a location gives none; times are stored in UTC.

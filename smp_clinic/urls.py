@@ -1,20 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from appointments.api import api
 from clients import public_views
 from smp_clinic import views
-
-# Reset links are built from SITE_URL, never from the request's Host header.
-password_reset = auth_views.PasswordResetView.as_view(
-    extra_email_context={
-        "clinic_name": settings.CLINIC_NAME,
-        "domain": settings.SITE_URL.split("://", 1)[1],
-        "protocol": "https" if settings.HTTPS else "http",
-    },
-)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,7 +11,11 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("reports/", views.reports_page, name="reports"),
     path("reports/<slug:slug>.csv", views.report_csv, name="report_csv"),
-    path("accounts/password_reset/", password_reset, name="password_reset"),
+    path(
+        "accounts/password_reset/",
+        views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/two-factor/", views.two_factor_status, name="two_factor"),
     path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path(

@@ -1,15 +1,17 @@
 import csv
 import logging
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db import DatabaseError, connection, transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,16 +22,44 @@ from kombu.exceptions import KombuError
 
 from appointments.selectors import appointments_today, online_bookings_to_prepare
 from clients import selectors as client_selectors
-from smp_clinic import audit, charts, reports, selectors, services, two_factor
+from smp_clinic import (
+    audit,
+    charts,
+    reports,
+    selectors,
+    services,
+    tasks,
+    two_factor,
+)
 from smp_clinic.cache import cache_ok
 from smp_clinic.celery import app as celery_app
 from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
+from smp_clinic.ratelimit import over_limit
 from smp_clinic.redirects import redirect_next, safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
 from smp_clinic.selectors import AuditFilters
 from smp_clinic.spreadsheets import safe_cell
 
 logger = logging.getLogger(__name__)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's form and pages; the email is the worker's (on commit, never in the
+    request), and over the per-address limit nothing is asked of it. Every answer
+    is the same redirect, whether the address has an account, is throttled or not."""
+
+    def form_valid(self, form):
+        if not over_limit(
+            self.request,
+            scope="password-reset",
+            limit=settings.PASSWORD_RESET_PER_ADDRESS_HOUR,
+            window_seconds=3600,
+        ):
+            transaction.on_commit(
+                partial(tasks.send_password_reset.delay, form.cleaned_data["email"])
+            )
+        return HttpResponseRedirect(self.get_success_url())
+
 
 DASHBOARD_TEMPLATES = {
     Role.FRONT_DESK: "dashboard/front_desk.html",

@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import identify_hasher
 from django.core import mail
+from django.core.cache import cache
 
+from smp_clinic import tasks
 from smp_clinic.roles import Role
 
 PASSWORD = "correct horse battery staple 42"
@@ -93,20 +95,39 @@ def test_a_short_common_password_is_refused(client, desk_user):
     assert desk_user.check_password(PASSWORD)
 
 
-def test_a_password_reset_email_links_to_the_site_url_not_the_host_header(
-    client, desk_user, settings
-):
+@pytest.fixture
+def reset_mail(settings, django_capture_on_commit_callbacks):
+    """Post to the reset page as the browser would; then run what it left for the
+    worker, as the worker would. Returns the answer and how many tasks it left."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    response = client.post(
-        "/accounts/password_reset/",
-        {"email": desk_user.email},
-        HTTP_HOST="evil.example.net",
-    )
+    cache.clear()
+
+    def ask(client, email: str, **extra):
+        before = len(mail.outbox)
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = client.post(
+                "/accounts/password_reset/", {"email": email}, **extra
+            )
+        assert len(mail.outbox) == before, "the request itself sent an email"
+        for callback in callbacks:
+            assert callback.func == tasks.send_password_reset.delay
+            tasks.send_password_reset(*callback.args)
+        return response, len(callbacks)
+
+    yield ask
+    cache.clear()
+
+
+def test_a_password_reset_email_links_to_the_site_url_not_the_host_header(
+    client, desk_user, settings, reset_mail
+):
+    response, _ = reset_mail(client, desk_user.email, HTTP_HOST="evil.example.net")
 
     assert response.status_code in {302, 400}
     # ALLOWED_HOSTS refuses the forged host outright; with an allowed one the link
     # still comes from SITE_URL.
-    response = client.post("/accounts/password_reset/", {"email": desk_user.email})
+    mail.outbox.clear()
+    response, _ = reset_mail(client, desk_user.email)
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
@@ -114,9 +135,8 @@ def test_a_password_reset_email_links_to_the_site_url_not_the_host_header(
     assert f"{settings.SITE_URL}/accounts/reset/" in body
 
 
-def test_the_reset_link_sets_a_new_password_once(client, desk_user, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    client.post("/accounts/password_reset/", {"email": desk_user.email})
+def test_the_reset_link_sets_a_new_password_once(client, desk_user, reset_mail):
+    reset_mail(client, desk_user.email)
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body)[1]
 
     form_page = client.get(link, follow=True)
@@ -131,10 +151,79 @@ def test_the_reset_link_sets_a_new_password_once(client, desk_user, settings):
     assert "no longer works" in client.get(link, follow=True).text
 
 
-def test_an_unknown_email_gets_the_same_answer_and_no_mail(client, db, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-    response = client.post("/accounts/password_reset/", {"email": "nobody@x.test"})
+def test_an_unknown_email_gets_the_same_answer_and_no_mail(client, db, reset_mail):
+    response, _ = reset_mail(client, "nobody@x.test")
 
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_the_reset_email_is_sent_by_the_worker_after_the_request(
+    client, desk_user, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post("/accounts/password_reset/", {"email": desk_user.email})
+    assert mail.outbox == []
+    assert [(c.func, c.args) for c in callbacks] == [
+        (tasks.send_password_reset.delay, (desk_user.email,))
+    ]
+
+
+def test_known_unknown_and_throttled_addresses_get_one_answer_and_the_same_work(
+    client, desk_user, reset_mail, settings
+):
+    settings.PASSWORD_RESET_PER_ACCOUNT_HOUR = 1
+    answers = set()
+    for email in (desk_user.email, "nobody@x.test", desk_user.email):
+        response, enqueued = reset_mail(client, email)
+        answers.add((response.status_code, response["Location"], enqueued))
+    assert answers == {(302, "/accounts/password_reset/done/", 1)}
+    assert len(mail.outbox) == 1  # the third was over the account's limit
+
+
+def test_an_account_gets_at_most_three_reset_emails_an_hour(
+    client, desk_user, reset_mail, time_machine
+):
+    time_machine.move_to("2026-03-02 09:00Z", tick=False)
+    # From five addresses, so the per-address limit is not what stops them.
+    for n in range(5):
+        response, _ = reset_mail(client, desk_user.email, REMOTE_ADDR=f"192.0.2.{n}")
+        assert response.status_code == 302
+    assert len(mail.outbox) == 3
+    time_machine.shift(3601)
+    reset_mail(client, desk_user.email.upper(), REMOTE_ADDR="192.0.2.9")
+    assert len(mail.outbox) == 4
+
+
+def test_an_address_may_ask_for_ten_resets_an_hour(client, make_staff, reset_mail):
+    people = [make_staff(Role.FRONT_DESK, password=PASSWORD) for _ in range(12)]
+    enqueued = 0
+    for person in people:
+        response, count = reset_mail(client, person.email, REMOTE_ADDR="192.0.2.1")
+        assert (response.status_code, response["Location"]) == (
+            302,
+            "/accounts/password_reset/done/",
+        )
+        enqueued += count
+    assert enqueued == 10
+    assert len(mail.outbox) == 10
+    # Another address is not held up by it.
+    reset_mail(client, people[-1].email, REMOTE_ADDR="192.0.2.2")
+    assert len(mail.outbox) == 11
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a\x00@x.test",
+        "x" * 5000 + "@x.test",
+        '<b hx-get="/x" hx-trigger=load>"{{x}}\'</b>@x.test',
+    ],
+)
+def test_a_hostile_reset_address_is_refused_by_the_form(client, db, reset_mail, email):
+    response, enqueued = reset_mail(client, email)
+    assert response.status_code == 200
+    assert enqueued == 0
+    assert '<b hx-get="/x"' not in response.text
