@@ -359,7 +359,10 @@ class PatchTest(models.Model):
 
 class ConsentKind(models.TextChoices):
     TREATMENT = "treatment", "Treatment"
-    PHOTOS = "photos", "Photographs"
+    # Two tiers: photos in the clinical record (seen by clinicians only), and use of
+    # them in marketing or the portfolio. Withdrawing the second leaves the first.
+    PHOTOS = "photos", "Photographs for the clinical record"
+    PHOTOS_MARKETING = "photos_marketing", "Photographs for marketing and portfolio"
     COMMUNICATIONS = "communications", "Communications"
     PATCH_TEST_WAIVER = "patch_test_waiver", "Patch test waiver"
 

@@ -267,6 +267,18 @@ def patch_test_waive(*, client: Client, waiver: Consent, notes: str, by) -> Patc
 
 
 @transaction.atomic
+def consent_withdraw(*, consent: Consent) -> Consent:
+    """The client withdraws a consent: it no longer counts from now. The signed copy
+    stays as the record that it was given."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        raise ValidationError("This consent was already withdrawn.")
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    return consent
+
+
+@transaction.atomic
 def consent_text_publish(*, kind: str, title: str, body: str) -> ConsentText:
     """A new version of a consent's wording; clients are asked to sign it again."""
     latest = ConsentText.objects.filter(kind=kind).aggregate(v=Max("version"))["v"]

@@ -56,6 +56,9 @@ urlpatterns = [
     ),
     path("consents/<int:pk>/", views.consent_detail, name="consent_detail"),
     path(
+        "consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"
+    ),
+    path(
         "consents/<int:pk>/signature.png",
         views.consent_signature,
         name="consent_signature",

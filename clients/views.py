@@ -427,6 +427,19 @@ def consent_detail(request, pk):
 
 
 @require(Capability.CLINICAL)
+@require_POST
+def consent_withdraw(request, pk):
+    consent = selectors.consent_get_for_user(request.user, pk)
+    try:
+        services.consent_withdraw(consent=consent)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{consent.client} withdrew “{consent.text.title}”.")
+    return redirect("client_detail", pk=consent.client_id)
+
+
+@require(Capability.CLINICAL)
 @require_GET
 def consent_signature(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)

@@ -12,6 +12,7 @@ from treatments.models import (
     Healing,
     LotStatus,
     PhotoKind,
+    PhotoView,
     Pigment,
     PigmentLot,
     TreatmentPlan,
@@ -21,9 +22,8 @@ from treatments.models import (
 
 
 class LotChoices:
-    """A lot picker over the lots `selectors.lots_for_picker` let through: each
-    labelled with its use-by date, and an already-recorded lot that would be refused
-    now marked with why."""
+    """A lot picker over the lots `selectors.lots_for_picker` let through; an
+    already-recorded lot that would be refused now is marked with why."""
 
     def __init__(self, *, lots, **kwargs):
         self.marks = {lot.pk: lot.unusable for lot in lots}
@@ -35,7 +35,7 @@ class LotChoices:
         )
 
     def label_from_instance(self, lot):
-        label = f"{lot.pigment} lot {lot.lot_number} (use by {lot.use_by():%d %b %Y})"
+        label = f"{lot.pigment} lot {lot.lot_number}"
         mark = self.marks.get(lot.pk)
         return f"{label}: already recorded; now {mark}" if mark else label
 
@@ -284,6 +284,10 @@ class PhotoForm(forms.Form):
         ),
     )
     kind = forms.ChoiceField(choices=PhotoKind.choices)
+    view = forms.ChoiceField(
+        choices=[("", "Choose the view"), *PhotoView.choices],
+        help_text="Before and after are compared view by view.",
+    )
     plan = forms.ModelChoiceField(
         queryset=TreatmentPlan.objects.none(),
         required=False,

@@ -387,6 +387,18 @@ class PhotoKind(models.TextChoices):
     HAIRLINE = "hairline", "Hairline reference"
 
 
+class PhotoView(models.TextChoices):
+    """The standard views, so that before and after compare like with like."""
+
+    FRONT = "front", "Front"
+    TOP = "top", "Top"
+    LEFT = "left", "Left side"
+    RIGHT = "right", "Right side"
+    CROWN = "crown", "Crown"
+    BACK = "back", "Back"
+    DONOR_SCAR = "donor_scar", "Donor area or scar"
+
+
 class Photo(models.Model):
     """A client photo, re-encoded without EXIF; served only through a checking view."""
 
@@ -408,6 +420,8 @@ class Photo(models.Model):
         related_name="photos",
     )
     kind = models.CharField(max_length=10, choices=PhotoKind.choices)
+    # Empty only on photos taken before views were recorded.
+    view = models.CharField(max_length=10, choices=PhotoView.choices, blank=True)
     image = models.ImageField(storage=private_storage, upload_to="photos/%Y/%m/")
     thumbnail = models.ImageField(storage=private_storage, upload_to="photos/%Y/%m/")
     width = models.PositiveIntegerField()
@@ -421,6 +435,13 @@ class Photo(models.Model):
     class Meta:
         ordering = ["taken_at", "pk"]
         indexes = [models.Index(fields=["client", "taken_at"], name="photo_client")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(view="") | Q(view__in=PhotoView.values),
+                name="photo_view_valid",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} photo {self.taken_at:%d %b %Y}"
+        view = f", {self.get_view_display().lower()}" if self.view else ""
+        return f"{self.get_kind_display()} photo{view} {self.taken_at:%d %b %Y}"

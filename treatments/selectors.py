@@ -16,6 +16,7 @@ from clients.selectors import suitability_latest
 from smp_clinic.roles import Capability, can
 from treatments.models import (
     Photo,
+    PhotoView,
     PigmentLot,
     PlanGoal,
     SessionPigment,
@@ -291,6 +292,44 @@ def has_photo_consent(client: Client) -> bool:
     return Consent.objects.filter(
         client=client, text__kind=ConsentKind.PHOTOS, withdrawn_at__isnull=True
     ).exists()
+
+
+def has_marketing_photo_consent(client: Client) -> bool:
+    """May the client's photos be used in marketing or the portfolio? Only with
+    this second, separate consent standing; it says nothing about the record."""
+    return Consent.objects.filter(
+        client=client,
+        text__kind=ConsentKind.PHOTOS_MARKETING,
+        withdrawn_at__isnull=True,
+    ).exists()
+
+
+@dataclass(frozen=True)
+class PhotoPair:
+    """The first and the latest photo of one view: before and after, like with
+    like."""
+
+    view: str
+    first: Photo
+    latest: Photo
+
+
+def photo_pairs(photos: list[Photo]) -> list[PhotoPair]:
+    """One pair per standard view that has photos, in the views' order (photos taken
+    before views were recorded, last). `photos` are oldest first."""
+    by_view: dict[str, list[Photo]] = {}
+    for photo in photos:
+        by_view.setdefault(photo.view, []).append(photo)
+    order = [*PhotoView.values, ""]
+    return [
+        PhotoPair(
+            dict(PhotoView.choices).get(view, "View not recorded"),
+            by_view[view][0],
+            by_view[view][-1],
+        )
+        for view in order
+        if view in by_view
+    ]
 
 
 def photos_for_client(client: Client) -> QuerySet[Photo]:

@@ -283,6 +283,7 @@ def photos(request, pk):
                 client=client,
                 data=upload.read(),
                 kind=form.cleaned_data["kind"],
+                view=form.cleaned_data["view"],
                 plan=form.cleaned_data["plan"],
                 session=form.cleaned_data["session"],
                 caption=form.cleaned_data["caption"],
@@ -305,18 +306,11 @@ def photos(request, pk):
             "form": form,
             "consented": consented,
             "photos": all_photos,
-            "left": _pick(all_photos, request.GET.get("a"), 0),
-            "right": _pick(all_photos, request.GET.get("b"), -1),
+            "pairs": selectors.photo_pairs(all_photos),
+            "marketing": selectors.has_marketing_photo_consent(client),
         },
         status=_invalid(form),
     )
-
-
-def _pick(photos, wanted, default_index):
-    for photo in photos:
-        if str(photo.pk) == wanted:
-            return photo
-    return photos[default_index] if photos else None
 
 
 @require(Capability.CLINICAL)

@@ -350,6 +350,7 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     photo_field = page.get_by_role("button", name="Photo*")
     photo_field.set_input_files(scalp_photo(tmp_path / "b.jpg", 40, 1))
     page.get_by_label("Kind").select_option(label="Before")
+    page.get_by_role("combobox", name="View").select_option(label="Crown")
     page.get_by_label("Caption").fill("Crown, before the first session")
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Added the photo")).to_be_visible()
@@ -375,13 +376,12 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     page.goto(f"{live_server.url}/clients/{jo.pk}/photos/")
     photo_field.set_input_files(scalp_photo(tmp_path / "a.jpg", 900, 2))
     page.get_by_label("Kind").select_option(label="After")
+    page.get_by_role("combobox", name="View").select_option(label="Crown")
     page.get_by_label("Session").select_option(index=1)
     page.get_by_label("Caption").fill("Crown, after session 1")
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Added the photo")).to_be_visible()
-    page.get_by_label("Left").select_option(index=0)
-    page.get_by_label("Right").select_option(index=1)
-    page.get_by_role("button", name="Compare").click()
+    # The crown's first and latest photos side by side.
     figures = page.locator(".photo-compare figcaption")
     expect(figures).to_have_count(2)
     expect(page.locator(".photo-compare")).to_contain_text("before the first session")
@@ -405,7 +405,21 @@ def plan_course(clinic, client):
 
 def first_session_now(clinic, client):
     """A planned course whose first session started half an hour ago, the client
-    checked in."""
+    checked in, patch-tested with the clinic's lot."""
+    test = client_services.patch_test_apply(
+        client=client,
+        lots=[clinic.lot],
+        applied_at=timezone.now() - timedelta(days=5),
+        notes="",
+        by=clinic.sam_user,
+    )
+    client_services.patch_test_read(
+        patch_test=test,
+        result=PatchTest.Result.PASSED,
+        read_at=timezone.now() - timedelta(days=3),
+        notes="",
+        by=clinic.sam_user,
+    )
     plan = plan_course(clinic, client)
     session = plan.sessions.get(number=1)
     starts_at = timezone.now() - timedelta(minutes=30)
@@ -451,7 +465,7 @@ def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
     page.get_by_role("link", name=re.compile("Pigment lots")).click()
     journey.step("pigment-lots")
     page.get_by_role("link", name="Recall Perma Blend SMP Dark lot L26001A").click()
-    expect(page.get_by_role("cell", name="Jo Bloggs")).to_be_visible()
+    expect(page.get_by_role("cell", name="Jo Bloggs").first).to_be_visible()
     journey.step("lot-recall")
 
     go_to(page, "Reports")

@@ -117,6 +117,7 @@ EXPECTED = {
     "clients/consent-texts/": (MANAGER, MANAGER),
     "clients/consents/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
     "clients/consents/<int:pk>/signature.png": (CLINICAL, CLINICAL_POST_ONLY),
+    "clients/consents/<int:pk>/withdraw/": (CLINICAL_POST_ONLY, CLINICAL),
     "clients/contraindications/<int:pk>/clear/": (CLINICAL, CLINICAL),
     "clients/contraindications/<int:pk>/document/": (CLINICAL, CLINICAL_POST_ONLY),
     "clients/contraindications/<int:pk>/resolve/": (CLINICAL_POST_ONLY, CLINICAL),

@@ -76,7 +76,11 @@ def test_every_hostile_photo_is_refused_or_cleaned(
     for name, data in CORPUS.items():
         response = client.post(
             reverse("photos", args=[consented.pk]),
-            {"image": SimpleUploadedFile(name, data, "image/jpeg"), "kind": "before"},
+            {
+                "image": SimpleUploadedFile(name, data, "image/jpeg"),
+                "kind": "before",
+                "view": "front",
+            },
         )
         if response.status_code >= 500:
             outcomes["server errors"] += 1
@@ -174,6 +178,7 @@ def test_101_files_in_one_request_are_refused_whole(
             "image": files,
             "document": files,
             "kind": "before",
+            "view": "front",
             "cleared_on": "2026-03-01",
         },
     )

@@ -232,7 +232,8 @@ class TestPhotosAndPassport:
         client.force_login(practitioner)
         upload = SimpleUploadedFile("IMG_1.jpg", jpeg_with_gps(), "image/jpeg")
         response = client.post(
-            reverse("photos", args=[jo.pk]), {"image": upload, "kind": "before"}
+            reverse("photos", args=[jo.pk]),
+            {"image": upload, "kind": "before", "view": "front"},
         )
         assert response.status_code == 302
         photo = jo.photos.get()
@@ -265,6 +266,7 @@ class TestPhotosAndPassport:
             {
                 "image": SimpleUploadedFile("x.jpg", tiff.getvalue(), "image/jpeg"),
                 "kind": "before",
+                "view": "front",
             },
         )
         assert response.status_code == 422
