@@ -96,6 +96,13 @@ CONSENT_TEXTS = [
         "without my further consent.",
     ),
     (
+        ConsentKind.PHOTOS_MARKETING,
+        "Consent to photographs in marketing and the portfolio",
+        "I agree that the clinic may show photographs of my scalp, without my name, "
+        "in its portfolio, website and social media. I can withdraw this at any "
+        "time; my treatment record keeps its photographs either way.",
+    ),
+    (
         ConsentKind.COMMUNICATIONS,
         "Consent to emails",
         "I agree to receive appointment reminders, aftercare instructions and "
@@ -170,7 +177,7 @@ def seed_client_records(
         if stage == 2:
             test = services.patch_test_apply(
                 client=client,
-                lots=[rng.choice(lots)],
+                lots=list(lots),  # every pigment the demo sessions use
                 applied_at=now - timedelta(days=10),
                 notes="Behind the left ear",
                 by=practitioner,

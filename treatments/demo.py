@@ -13,7 +13,14 @@ from appointments.models import Appointment, Practitioner, Service
 from clients import outbox
 from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.models import ConsentKind
+from clients.models import (
+    STAGES,
+    Client,
+    ConsentKind,
+    HairLossCause,
+    PatchTest,
+    Scale,
+)
 from treatments import selectors, services
 from treatments.models import (
     Healing,
@@ -170,6 +177,7 @@ def seed_plans(
             client=client,
             data=demo_photo(rng, density=0.05),
             kind="before",
+            view="top",
             plan=plan,
             caption="Before session 1",
             by=practitioner.user,
@@ -189,6 +197,7 @@ def seed_plans(
                 client=client,
                 data=demo_photo(rng, density=0.3 * number),
                 kind="after" if number == plan.sessions_planned else "progress",
+                view="top",
                 session=session,
                 caption=f"After session {number}",
                 by=practitioner.user,
@@ -217,3 +226,88 @@ def seed_plans(
             except services.CourseError:
                 continue
             break
+
+
+def seed_untested_pigment_client(*, lots, manager, today: date):
+    """Robin Untested: cleared for treatment and patch-tested with the first demo
+    pigment only, checked in early today for session 1. Recording any other pigment
+    on the session is refused, naming it."""
+    service = Service.objects.get(kind=Service.Kind.SMP_SESSION)
+    practitioner = Practitioner.objects.order_by("pk").first()
+    location = practitioner.locations.first()
+    robin = Client.objects.create(
+        first_name="Robin",
+        last_name="Untested",
+        date_of_birth=date(1988, 5, 5),
+        email="robin.untested@example.com",
+    )
+    client_services.intake_save(
+        client=robin,
+        fields={
+            "hair_loss_cause": HairLossCause.ANDROGENETIC,
+            "scale": Scale.NORWOOD,
+            "stage": STAGES[Scale.NORWOOD][4],
+            "fitzpatrick": 3,
+            "hair_colour": "dark brown",
+        },
+        by=manager,
+    )
+    texts = client_selectors.consent_texts_current()
+    client_services.consent_sign(
+        client=robin,
+        text=texts[ConsentKind.TREATMENT],
+        typed_name=robin.full_name,
+        by=manager,
+    )
+    now = timezone.now()
+    test = client_services.patch_test_apply(
+        client=robin,
+        lots=[lots[0]],
+        applied_at=now - timedelta(days=10),
+        notes="Behind the left ear: one pigment only",
+        by=manager,
+    )
+    client_services.patch_test_read(
+        patch_test=test,
+        result=PatchTest.Result.PASSED,
+        read_at=now - timedelta(days=7),
+        notes="No reaction",
+        by=manager,
+    )
+    client_services.suitability_decide(
+        client=robin,
+        decision=client_selectors.client_assessment(robin, today).recommendation,
+        by=manager,
+        today=today,
+    )
+    plan = services.plan_create(
+        client=robin,
+        practitioner=practitioner,
+        service=service,
+        variant="permanent",
+        goal="full_head",
+        hairline_style="soft",
+        recession="mature",
+        created_by=manager,
+    )
+    # Early, before the day's bookings (from 09:00 with their buffers), so it
+    # overlaps nobody's time.
+    starts_at = slots.wall_to_utc(today, time(5), location.zone)
+    ends_at = starts_at + service.duration
+    session = plan.sessions.get(number=1)
+    session.appointment = Appointment.objects.create(
+        client=robin,
+        service=service,
+        practitioner=practitioner,
+        location=location,
+        room=location.rooms.first(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        busy_starts_at=starts_at - service.buffer_before,
+        busy_ends_at=ends_at + service.buffer_after,
+        status=Appointment.Status.CHECKED_IN,
+        booked_by=manager,
+        notes="Demo: the patch test covers only one pigment",
+    )
+    session.save(update_fields=["appointment"])
+    return robin

@@ -270,7 +270,7 @@ class TestClientPages:
         consent = Consent.objects.get()
         assert consent.signature.read() == PNG
         copy = client.get(f"/clients/consents/{consent.pk}/").text
-        assert "Photographs consent" in copy
+        assert "Photographs for the clinical record consent" in copy
         assert f"/clients/consents/{consent.pk}/signature.png" in copy
 
     def test_a_forged_signature_is_refused(

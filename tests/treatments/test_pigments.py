@@ -357,3 +357,19 @@ class TestLotRecall:
         ):
             events = client_timeline(user=manager, client=person)
             assert f"Pigment lot recall notice: {status}" in [e.title for e in events]
+
+
+def test_the_demo_has_a_client_whose_patch_test_misses_a_pigment(
+    sam, rooms, smp_session, consent_texts, lot, other_lot, manager
+):
+    from treatments.demo import seed_untested_pigment_client
+
+    smp_session.needs_patch_test = True
+    smp_session.save()
+    robin = seed_untested_pigment_client(
+        lots=[lot, other_lot], manager=manager, today=DAY
+    )
+    session = robin.plans.get().sessions.get(number=1)
+    with pytest.raises(ValidationError, match="covers Perma Blend SMP Medium"):
+        record(session, [other_lot], manager)
+    assert record(session, [lot], manager).is_recorded

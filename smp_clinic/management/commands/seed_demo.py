@@ -8,7 +8,11 @@ from django.utils import timezone
 from appointments.demo import seed_history, seed_schedule, seed_waitlist
 from clients.demo import seed_client_records, seed_clients, seed_message_history
 from smp_clinic import demo
-from treatments.demo import seed_pigments, seed_plans
+from treatments.demo import (
+    seed_pigments,
+    seed_plans,
+    seed_untested_pigment_client,
+)
 
 SCALES = {
     "small": {
@@ -87,6 +91,11 @@ class Command(BaseCommand):
                 lots=lots,
                 manager=get_user_model().objects.get(username="manager"),
                 booked_by=front_desk,
+                today=today,
+            )
+            seed_untested_pigment_client(
+                lots=lots,
+                manager=get_user_model().objects.get(username="manager"),
                 today=today,
             )
             # Last: the history steps around the courses' past sessions.
