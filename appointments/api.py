@@ -12,6 +12,7 @@ live server and fails on any disagreement."""
 
 import re
 from datetime import date, datetime
+from functools import wraps
 from typing import Annotated, Any
 
 from django.http import Http404
@@ -46,7 +47,36 @@ class StaffSession(SessionAuth):
         return user
 
 
+def _method_not_allowed_in_error_shape(api: NinjaAPI, view):
+    """django-ninja answers a method a path lacks with an empty text 405; ours is
+    the one error shape, with the Allow header kept."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405:
+            return response
+        allowed = response["Allow"]
+        error = api.create_response(
+            request,
+            error_body("method_not_allowed", f"This path answers {allowed} only."),
+            status=405,
+        )
+        error["Allow"] = allowed
+        return error
+
+    return answer
+
+
 class StaffAPI(NinjaAPI):
+    def _get_urls(self):
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            pattern.callback = _method_not_allowed_in_error_shape(
+                self, pattern.callback
+            )
+        return patterns
+
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         # django-ninja copies a field's list of examples onto its parameter, where
@@ -86,8 +116,8 @@ class ErrorOut(Schema):
     code: str = Field(
         description=(
             "For programs: bad_request (400), not_authenticated (401), forbidden or "
-            "csrf_failed (403), not_found (404), conflict or not_cancellable (409), "
-            "invalid or refused (422)."
+            "csrf_failed (403), not_found (404), method_not_allowed (405), conflict "
+            "or not_cancellable (409), invalid or refused (422)."
         ),
         examples=["invalid"],
     )

@@ -92,6 +92,25 @@ def test_every_4xx_has_the_one_error_shape(
     assert_error(post(client, cancel, {"reason": "Ill"}), 409, "not_cancellable")
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [
+        ("put", "/api/appointments", "POST"),
+        ("delete", "/api/availability", "GET"),
+        ("get", "/api/appointments/1/cancel", "POST"),
+    ],
+)
+def test_a_method_a_path_lacks_is_a_405_in_the_error_shape(
+    client, front_desk, method, url, allowed
+):
+    client.force_login(front_desk)
+
+    response = getattr(client, method)(url)
+
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == allowed
+
+
 def test_a_post_without_the_csrf_token_gets_the_error_shape(front_desk, booking):
     browser = Browser(enforce_csrf_checks=True)
     browser.force_login(front_desk)
