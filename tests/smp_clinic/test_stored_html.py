@@ -254,3 +254,26 @@ def test_no_page_that_shows_a_client_serves_their_text_as_markup(
     assert wrong == []
     # Most pages do show the name: the check would see markup if there were any.
     assert showing >= checked - 3
+
+
+@pytest.mark.parametrize(
+    "first_name", ["Al\x00<b hx-get='/x'>", "<b hx-get='/x'>" + "A" * 5000]
+)
+def test_a_name_with_nul_or_too_long_is_refused_and_stored_nowhere(
+    client, london, sam, consultation, first_name
+):
+    page = client.get(f"/book/{london.pk}/").text
+    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
+    response = client.post(
+        f"/book/{london.pk}/",
+        {
+            "first_name": first_name,
+            "last_name": "Smith",
+            "email": "al@example.com",
+            "reminder_consent": "on",
+            "slot": slot,
+        },
+    )
+    assert response.status_code == 422
+    assert markup_from(response.text, first_name) == []
+    assert not Client.objects.exists()
