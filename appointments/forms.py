@@ -167,8 +167,14 @@ class NextFreeForm(forms.Form):
 class LocationForm(forms.ModelForm):
     class Meta:
         model = Location
-        fields = ["name", "address", "timezone", "is_active"]
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "address", "phone", "timezone", "is_active"]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "phone": forms.TextInput(attrs={"type": "tel"}),
+        }
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])
 
 
 class RoomForm(forms.ModelForm):

@@ -18,6 +18,11 @@ def validate_timezone(value: str) -> None:
 class Location(models.Model):
     name = models.CharField(max_length=100, unique=True)
     address = models.TextField(blank=True)
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Given in recall emails for clients to call and book.",
+    )
     timezone = models.CharField(
         max_length=64,
         validators=[validate_timezone],
@@ -387,6 +392,53 @@ class Appointment(models.Model):
 
     def is_cancellable(self) -> bool:
         return self.can_become(self.Status.CANCELLED)
+
+    # Why a workflow move is refused at `now`, or None when it is allowed. The buttons
+    # show only when allowed (templatetags/appointment_actions.py) and the services
+    # refuse with these same words.
+
+    def _status_refusal(self, to: str) -> str | None:
+        if self.can_become(to):
+            return None
+        return (
+            f"A {self.get_status_display().lower()} appointment cannot be marked "
+            f"{self.Status(to).label.lower()}."
+        )
+
+    def arrive_refusal(self, now) -> str | None:
+        refusal = self._status_refusal(self.Status.CHECKED_IN)
+        if refusal:
+            return refusal
+        zone = self.location.zone
+        if self.starts_at.astimezone(zone).date() != now.astimezone(zone).date():
+            return "A client can be checked in on the day of the appointment only."
+        return None
+
+    def no_show_refusal(self, now) -> str | None:
+        refusal = self._status_refusal(self.Status.NO_SHOW)
+        if refusal:
+            return refusal
+        if self.starts_at > now:
+            return "An appointment can be marked no-show once it has started."
+        return None
+
+    def complete_refusal(self, now) -> str | None:
+        refusal = self._status_refusal(self.Status.COMPLETED)
+        if refusal:
+            return refusal
+        if self.starts_at > now:
+            # A completed session sends the day-0 aftercare: never before it began.
+            return "An appointment can be completed once it has started."
+        return None
+
+    def can_arrive(self, now) -> bool:
+        return self.arrive_refusal(now) is None
+
+    def can_mark_no_show(self, now) -> bool:
+        return self.no_show_refusal(now) is None
+
+    def can_complete(self, now) -> bool:
+        return self.complete_refusal(now) is None
 
     def local_starts_at(self):
         return self.starts_at.astimezone(self.location.zone)

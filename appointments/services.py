@@ -458,19 +458,18 @@ def appointment_confirm(*, appointment: Appointment, by=None) -> Appointment:
     return _transition(appointment, Appointment.Status.CONFIRMED)
 
 
+def _refuse_unless(refusal: str | None) -> None:
+    if refusal:
+        raise BookingError(refusal)
+
+
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment, by) -> Appointment:
-    def same_day(locked: Appointment) -> None:
-        zone = locked.location.zone
-        if (
-            locked.starts_at.astimezone(zone).date()
-            != timezone.now().astimezone(zone).date()
-        ):
-            raise BookingError(
-                "A client can be checked in on the day of the appointment only."
-            )
-
-    return _transition(appointment, Appointment.Status.CHECKED_IN, check=same_day)
+    return _transition(
+        appointment,
+        Appointment.Status.CHECKED_IN,
+        check=lambda locked: _refuse_unless(locked.arrive_refusal(timezone.now())),
+    )
 
 
 @transaction.atomic
@@ -478,7 +477,11 @@ def appointment_complete(*, appointment: Appointment, by) -> Appointment:
     # treatments.services books courses through this module, so it is imported here.
     from treatments.services import plan_session_completed
 
-    completed = _transition(appointment, Appointment.Status.COMPLETED)
+    completed = _transition(
+        appointment,
+        Appointment.Status.COMPLETED,
+        check=lambda locked: _refuse_unless(locked.complete_refusal(timezone.now())),
+    )
     outbox.appointment_aftercare_schedule(appointment=completed)
     plan_session_completed(appointment=completed)
     return completed
@@ -486,13 +489,11 @@ def appointment_complete(*, appointment: Appointment, by) -> Appointment:
 
 @transaction.atomic
 def appointment_mark_no_show(*, appointment: Appointment, by) -> Appointment:
-    def started(locked: Appointment) -> None:
-        if locked.starts_at > timezone.now():
-            raise BookingError(
-                "An appointment can be marked no-show once it has started."
-            )
-
-    missed = _transition(appointment, Appointment.Status.NO_SHOW, check=started)
+    missed = _transition(
+        appointment,
+        Appointment.Status.NO_SHOW,
+        check=lambda locked: _refuse_unless(locked.no_show_refusal(timezone.now())),
+    )
     outbox.appointment_messages_cancel(appointment=missed)
     return missed
 

@@ -37,6 +37,7 @@ from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.forms import AftercareStepForm, MessageSettingsForm, MessageTextForm
 from clients.models import AftercareStep, MessageText
+from clients.phones import local_phone
 from clients.texts import EXAMPLE_VALUES, TEXTS, fill
 from smp_clinic.roles import Capability, require
 from treatments.forms import PigmentForm, PigmentLotForm
@@ -67,6 +68,7 @@ KINDS = {
         lambda: Location.objects.all(),
         (
             ("Name", str),
+            ("Phone", lambda r: local_phone(r.phone) or "—"),
             ("Time zone", lambda r: r.timezone),
             ("Taking bookings", lambda r: yes_no(r.is_active)),
         ),
@@ -141,12 +143,15 @@ KINDS = {
         lambda: AftercareStep.objects.all(),
         (
             ("Day", lambda r: r.day_offset),
+            ("After", lambda r: r.get_after_display()),
             ("Subject", lambda r: r.subject),
             ("Sent", lambda r: yes_no(r.is_active)),
         ),
         "Sent after a completed treatment session, by days after it (day 0: at "
-        "once; later days at 10:00 in the location's zone). Changes apply to "
-        "emails not sent yet.",
+        "once; later days at 10:00 in the location's zone). A new session replaces "
+        "what an earlier one still had to send; steps for the final session only "
+        "(the “healed” message) wait for the last session of the course. Changes "
+        "apply to emails not sent yet.",
     ),
     "closures": RecordKind(
         "Closures",

@@ -20,6 +20,7 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
 from clients.suitability import DEFAULT_SEVERITY
+from smp_clinic.form_mixins import LineEndingsMixin
 from treatments.forms import LotsField
 from treatments.selectors import lots_for_picker
 
@@ -31,10 +32,10 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
         model = Client
-        fields = list(CLIENT_FIELDS)
+        fields = [*CLIENT_FIELDS, "email_opt_out"]
         widgets = {
             "date_of_birth": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -72,7 +73,7 @@ class NewClientForm(ClientForm):
 # Intake sections: each saves on its own.
 
 
-class HairLossForm(forms.ModelForm):
+class HairLossForm(LineEndingsMixin, forms.ModelForm):
     title = "Hair loss"
 
     class Meta:
@@ -109,7 +110,7 @@ STAGE_CHOICES = [
 ]
 
 
-class ClassificationForm(forms.ModelForm):
+class ClassificationForm(LineEndingsMixin, forms.ModelForm):
     """The scale and stage, picked from one set of pictures ("norwood:III")."""
 
     title = "Classification"
@@ -137,7 +138,7 @@ class ClassificationForm(forms.ModelForm):
         return cleaned
 
 
-class SkinHairForm(forms.ModelForm):
+class SkinHairForm(LineEndingsMixin, forms.ModelForm):
     title = "Skin and hair"
 
     class Meta:
@@ -158,7 +159,7 @@ class SkinHairForm(forms.ModelForm):
         }
 
 
-class HealthForm(forms.ModelForm):
+class HealthForm(LineEndingsMixin, forms.ModelForm):
     title = "Health"
 
     class Meta:
@@ -202,7 +203,7 @@ def validate_document(upload) -> None:
         raise ValidationError("Upload the clearance as a PDF, JPEG or PNG file.")
 
 
-class ContraindicationForm(forms.ModelForm):
+class ContraindicationForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
         model = Contraindication
         fields = ["kind", "severity", "until", "notes", "clearance_document"]
@@ -241,7 +242,7 @@ class ClearanceForm(forms.Form):
         return document
 
 
-class SuitabilityForm(forms.Form):
+class SuitabilityForm(LineEndingsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=Recommendation.choices, widget=forms.RadioSelect
     )
@@ -271,7 +272,7 @@ class SuitabilityForm(forms.Form):
         return cleaned
 
 
-class PatchTestForm(forms.Form):
+class PatchTestForm(LineEndingsMixin, forms.Form):
     lots = forms.Field()  # a LotsField over the lots usable today, set in __init__
     applied_at = forms.DateTimeField(widget=DateTimeInput(), label="Applied at")
     notes = forms.CharField(
@@ -289,7 +290,7 @@ class PatchTestForm(forms.Form):
         )
 
 
-class PatchTestReadForm(forms.Form):
+class PatchTestReadForm(LineEndingsMixin, forms.Form):
     result = forms.ChoiceField(
         choices=[
             (PatchTest.Result.PASSED, "Passed: no reaction"),
@@ -346,7 +347,7 @@ class ImportForm(forms.Form):
 class AftercareStepForm(forms.ModelForm):
     class Meta:
         model = AftercareStep
-        fields = ["day_offset", "subject", "body", "is_active"]
+        fields = ["day_offset", "after", "subject", "body", "is_active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 6})}
 
 
@@ -364,6 +365,7 @@ class MessageSettingsForm(forms.ModelForm):
         fields = [
             "reminder_hours",
             "preparation_hours",
+            "minoxidil_pause_days",
             "course_nudge_days",
             "permanent_check_months",
             "permanent_touch_up_months",

@@ -46,7 +46,14 @@ class Client(models.Model):
         max_length=8, choices=ContactMethod.choices, default=ContactMethod.EMAIL
     )
     reminder_consent = models.BooleanField(
-        default=True, help_text="Appointment reminders and aftercare by email."
+        default=True, help_text="Appointment reminders and recalls by email."
+    )
+    # Aftercare is care, not a reminder: it stops only when the client has no email
+    # address or has opted out of every email (this).
+    email_opt_out = models.BooleanField(
+        "Opted out of all email",
+        default=False,
+        help_text="No email of any kind, aftercare included.",
     )
     marketing_consent = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
@@ -461,12 +468,30 @@ class AftercareStep(models.Model):
     day_offset = models.PositiveSmallIntegerField(
         help_text="Days after the session; 0 sends it when the session is completed."
     )
+
+    class After(models.TextChoices):
+        EVERY_SESSION = "every", "Every session"
+        FINAL_SESSION = "final", "The final session of a course only"
+
+    after = models.CharField(
+        "Send after",
+        max_length=5,
+        choices=After.choices,
+        default=After.EVERY_SESSION,
+        help_text="A “healed” message belongs after the final session only: a "
+        "later session restarts the healing.",
+    )
     subject = models.CharField(max_length=150)
     body = models.TextField(help_text="Plain text; the client's name goes above it.")
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["day_offset", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(after__in=["every", "final"]), name="aftercare_after_valid"
+            )
+        ]
 
     def __str__(self):
         return f"Day {self.day_offset}: {self.subject}"
@@ -509,6 +534,13 @@ class MessageSettings(models.Model):
         validators=[MaxValueValidator(14 * 24)],
         help_text="Hours before a treatment session that the preparation note goes "
         "(shaving, no alcohol or blood thinners). 0 sends none.",
+    )
+    minoxidil_pause_days = models.PositiveSmallIntegerField(
+        "Pause minoxidil (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days before and after a session that the preparation note asks "
+        "the client to pause topical minoxidil ({minoxidil_days} in its text).",
     )
     course_nudge_days = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(60)],

@@ -34,10 +34,16 @@ from appointments import feeds, slots
 from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from clients.phones import local_phone
 from smp_clinic.mail import render_plain_text
 from treatments import selectors as treatment_selectors
 
 logger = logging.getLogger(__name__)
+
+# Sent whatever the reminder consent: a booking's confirmation; aftercare, which is
+# care (body-art codes ask for its receipt), not a reminder; and a lot recall notice,
+# which is about the client's safety.
+CARE_KINDS = {MessageKind.CONFIRMATION, MessageKind.AFTERCARE, MessageKind.LOT_RECALL}
 
 # Service kinds that put pigment in the skin get a preparation note.
 PREPARED_KINDS = {"smp_session", "scar_camouflage", "touch_up"}
@@ -169,10 +175,26 @@ AFTERCARE_SEND_AT = time(10)
 
 
 def appointment_aftercare_schedule(*, appointment, now: datetime | None = None) -> None:
-    """Write the clinic's aftercare sequence for a completed treatment session."""
+    """Write the clinic's aftercare sequence for a completed treatment session.
+
+    Aftercare follows the course (DOMAIN.md): the newest session's sequence replaces
+    whatever the client's earlier sessions still had pending, and the steps marked
+    "final session only" (the 28-day "healed") are written only after the last
+    session of a course, counted from it."""
     if appointment.service.kind not in PREPARED_KINDS:
         return
     now = now or timezone.now()
+    OutboundMessage.objects.filter(
+        client_id=appointment.client_id,
+        kind=MessageKind.AFTERCARE,
+        status=MessageStatus.PENDING,
+    ).exclude(appointment=appointment).update(
+        status=MessageStatus.CANCELLED,
+        last_error="A later session's aftercare replaced it.",
+    )
+    steps = AftercareStep.objects.filter(is_active=True)
+    if not treatment_selectors.completes_course(appointment):
+        steps = steps.exclude(after=AftercareStep.After.FINAL_SESSION)
     zone = appointment.location.zone
     today = now.astimezone(zone).date()
     OutboundMessage.objects.bulk_create(
@@ -189,7 +211,7 @@ def appointment_aftercare_schedule(*, appointment, now: datetime | None = None) 
                 ),
                 dedupe_key=f"appointment:{appointment.pk}:aftercare:{step.pk}",
             )
-            for step in AftercareStep.objects.filter(is_active=True)
+            for step in steps
         ],
         ignore_conflicts=True,
     )
@@ -227,6 +249,43 @@ def plan_recalls_schedule(*, plan, location, now: datetime | None = None) -> Non
                 kind=kind,
                 due_at=_at_ten(slots.add_months(completed_on, months), zone),
                 dedupe_key=f"plan:{plan.pk}:{kind}:{months}m",
+            )
+            for kind, months in wanted
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def touch_up_recalls_schedule(
+    *, appointment, plan=None, now: datetime | None = None
+) -> None:
+    """A completed touch-up (with or without a plan) writes the next recalls, so
+    maintenance never silently ends: permanent SMP the next touch-up, temporary SMP
+    its fade checks again, by months from the touch-up. `plan` (the client's latest)
+    says which; without one, permanent."""
+    now = now or timezone.now()
+    zone = appointment.location.zone
+    done_on = now.astimezone(zone).date()
+    timing = selectors.message_settings()
+    if plan is not None and plan.variant == "temporary":
+        wanted = [
+            (MessageKind.FADE_CHECK, months)
+            for months in timing.months("temporary_fade_check_months")
+        ]
+    else:
+        wanted = [
+            (MessageKind.TOUCH_UP, months)
+            for months in timing.months("permanent_touch_up_months")
+        ]
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=appointment.client_id,
+                plan=plan,
+                appointment=appointment,
+                kind=kind,
+                due_at=_at_ten(slots.add_months(done_on, months), zone),
+                dedupe_key=f"appointment:{appointment.pk}:{kind}:{months}m",
             )
             for kind, months in wanted
         ],
@@ -381,12 +440,9 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
     client = message.client
     if not client.email:
         return "The client has no email address."
-    # A lot recall notice is about the client's safety: not a reminder, so it goes
-    # whatever the reminder consent.
-    if (
-        message.kind not in (MessageKind.CONFIRMATION, MessageKind.LOT_RECALL)
-        and not client.reminder_consent
-    ):
+    if client.email_opt_out:
+        return "The client has opted out of all email."
+    if message.kind not in CARE_KINDS and not client.reminder_consent:
         return "The client does not want reminders."
     if message.kind in (MessageKind.INK_PASSPORT, MessageKind.LOT_RECALL):
         return ""
@@ -420,10 +476,38 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
 
 
 PLAN_KINDS = {MessageKind.COURSE_NUDGE, MessageKind.FADE_CHECK, MessageKind.TOUCH_UP}
+RECALL_KINDS = {MessageKind.FADE_CHECK, MessageKind.TOUCH_UP}
+LIVE_STATUSES = ("booked", "confirmed", "checked_in", "completed")
+# A fade check booked or held this close to a fade-check recall's date stands in for
+# it; an earlier one (the previous check of the series) does not.
+RECALL_EARLY_DAYS = 90
+
+
+def _recall_answered(message: OutboundMessage) -> bool:
+    """Whether the client booked or had a matching appointment since the recall was
+    written: a touch-up answers any recall (and writes the next ones itself), a fade
+    check answers a fade-check recall due within RECALL_EARLY_DAYS of it."""
+    written = message.created_at
+    since = Appointment.objects.filter(
+        Q(created_at__gt=written) | Q(starts_at__gt=written),
+        client_id=message.client_id,
+        status__in=LIVE_STATUSES,
+    ).exclude(pk=message.appointment_id)
+    matching = Q(service__kind="touch_up")
+    if message.kind == MessageKind.FADE_CHECK:
+        matching |= Q(
+            service__kind="fade_check",
+            starts_at__gte=message.due_at - timedelta(days=RECALL_EARLY_DAYS),
+        )
+    return since.filter(matching).exists()
 
 
 def _plan_still_applies(message: OutboundMessage) -> str:
     plan = message.plan
+    if message.kind in RECALL_KINDS and _recall_answered(message):
+        return "The client has booked since this recall was written."
+    if plan is None and message.kind in RECALL_KINDS and message.appointment_id:
+        return ""
     if plan is None or plan.status == "cancelled":
         return "The treatment plan was cancelled."
     if message.kind == MessageKind.COURSE_NUDGE:
@@ -526,9 +610,21 @@ def text_key(message: OutboundMessage) -> str | None:
     """Which of the clinic's texts (clients/texts.py) the message uses."""
     if message.kind == MessageKind.AFTERCARE:
         return None
-    if message.kind == MessageKind.FADE_CHECK and message.plan.variant == "permanent":
+    if (
+        message.kind == MessageKind.FADE_CHECK
+        and message.plan is not None
+        and message.plan.variant == "permanent"
+    ):
         return "check_up"
+    if message.kind == MessageKind.PREPARATION and message.appointment is not None:
+        goal = treatment_selectors.treatment_goal(message.appointment)
+        return PREPARATION_TEXTS.get(goal, "preparation")
     return message.kind
+
+
+# The preparation note by the plan's goal; a shaved head (full-head stubble, a
+# hairline) is the default "preparation".
+PREPARATION_TEXTS = {"density": "preparation_density", "scar": "preparation_scar"}
 
 
 def email_context(message: OutboundMessage, clinic_texts: dict | None = None) -> dict:
@@ -539,6 +635,10 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         "message": message,
         "unsubscribe_url": links.unsubscribe_url(message.client),
     }
+    if message.kind in RECALL_KINDS:
+        # A recall's appointment is the touch-up that wrote it, long past: the email
+        # is about booking the next one.
+        appointment = None
     values = {"first_name": message.client.first_name, "clinic": settings.CLINIC_NAME}
     if appointment is not None:
         zone = appointment.location.zone
@@ -568,13 +668,26 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         )
     if message.plan is not None:
         plan = message.plan
-        location = _plan_location(plan)
+        location = (
+            message.appointment.location
+            if message.kind in RECALL_KINDS and message.appointment is not None
+            else _plan_location(plan)
+        )
         context.update(plan=plan, location=location)
         values.update(
             location=location.name if location else settings.CLINIC_NAME,
             sessions=str(plan.sessions_planned),
             gap=f"{plan.gap_min_days} to {plan.gap_max_days} days",
         )
+    elif message.kind in RECALL_KINDS and message.appointment is not None:
+        location = message.appointment.location
+        context["location"] = location
+        values.update(location=location.name, sessions="", gap="")
+    if message.kind in RECALL_KINDS and context.get("location"):
+        context["location_phone"] = local_phone(context["location"].phone)
+    if message.kind == MessageKind.PREPARATION:
+        timing = selectors.message_settings()
+        values["minoxidil_days"] = str(timing.minoxidil_pause_days)
     if message.lot is not None:
         context["lot"] = message.lot
         values.update(pigment=str(message.lot.pigment), lot=message.lot.lot_number)

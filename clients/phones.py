@@ -40,6 +40,24 @@ def display_phone(value: str) -> str:
     )
 
 
+def local_phone(value: str) -> str:
+    """A clinic's number as its own clients dial it: national format in the clinic's
+    country (PHONE_DEFAULT_REGION), international otherwise."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return value
+    home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    return phonenumbers.format_number(
+        number,
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    )
+
+
 def phone_search_digits(query: str) -> str:
     """The digits of a phone-like query, without a national leading 0 ('07700' ->
     '7700'), so it matches the stored E.164 form."""

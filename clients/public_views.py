@@ -136,7 +136,7 @@ def waitlist_offer_link(request, token):
 
 
 # Mail programs' one-click unsubscribe (RFC 8058) POSTs with no CSRF token; the signed
-# link is the authority, and all it can do is stop reminders.
+# link is the authority, and all it can do is stop reminders (or, asked, all email).
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
@@ -150,6 +150,10 @@ def unsubscribe(request, token):
     if client is None or payload.get("a") != "unsubscribe":
         return refuse(request, "This link is not valid.", 400)
     if request.method == "POST":
-        services.client_unsubscribe(client=client)
-        return render(request, "clients/public/unsubscribed.html")
+        # A mail program's one-click POST carries no "scope": it stops reminders.
+        all_email = request.POST.get("scope") == "all"
+        services.client_unsubscribe(client=client, all_email=all_email)
+        return render(
+            request, "clients/public/unsubscribed.html", {"all_email": all_email}
+        )
     return render(request, "clients/public/unsubscribe.html")

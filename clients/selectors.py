@@ -22,7 +22,9 @@ from clients.models import (
     ConsentText,
     Contraindication,
     Intake,
+    MessageKind,
     MessageSettings,
+    MessageStatus,
     MessageText,
     OutboundMessage,
     PatchTest,
@@ -297,6 +299,26 @@ class TimelineEvent:
     zone: str = ""
 
 
+def _message_event(message) -> TimelineEvent:
+    url = reverse("message_detail", args=[message.pk])
+    if message.kind == MessageKind.AFTERCARE and message.status == MessageStatus.SENT:
+        # The aftercare receipt body-art codes ask for: what was sent, when, to whom.
+        return TimelineEvent(
+            message.sent_at,
+            "Aftercare receipt",
+            message.subject or message.get_kind_display(),
+            "Aftercare instructions sent by email",
+            url,
+        )
+    return TimelineEvent(
+        message.sent_at or message.due_at,
+        "Message",
+        f"{message.get_kind_display()}: {message.get_status_display().lower()}",
+        message.last_error,
+        url,
+    )
+
+
 def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
     """What happened to a client, newest first, as much as the user's role may see:
     bookings for every booking role; consents, suitability decisions, patch tests and
@@ -315,13 +337,7 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
         )
     ]
     events += [
-        TimelineEvent(
-            m.sent_at or m.due_at,
-            "Message",
-            f"{m.get_kind_display()}: {m.get_status_display().lower()}",
-            m.last_error,
-            reverse("message_detail", args=[m.pk]),
-        )
+        _message_event(m)
         for m in messages_visible_to(user, client.messages.exclude(status="pending"))
     ]
     if can(user, Capability.CLINICAL):
@@ -434,6 +450,7 @@ def message_settings() -> MessageSettings:
         defaults={
             "reminder_hours": ", ".join(map(str, settings.MESSAGE_REMINDER_HOURS)),
             "preparation_hours": settings.MESSAGE_PREPARATION_HOURS,
+            "minoxidil_pause_days": settings.MESSAGE_MINOXIDIL_PAUSE_DAYS,
             "course_nudge_days": settings.COURSE_NUDGE_DAYS,
             "permanent_check_months": ", ".join(
                 map(str, settings.RECALL_PERMANENT_CHECK_MONTHS)

@@ -81,7 +81,7 @@ def client_create(*, allow_duplicate: bool = False, **fields) -> Client:
 
 @transaction.atomic
 def client_update(*, client: Client, **fields) -> Client:
-    for name in CLIENT_FIELDS:
+    for name in (*CLIENT_FIELDS, "email_opt_out"):
         if name in fields:
             setattr(client, name, fields[name])
     client.phone = normalise_phone(client.phone)
@@ -95,10 +95,14 @@ def client_update(*, client: Client, **fields) -> Client:
 def intake_save(*, client: Client, fields: dict, by) -> Intake:
     """Save one section of the intake; the other sections are left as they are."""
     intake, _ = Intake.objects.select_for_update().get_or_create(client=client)
+    before = {name: getattr(intake, name) for name in [*fields, "stage"]}
     for name, value in fields.items():
         setattr(intake, name, value)
     if not intake.scale:
         intake.stage = ""
+    if all(getattr(intake, name) == value for name, value in before.items()):
+        # Saved unchanged: nothing to write, and the last editor stays who they were.
+        return intake
     intake.updated_by = by
     intake.full_clean()
     intake.save()
@@ -499,12 +503,15 @@ def clients_import(text: str) -> list[Client]:
 
 
 @transaction.atomic
-def client_unsubscribe(*, client: Client) -> Client:
-    """Stop reminder and aftercare emails (from the link in every email)."""
+def client_unsubscribe(*, client: Client, all_email: bool = False) -> Client:
+    """From the link in every email: stop reminders and recalls, or (all_email) every
+    email, aftercare included."""
     client = Client.objects.select_for_update().get(pk=client.pk)
     client.reminder_consent = False
+    if all_email:
+        client.email_opt_out = True
     # save(), not update(): the audit trail records the change.
-    client.save(update_fields=["reminder_consent"])
+    client.save(update_fields=["reminder_consent", "email_opt_out"])
     return client
 
 

@@ -26,6 +26,10 @@ PLAN_PLACEHOLDERS = {
     "sessions": "the number of sessions in the course",
     "gap": "the gap between sessions, e.g. 10 to 14 days",
 }
+PREPARATION_PLACEHOLDERS = {
+    **APPOINTMENT_PLACEHOLDERS,
+    "minoxidil_days": "the days to pause minoxidil (Set-up → Messages), e.g. 7",
+}
 CLIENT_PLACEHOLDERS = {
     "first_name": "the client's first name",
     "clinic": "the clinic's name",
@@ -44,7 +48,17 @@ EXAMPLE_VALUES = {
     "gap": "10 to 14 days",
     "pigment": "Perma Blend SMP Dark",
     "lot": "L26001A",
+    "minoxidil_days": "7",
 }
+
+# Every preparation note asks for this; the shaving advice is only where the head is
+# shaved for the work (DOMAIN.md, "Before a session").
+_BEFORE_EVERY_SESSION = (
+    "- Pause topical minoxidil (Regaine, Rogaine) for {minoxidil_days} days before "
+    "your session, and for {minoxidil_days} days after it.\n"
+    "- No alcohol, aspirin or other blood thinners the day before, unless your "
+    "doctor says otherwise.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -64,16 +78,38 @@ TEXTS = {
         "calendar.",
     ),
     "preparation": TextKind(
-        "Preparation before a treatment",
-        APPOINTMENT_PLACEHOLDERS,
+        "Preparation before a treatment (shaved head)",
+        PREPARATION_PLACEHOLDERS,
         "Getting ready for your {service} on {date}",
         "Your {service} is coming up. To get the best result:\n\n"
         "- Shave your head 24 to 48 hours before (not on the day).\n"
-        "- No alcohol, aspirin or other blood thinners the day before, unless your "
-        "doctor says otherwise.\n"
-        "- Come with a clean, dry scalp: no oils, creams or styling products.\n"
+        + _BEFORE_EVERY_SESSION
+        + "- Come with a clean, dry scalp: no oils, creams or styling products.\n"
         "- Eat beforehand and bring something to listen to: a session takes a few "
         "hours.",
+    ),
+    "preparation_density": TextKind(
+        "Preparation before a treatment (density behind longer hair)",
+        PREPARATION_PLACEHOLDERS,
+        "Getting ready for your {service} on {date}",
+        "Your {service} is coming up. We add density between your own hairs, so "
+        "there is no need to shave: come with your hair as you usually wear it, "
+        "washed and dry. To get the best result:\n\n"
+        + _BEFORE_EVERY_SESSION
+        + "- No oils, creams, sprays or hair fibres on the day.\n"
+        "- Eat beforehand and bring something to listen to: a session takes a few "
+        "hours.",
+    ),
+    "preparation_scar": TextKind(
+        "Preparation before a treatment (scar camouflage)",
+        PREPARATION_PLACEHOLDERS,
+        "Getting ready for your {service} on {date}",
+        "Your {service} is coming up. We work on the scar and the skin around it; "
+        "there is no need to shave unless we agreed a length at your consultation. "
+        "To get the best result:\n\n"
+        + _BEFORE_EVERY_SESSION
+        + "- Come with a clean, dry scalp: no oils, creams or styling products.\n"
+        "- Tell us if the scar has been treated or has changed since we saw it.",
     ),
     "reminder": TextKind(
         "Appointment reminder",
@@ -94,8 +130,7 @@ TEXTS = {
         PLAN_PLACEHOLDERS,
         "Time for your SMP check-up",
         "It has been a while since your SMP course. A short check-up lets us see how "
-        "the pigment has settled and whether anything needs attention.\n\n"
-        "Reply to this email or call {location} to book a time.",
+        "the pigment has settled and whether anything needs attention.",
     ),
     "fade_check": TextKind(
         "Fade check recall (temporary SMP)",
@@ -103,8 +138,7 @@ TEXTS = {
         "Time for a fade check",
         "Temporary SMP fades gradually as the pigment is absorbed. A short fade check "
         "now lets us refresh it before it looks patchy, and no sooner than it needs "
-        "(refreshing too often over-covers).\n\n"
-        "Reply to this email or call {location} to book a time.",
+        "(refreshing too often over-covers).",
     ),
     "touch_up": TextKind(
         "Touch-up recall (permanent SMP)",
@@ -112,8 +146,7 @@ TEXTS = {
         "Time for an SMP touch-up",
         "Permanent SMP softens over the years with sun and skin renewal. Most clients "
         "have a touch-up every few years to bring back the crisp, fresh look: it is "
-        "one shorter session.\n\n"
-        "Reply to this email or call {location} to book it.",
+        "one shorter session.",
     ),
     "waitlist_offer": TextKind(
         "Waitlist: a time offered",

@@ -339,6 +339,9 @@ MESSAGE_REMINDER_HOURS = [
     int(hours) for hours in env("MESSAGE_REMINDER_HOURS", "48,24").split(",") if hours
 ]
 MESSAGE_PREPARATION_HOURS = int(env("MESSAGE_PREPARATION_HOURS", "48"))
+# Days the preparation note asks a client to pause topical minoxidil before (and
+# after) a session (DOMAIN.md: about 7).
+MESSAGE_MINOXIDIL_PAUSE_DAYS = int(env("MESSAGE_MINOXIDIL_PAUSE_DAYS", "7"))
 # A failed send is retried with a doubling delay, then marked failed for staff to see.
 MESSAGE_MAX_ATTEMPTS = int(env("MESSAGE_MAX_ATTEMPTS", "5"))
 MESSAGE_SWEEP_BATCH = int(env("MESSAGE_SWEEP_BATCH", "500"))

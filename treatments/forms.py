@@ -5,6 +5,7 @@ from appointments import slots
 from appointments.forms import DateInput, TimeInput
 from appointments.models import Location, Practitioner, Service
 from appointments.services import TREATMENT_KINDS
+from smp_clinic.form_mixins import LineEndingsMixin
 from smp_clinic.forms import RecordsField
 from treatments import selectors
 from treatments.models import (
@@ -87,7 +88,7 @@ class LotStatusForm(forms.Form):
     )
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
         model = TreatmentPlan
         fields = [
@@ -185,8 +186,11 @@ class CourseForm(forms.Form):
 DENSITY_CHOICES = [("", "Not treated"), *Density.choices]
 
 
-class SessionRecordForm(forms.Form):
-    """What was done in a session: zones with density, lots, needle and notes."""
+class SessionRecordForm(LineEndingsMixin, forms.Form):
+    """What was done in a session: zones with density, lots, needle and notes.
+
+    Editing a recorded session starts from `initial_for(session)`, every field of it,
+    so that a save changes only what the practitioner changed."""
 
     LOT_ROWS = 3
 
@@ -204,17 +208,35 @@ class SessionRecordForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
-    def __init__(self, *args, lots=None, **kwargs):
+    def __init__(self, *args, lots=None, can_complete: bool = False, **kwargs):
         """`lots`: what the pickers offer (selectors.lots_for_picker for the
         session's day, keeping the lots already recorded on it)."""
         super().__init__(*args, **kwargs)
+        # A session with more lots than the usual rows keeps every one of them.
+        self.lot_row_count = max(
+            [
+                self.LOT_ROWS,
+                *(
+                    int(name.removeprefix("lot_"))
+                    for name in self.initial
+                    if name.startswith("lot_") and name.removeprefix("lot_").isdigit()
+                ),
+            ]
+        )
+        if can_complete:
+            self.fields["complete_appointment"] = forms.BooleanField(
+                label="Complete the appointment too",
+                help_text="The client's aftercare emails start when it is completed.",
+                required=False,
+                initial=True,
+            )
         for value, label in Zone.choices:
             self.fields[f"zone_{value}"] = forms.ChoiceField(
                 label=label, choices=DENSITY_CHOICES, required=False
             )
         if lots is None:
             lots = selectors.lots_for_picker(timezone.localdate())
-        for row in range(1, self.LOT_ROWS + 1):
+        for row in range(1, self.lot_row_count + 1):
             self.fields[f"lot_{row}"] = LotField(
                 lots=lots, label=f"Pigment lot {row}", required=row == 1
             )
@@ -228,7 +250,7 @@ class SessionRecordForm(forms.Form):
     def lot_rows(self):
         return [
             (self[f"lot_{row}"], self[f"dilution_{row}"])
-            for row in range(1, self.LOT_ROWS + 1)
+            for row in range(1, self.lot_row_count + 1)
         ]
 
     def zones(self) -> dict[str, str]:
@@ -237,31 +259,44 @@ class SessionRecordForm(forms.Form):
     def pigments(self) -> list:
         return [
             (self.cleaned_data[f"lot_{row}"], self.cleaned_data[f"dilution_{row}"])
-            for row in range(1, self.LOT_ROWS + 1)
+            for row in range(1, self.lot_row_count + 1)
             if self.cleaned_data.get(f"lot_{row}")
         ]
 
     def details(self) -> dict:
-        names = (
-            "needle",
-            "cartridge_lot",
-            "depth_note",
-            "anaesthetic",
-            "skin_reaction",
-            "notes",
-            "duration_minutes",
-        )
-        return {name: self.cleaned_data[name] for name in names}
+        return {name: self.cleaned_data[name] for name in self.DETAILS}
+
+    DETAILS = (
+        "needle",
+        "cartridge_lot",
+        "depth_note",
+        "anaesthetic",
+        "skin_reaction",
+        "notes",
+        "duration_minutes",
+    )
+    # What a new session starts from when the previous one is recorded: the set-up,
+    # not what happened (reaction, notes and duration are this session's own).
+    CARRIED = ("needle", "cartridge_lot", "depth_note", "anaesthetic")
+
+    def completes_appointment(self) -> bool:
+        return bool(self.cleaned_data.get("complete_appointment"))
 
     @classmethod
-    def initial_for(cls, session) -> dict:
+    def initial_for(cls, session, names=DETAILS) -> dict:
+        """Every field of a recorded session, to edit it."""
         initial = {f"zone_{zone}": density for zone, density in session.zones.items()}
-        for row, use in enumerate(session.pigments.all()[: cls.LOT_ROWS], start=1):
+        for row, use in enumerate(session.pigments.all(), start=1):
             initial[f"lot_{row}"] = use.lot_id
             initial[f"dilution_{row}"] = use.dilution
-        for name in ("needle", "cartridge_lot", "depth_note", "anaesthetic"):
+        for name in names:
             initial[name] = getattr(session, name)
         return initial
+
+    @classmethod
+    def carried_from(cls, previous) -> dict:
+        """A new session's starting values, from the previous session."""
+        return cls.initial_for(previous, names=cls.CARRIED)
 
 
 class HealingForm(forms.Form):

@@ -66,9 +66,33 @@ def session_get_for_user(user, pk: int) -> TreatmentSession:
             "plan__practitioner__user",
             "appointment__location",
             "appointment__practitioner__user",
+            "recorded_by",
         ),
         pk=pk,
     )
+
+
+def treatment_goal(appointment) -> str | None:
+    """The goal (PlanGoal) of the work an appointment is for: its course's plan, else
+    the client's latest plan (a touch-up); scar camouflage booked as such is "scar"."""
+    if appointment.service.kind == "scar_camouflage":
+        return PlanGoal.SCAR
+    session = TreatmentSession.objects.filter(appointment=appointment).first()
+    plans = TreatmentPlan.objects.filter(client_id=appointment.client_id)
+    if session is not None:
+        plans = plans.filter(pk=session.plan_id)
+    return plans.order_by("-created_at", "-pk").values_list("goal", flat=True).first()
+
+
+def completes_course(appointment) -> bool:
+    """Whether a completed treatment appointment is the last session of its course.
+    A session outside any plan (a touch-up, a one-off correction) is a course of one."""
+    session = (
+        TreatmentSession.objects.filter(appointment=appointment)
+        .select_related("plan")
+        .first()
+    )
+    return session is None or session.number >= session.plan.sessions_planned
 
 
 def is_live(session: TreatmentSession) -> bool:

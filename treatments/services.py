@@ -12,7 +12,11 @@ from django.utils import timezone
 
 from appointments import slots
 from appointments.models import Appointment, Location, Practitioner, Service
-from appointments.services import BookingError, appointment_book
+from appointments.services import (
+    BookingError,
+    appointment_book,
+    appointment_complete,
+)
 from clients import outbox
 from clients.models import Client, MessageStatus, OutboundMessage, Recommendation
 from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
@@ -224,15 +228,26 @@ def course_book(
 
 def plan_session_completed(*, appointment: Appointment, now=None) -> None:
     """After a course session is completed: the whole course completes the plan and
-    writes its recalls; otherwise an unbooked next session gets a nudge."""
+    writes its recalls; otherwise an unbooked next session gets a nudge. A touch-up
+    outside a course writes the next recalls, plan or no plan."""
     session = (
         TreatmentSession.objects.filter(appointment=appointment)
         .select_related("plan")
         .first()
     )
-    if session is None:
-        return
     now = now or timezone.now()
+    if session is None:
+        if appointment.service.kind == Service.Kind.TOUCH_UP:
+            latest = (
+                TreatmentPlan.objects.filter(client_id=appointment.client_id)
+                .exclude(status=PlanStatus.CANCELLED)
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            outbox.touch_up_recalls_schedule(
+                appointment=appointment, plan=latest, now=now
+            )
+        return
     plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
     sessions = list(plan.sessions.select_related("appointment"))
     if all(
@@ -310,8 +325,11 @@ def session_record(
     skin_reaction: str = "",
     notes: str = "",
     duration_minutes: int | None = None,
+    complete_appointment: bool = False,
 ) -> TreatmentSession:
-    """Record what was done in a session. Every lot must be in date on the day."""
+    """Record what was done in a session, or edit the record. Every lot must be in
+    date on the day. `complete_appointment` completes a checked-in appointment in the
+    same transaction (its aftercare starts), when it may be completed."""
     session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     appointment = session.appointment
     if appointment is None or appointment.status not in (
@@ -340,17 +358,42 @@ def session_record(
     session.skin_reaction = skin_reaction.strip()
     session.notes = notes.strip()
     session.duration_minutes = duration_minutes
-    session.licence_number = appointment.practitioner.licence_number
-    session.recorded_by = by
-    session.recorded_at = timezone.now()
+    if not session.is_recorded:
+        # The recorder and their licence are the record's author: a later edit by
+        # anyone else is in the audit trail under the editor, and changes neither.
+        session.licence_number = appointment.practitioner.licence_number
+        session.recorded_by = by
+        session.recorded_at = timezone.now()
     session.full_clean()
     session.save()
-    session.pigments.all().delete()
-    SessionPigment.objects.bulk_create(
-        SessionPigment(session=session, lot=lot, dilution=dilution.strip())
-        for lot, dilution in pigments
-    )
+    _session_pigments_set(session, pigments)
+    if complete_appointment and appointment.status == Appointment.Status.CHECKED_IN:
+        try:
+            appointment_complete(appointment=appointment, by=by)
+        except BookingError as error:
+            raise ValidationError(error.message) from error
     return session
+
+
+def _session_pigments_set(
+    session: TreatmentSession, pigments: list[tuple[PigmentLot, str]]
+) -> None:
+    """Change only the lots that changed: an unchanged save writes nothing (and puts
+    nothing in the audit trail)."""
+    wanted = {lot.pk: dilution.strip() for lot, dilution in pigments}
+    for use in session.pigments.all():
+        if use.lot_id not in wanted:
+            use.delete()
+            continue
+        dilution = wanted.pop(use.lot_id)
+        if use.dilution != dilution:
+            use.dilution = dilution
+            use.full_clean()
+            use.save(update_fields=["dilution"])
+    SessionPigment.objects.bulk_create(
+        SessionPigment(session=session, lot_id=lot_id, dilution=dilution)
+        for lot_id, dilution in wanted.items()
+    )
 
 
 @transaction.atomic

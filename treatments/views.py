@@ -197,17 +197,22 @@ def course_book(request, pk):
 def session_record(request, pk):
     session = selectors.session_get_for_user(request.user, pk)
     previous = selectors.previous_session(session)
+    if session.is_recorded:
+        initial = SessionRecordForm.initial_for(session)
+    else:
+        initial = SessionRecordForm.carried_from(previous) if previous else {}
+    appointment = session.appointment
     form = SessionRecordForm(
         request.POST or None,
-        initial=SessionRecordForm.initial_for(
-            session if session.is_recorded else previous or session
-        ),
+        initial=initial,
         lots=selectors.lots_for_picker(
             selectors.session_local_day(session)
             if session.appointment
             else timezone.localdate(),
             keep=session.pigments.values_list("lot_id", flat=True),
         ),
+        can_complete=appointment is not None
+        and appointment.can_complete(timezone.now()),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,6 +221,7 @@ def session_record(request, pk):
                 zones=form.zones(),
                 pigments=form.pigments(),
                 by=request.user,
+                complete_appointment=form.completes_appointment(),
                 **form.details(),
             )
         except ValidationError as error:

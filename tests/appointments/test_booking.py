@@ -174,6 +174,7 @@ def test_the_status_workflow_allows_only_its_moves(
         services.appointment_mark_no_show(appointment=appointment, by=desk)
     services.appointment_confirm(appointment=appointment)
     services.appointment_check_in(appointment=appointment, by=desk)
+    frozen_now.move_to(TEN)
     done = services.appointment_complete(appointment=appointment, by=desk)
 
     assert done.status == Appointment.Status.COMPLETED

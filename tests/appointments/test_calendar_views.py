@@ -300,12 +300,14 @@ class TestBooking:
 
 
 class TestWorkflow:
-    def test_arrived_then_completed(self, client, front_desk, sam, book):
+    def test_arrived_then_completed(self, client, front_desk, sam, book, frozen_now):
         appointment = book(sam, 10)
         client.force_login(front_desk)
         client.post(f"/appointments/{appointment.pk}/check-in/")
         appointment.refresh_from_db()
         assert appointment.status == Appointment.Status.CHECKED_IN
+        frozen_now.move_to(at(10, 5))
+        client.force_login(front_desk)
         today = "/appointments/today/"
         response = client.post(
             f"/appointments/{appointment.pk}/complete/", {"next": today}
@@ -372,11 +374,18 @@ class TestWorkflow:
         assert client.get(f"/appointments/{appointment.pk}/").status_code == 403
 
 
-def test_today_lists_the_day_with_workflow_buttons(client, front_desk, sam, book):
+def test_today_lists_the_day_with_workflow_buttons(
+    client, front_desk, sam, book, frozen_now
+):
     book(sam, 10)
     client.force_login(front_desk)
     page = client.get("/appointments/today/").text
     assert "Jo Bloggs" in page
+    # Before the start a client can arrive, but cannot yet be a no-show.
+    assert "Arrived" in page and "No-show" not in page
+    frozen_now.move_to(at(10, 1))
+    client.force_login(front_desk)
+    page = client.get("/appointments/today/").text
     assert "Arrived" in page and "No-show" in page
 
 
