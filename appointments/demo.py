@@ -47,13 +47,25 @@ SERVICES = [
     ("Fade check", Service.Kind.FADE_CHECK, 20, 0, 5, False, False, 0, 0),
 ]
 
+# Phone numbers from the ranges kept for drama (Ofcom; NANP 555-01xx).
 LOCATIONS = [
-    ("London Shoreditch", "12 Curtain Road, London EC2A 3NQ", "Europe/London"),
-    ("New York SoHo", "90 Prince Street, New York, NY 10012", "America/New_York"),
+    (
+        "London Shoreditch",
+        "12 Curtain Road, London EC2A 3NQ",
+        "Europe/London",
+        "+442079460123",
+    ),
+    (
+        "New York SoHo",
+        "90 Prince Street, New York, NY 10012",
+        "America/New_York",
+        "+12125550142",
+    ),
     (
         "Manchester Northern Quarter",
         "41 Thomas Street, Manchester M4 1NA",
         "Europe/London",
+        "+441614960321",
     ),
 ]
 
@@ -90,8 +102,8 @@ def seed_schedule(
             deposit=deposit,
         )
     locations = [
-        Location.objects.create(name=name, address=address, timezone=zone)
-        for name, address, zone in LOCATIONS[:locations]
+        Location.objects.create(name=name, address=address, timezone=zone, phone=phone)
+        for name, address, zone, phone in LOCATIONS[:locations]
     ]
     studios = max(3, math.ceil(len(practitioner_users) / len(locations)))
     for location in locations:

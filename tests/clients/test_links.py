@@ -128,6 +128,20 @@ def test_one_click_unsubscribe_works_without_a_csrf_token(jo, appointment):
     assert response.status_code == 200
     jo.refresh_from_db()
     assert jo.reminder_consent is False
+    # One click stops reminders; aftercare still comes.
+    assert jo.email_opt_out is False
+
+
+def test_the_unsubscribe_page_offers_stopping_all_email_aftercare_included(
+    client, jo, appointment
+):
+    url = path(links.unsubscribe_url(jo))
+    page = client.get(url).text
+    assert "Stop all emails" in page and 'name="scope" value="all"' in page
+    response = client.post(url, {"scope": "all"})
+    assert "no more emails from us, aftercare included" in response.text
+    jo.refresh_from_db()
+    assert (jo.reminder_consent, jo.email_opt_out) == (False, True)
 
 
 def test_an_action_link_needs_the_csrf_token_of_its_page(appointment):

@@ -37,6 +37,7 @@ def pending_reminders(appointment):
 TIMES = {
     "reminder_hours": "72, 2",
     "preparation_hours": "24",
+    "minoxidil_pause_days": "7",
     "course_nudge_days": "3",
     "permanent_check_months": "12",
     "permanent_touch_up_months": "30",

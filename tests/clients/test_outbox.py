@@ -444,6 +444,7 @@ class TestAftercare:
             f"/setup/aftercare/{first.pk}/",
             {
                 "day_offset": 0,
+                "after": "every",
                 "subject": "Tonight & tomorrow",
                 "body": "New words.",
                 "is_active": "on",
@@ -452,7 +453,12 @@ class TestAftercare:
         # Unticked "Sent": the clinic no longer sends the day-4 email.
         client.post(
             f"/setup/aftercare/{washing.pk}/",
-            {"day_offset": 4, "subject": washing.subject, "body": washing.body},
+            {
+                "day_offset": 4,
+                "after": "every",
+                "subject": washing.subject,
+                "body": washing.body,
+            },
         )
         with time_machine.travel(datetime(2026, 3, 8, 10, 0, tzinfo=UTC), tick=False):
             result = messages_send_due()
