@@ -81,7 +81,7 @@ def search_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0013_lot_recall_notice"),
+        ("clients", "0014_photo_view"),
     ]
 
     operations = [
