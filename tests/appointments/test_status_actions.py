@@ -80,6 +80,8 @@ def test_the_buttons_show_only_the_moves_allowed_now(
     assert buttons(client, appointment) == {"confirm", "check-in"}
     services.appointment_check_in(appointment=appointment, by=front_desk)
     assert buttons(client, appointment) == set()
+    page = client.get(reverse("appointment_detail", args=[appointment.pk])).text
+    assert "Can be marked completed from 14:15" in page
 
     frozen_now.move_to(SESSION_AT)
     client.force_login(front_desk)
