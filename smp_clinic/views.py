@@ -1,7 +1,6 @@
 import csv
 import logging
 from datetime import date
-from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -55,9 +54,13 @@ class PasswordResetView(auth_views.PasswordResetView):
             limit=settings.PASSWORD_RESET_PER_ADDRESS_HOUR,
             window_seconds=3600,
         ):
-            transaction.on_commit(
-                partial(tasks.send_password_reset.delay, form.cleaned_data["email"])
-            )
+            address = form.cleaned_data["email"]
+
+            def enqueue():
+                tasks.send_password_reset.delay(address)
+
+            # robust: a broker that is down loses this email (logged), not the page.
+            transaction.on_commit(enqueue, robust=True)
         return HttpResponseRedirect(self.get_success_url())
 
 
