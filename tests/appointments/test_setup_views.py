@@ -59,6 +59,30 @@ def test_a_manager_adds_a_location_and_a_bad_time_zone_changes_nothing(client, m
     assert Location.objects.get().timezone == "Europe/London"
 
 
+def test_a_locations_phone_is_stored_in_e164_and_listed_in_national_format(
+    client, manager, settings
+):
+    settings.PHONE_DEFAULT_REGION = "GB"
+    client.force_login(manager)
+    data = {
+        "name": "Leeds",
+        "address": "1 Park Row",
+        "timezone": "Europe/London",
+        "is_active": "on",
+    }
+    hostile = '<b hx-get="/x" hx-trigger=load>"{{x}}\'</b>'
+    for phone in (hostile, "<b>{{x}}</b>", "0113 496 0000\x00"):
+        response = client.post("/setup/locations/new/", {**data, "phone": phone})
+        assert response.status_code != 302
+        assert "<b hx-get" not in response.text and "<b>{{x}}" not in response.text
+    assert "Null characters" in response.text
+    assert not Location.objects.exists()
+    response = client.post("/setup/locations/new/", {**data, "phone": "0113 496 0000"})
+    assert response.status_code == 302
+    assert Location.objects.get().phone == "+441134960000"
+    assert "0113 496 0000" in client.get("/setup/locations/").text
+
+
 def test_a_service_deposit_above_its_price_is_refused(client, manager):
     client.force_login(manager)
     data = {
