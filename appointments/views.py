@@ -32,7 +32,8 @@ from smp_clinic.htmx import is_htmx
 from smp_clinic.pagination import peek_page
 from smp_clinic.redirects import safe_next
 from smp_clinic.roles import Capability, Role, primary_role, require
-from treatments.selectors import course_context
+from treatments.selectors import course_context, session_outside_course
+from treatments.services import OPEN_SESSION_KINDS
 
 
 def day_url(location: Location, day) -> str:
@@ -245,12 +246,16 @@ def offered_slots(conflict) -> list[dict]:
 @require(Capability.BOOKING)
 def appointment_detail(request, pk):
     appointment = selectors.appointment_get_for_user(request.user, pk)
+    course = course_context(appointment)
     return render(
         request,
         "appointments/appointment_detail.html",
         {
             "appointment": appointment,
-            "course": course_context(appointment),
+            "course": course,
+            "outside_course": None if course else session_outside_course(appointment),
+            "may_open_session": appointment.service.kind in OPEN_SESSION_KINDS
+            and appointment.status in ("checked_in", "completed"),
             "cancel_form": CancelForm(),
             "calendar_url": day_url(
                 appointment.location, appointment.local_starts_at().date()

@@ -39,7 +39,7 @@ SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def client_record(client: Client) -> dict:
-    sessions = TreatmentSession.objects.filter(plan__client=client)
+    sessions = TreatmentSession.objects.filter(client=client)
     uses = SessionPigment.objects.filter(session__in=sessions)
     sections = {
         "client": Client.objects.filter(pk=client.pk),

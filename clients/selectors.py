@@ -378,15 +378,15 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             TimelineEvent(
                 s.recorded_at,
                 "Treatment session",
-                f"{s} recorded: {s.plan}",
+                f"{s} recorded: {s.plan or s.appointment.service}",
                 ", ".join(
                     f"{zone} ({density.lower()})" for zone, density in s.zone_list()
                 ),
                 reverse("session_record", args=[s.pk]),
             )
             for s in TreatmentSession.objects.filter(
-                plan__client=client, recorded_at__isnull=False
-            ).select_related("plan")
+                client=client, recorded_at__isnull=False
+            ).select_related("plan", "appointment__service")
         ]
         events += [
             TimelineEvent(

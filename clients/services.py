@@ -597,9 +597,7 @@ def client_erase(*, client: Client, by, reason: str, confirm_name: str) -> Clien
     TreatmentPlan.objects.filter(client=client).update(
         design_notes="", design_signed_name=""
     )
-    TreatmentSession.objects.filter(plan__client=client).update(
-        notes="", healing_note=""
-    )
+    TreatmentSession.objects.filter(client=client).update(notes="", healing_note="")
 
     name = client.full_name
     client.first_name, client.last_name = "Erased", f"client {client.pk}"

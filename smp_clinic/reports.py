@@ -391,7 +391,7 @@ def lots_used(period: Period) -> Report:
         )
         .annotate(
             sessions=Count("session", distinct=True),
-            clients=Count("session__plan__client", distinct=True),
+            clients=Count("session__client", distinct=True),
         )
         .order_by("-sessions", "lot__lot_number")
     )

@@ -195,7 +195,7 @@ class SessionRecordForm(LineEndingsMixin, forms.Form):
     LOT_ROWS = 3
 
     needle = forms.CharField(
-        max_length=12,
+        max_length=60,
         required=False,
         help_text="Pins and shape, e.g. 1RL at the hairline, 3RL elsewhere.",
     )
@@ -337,5 +337,5 @@ class PhotoForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["plan"].queryset = TreatmentPlan.objects.filter(client=client)
         self.fields["session"].queryset = TreatmentSession.objects.filter(
-            plan__client=client, appointment__isnull=False
+            client=client, appointment__isnull=False
         ).select_related("plan")

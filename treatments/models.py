@@ -1,7 +1,6 @@
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -261,14 +260,23 @@ class Healing(models.TextChoices):
 
 
 class TreatmentSession(models.Model):
-    """Session N of a plan: booked as an appointment, then recorded by the practitioner.
+    """What pigment went on a client's skin in one appointment.
 
-    The row exists from the booking; `recorded_at` is set when the practitioner fills in
-    what was done. A cancelled appointment leaves the row to be booked again.
+    Session N of a plan: the row exists from the plan; `recorded_at` is set when the
+    practitioner fills in what was done. A cancelled appointment leaves the row to be
+    booked again. Touch-ups, fade-check refreshes and one-off corrections have no plan:
+    their row is opened from the appointment (`session_open`) and recorded the same way.
     """
 
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="treatment_sessions"
+    )
     plan = models.ForeignKey(
-        TreatmentPlan, on_delete=models.CASCADE, related_name="sessions"
+        TreatmentPlan,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
     )
     number = models.PositiveSmallIntegerField()
     appointment = models.OneToOneField(
@@ -280,16 +288,8 @@ class TreatmentSession(models.Model):
     )
     # zone -> density, e.g. {"frontal_hairline": "light", "crown": "dense"}
     zones = models.JSONField(default=dict, blank=True)
-    needle = models.CharField(
-        max_length=12,
-        blank=True,
-        validators=[
-            RegexValidator(
-                r"^[1-9][0-9]?(RL|RS|RM|F|M1|RLLT)$",
-                "Write the needle as pins and shape, e.g. 1RL, 3RL or 5RL.",
-            )
-        ],
-    )
+    # As practitioners write it: "1RL 0.30", "3RL", "1RL at the hairline, 3RL behind".
+    needle = models.CharField(max_length=60, blank=True)
     cartridge_lot = models.CharField(max_length=64, blank=True)
     depth_note = models.CharField(max_length=200, blank=True)
     anaesthetic = models.CharField(max_length=200, blank=True)
@@ -339,6 +339,8 @@ class TreatmentSession(models.Model):
         ]
 
     def __str__(self):
+        if self.plan_id is None:
+            return "Session outside a course"
         return f"Session {self.number} of {self.plan.sessions_planned}"
 
     @property

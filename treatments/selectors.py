@@ -62,7 +62,7 @@ def session_get_for_user(user, pk: int) -> TreatmentSession:
         raise Http404("No such session.")
     return get_object_or_404(
         TreatmentSession.objects.select_related(
-            "plan__client",
+            "client",
             "plan__practitioner__user",
             "appointment__location",
             "appointment__practitioner__user",
@@ -109,6 +109,8 @@ def session_local_day(session: TreatmentSession) -> date:
 
 
 def previous_session(session: TreatmentSession) -> TreatmentSession | None:
+    if session.plan_id is None:
+        return None
     return (
         TreatmentSession.objects.filter(
             plan_id=session.plan_id, number__lt=session.number
@@ -224,7 +226,8 @@ def lot_recall(lot: PigmentLot) -> QuerySet[SessionPigment]:
     return (
         SessionPigment.objects.filter(lot=lot)
         .select_related(
-            "session__plan__client",
+            "session__client",
+            "session__plan",
             "session__appointment__location",
             "session__appointment__practitioner__user",
         )
@@ -262,8 +265,8 @@ def lot_recall_clients(lot: PigmentLot) -> list[Client]:
     return list(
         Client.objects.filter(
             Q(
-                plans__sessions__pigments__lot=lot,
-                plans__sessions__recorded_at__isnull=False,
+                treatment_sessions__pigments__lot=lot,
+                treatment_sessions__recorded_at__isnull=False,
             )
             | Q(patch_tests__lots=lot)
         )
@@ -301,7 +304,7 @@ def ink_passport(client: Client) -> list[InkUse]:
             use.dilution,
         )
         for use in SessionPigment.objects.filter(
-            session__plan__client=client, session__recorded_at__isnull=False
+            session__client=client, session__recorded_at__isnull=False
         ).select_related("lot__pigment", "session__appointment")
     ]
     tested = PatchTest.lots.through.objects.filter(patchtest__client=client)
@@ -370,6 +373,13 @@ def photo_get_for_user(user, pk: int) -> Photo:
     return photo
 
 
+def session_outside_course(appointment: Appointment) -> TreatmentSession | None:
+    """The session record of an appointment outside any course, when opened."""
+    return TreatmentSession.objects.filter(
+        appointment=appointment, plan__isnull=True
+    ).first()
+
+
 @dataclass(frozen=True)
 class CourseContext:
     session: TreatmentSession
@@ -384,7 +394,7 @@ def course_context(appointment: Appointment) -> CourseContext | None:
         .select_related("plan")
         .first()
     )
-    if session is None:
+    if session is None or session.plan_id is None:
         return None
     plan = TreatmentPlan.objects.prefetch_related(_sessions_prefetch()).get(
         pk=session.plan_id

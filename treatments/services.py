@@ -90,7 +90,7 @@ def plan_create(
     plan.full_clean()
     plan.save()
     TreatmentSession.objects.bulk_create(
-        TreatmentSession(plan=plan, number=number)
+        TreatmentSession(client=plan.client, plan=plan, number=number)
         for number in range(1, plan.sessions_planned + 1)
     )
     return plan
@@ -117,7 +117,7 @@ def plan_update(*, plan: TreatmentPlan, fields: dict) -> TreatmentPlan:
     plan.sessions.filter(number__gt=plan.sessions_planned).delete()
     have = {s.number for s in sessions}
     TreatmentSession.objects.bulk_create(
-        TreatmentSession(plan=plan, number=number)
+        TreatmentSession(client_id=plan.client_id, plan=plan, number=number)
         for number in range(1, plan.sessions_planned + 1)
         if number not in have
     )
@@ -236,7 +236,8 @@ def plan_session_completed(*, appointment: Appointment, now=None) -> None:
         .first()
     )
     now = now or timezone.now()
-    if session is None:
+    if session is None or session.plan_id is None:
+        # A touch-up outside a course, its session record opened or not.
         if appointment.service.kind == Service.Kind.TOUCH_UP:
             latest = (
                 TreatmentPlan.objects.filter(client_id=appointment.client_id)
@@ -299,7 +300,7 @@ def _check_lots_for_session(session: TreatmentSession, lots: list[PigmentLot]) -
     appointment = session.appointment
     if appointment.service.needs_patch_test:
         untested = patch_test_uncovered(
-            session.plan.client, [lot.pigment for lot in lots], appointment.starts_at
+            session.client, [lot.pigment for lot in lots], appointment.starts_at
         )
         if untested:
             names = ", ".join(str(pigment) for pigment in untested)
@@ -309,6 +310,45 @@ def _check_lots_for_session(session: TreatmentSession, lots: list[PigmentLot]) -
                 f"{names}: patch test {'it' if len(untested) == 1 else 'them'} first "
                 "(or the client signs a waiver)."
             )
+
+
+# Appointments that can put pigment on skin outside a course: a touch-up, the
+# refresh after a fade check, a one-off correction in a treatment slot.
+OPEN_SESSION_KINDS = {
+    Service.Kind.SMP_SESSION,
+    Service.Kind.SCAR_CAMOUFLAGE,
+    Service.Kind.TOUCH_UP,
+    Service.Kind.FADE_CHECK,
+}
+
+
+@transaction.atomic
+def session_open(*, appointment: Appointment) -> TreatmentSession:
+    """The session record of an appointment outside any course (a touch-up, a
+    fade-check refresh, a correction): recorded like a course session, lots,
+    dilution, needles, zones, practitioner and licence. Opening it twice gives the
+    same record."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    existing = TreatmentSession.objects.filter(appointment=appointment).first()
+    if existing is not None:
+        return existing
+    if appointment.service.kind not in OPEN_SESSION_KINDS:
+        raise ValidationError(
+            f"A {appointment.service} puts no pigment on skin: nothing to record."
+        )
+    if appointment.status not in (
+        Appointment.Status.CHECKED_IN,
+        Appointment.Status.COMPLETED,
+    ):
+        raise ValidationError(
+            "A session is recorded once the client has arrived (checked in)."
+        )
+    session = TreatmentSession(
+        client_id=appointment.client_id, appointment=appointment, number=1
+    )
+    session.full_clean()
+    session.save()
+    return session
 
 
 @transaction.atomic
@@ -432,7 +472,7 @@ def photo_add(
         raise ValidationError(
             f"{client} has not consented to photographs: sign the photo consent first."
         )
-    if session is not None and session.plan.client_id != client.pk:
+    if session is not None and session.client_id != client.pk:
         raise ValidationError("That session belongs to another client.")
     if plan is not None and plan.client_id != client.pk:
         raise ValidationError("That plan belongs to another client.")

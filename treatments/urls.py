@@ -12,6 +12,7 @@ urlpatterns = [
     path("plans/<int:pk>/cancel/", views.plan_cancel, name="plan_cancel"),
     path("plans/<int:pk>/book/", views.course_book, name="course_book"),
     path("sessions/<int:pk>/record/", views.session_record, name="session_record"),
+    path("appointments/<int:pk>/session/new/", views.session_open, name="session_open"),
     path("sessions/<int:pk>/healing/", views.session_healing, name="session_healing"),
     path("photos/<int:pk>/<str:size>/", views.photo_file, name="photo_file"),
     path("lots/<int:pk>/recall/", views.lot_recall, name="lot_recall"),

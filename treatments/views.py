@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from appointments.selectors import appointment_get_for_user
 from clients import selectors as client_selectors
 from smp_clinic.audit import access_record
 from smp_clinic.headers import uses_camera
@@ -228,6 +229,8 @@ def session_record(request, pk):
             form.add_error(None, error)
         else:
             messages.success(request, f"Recorded {session}.")
+            if session.plan_id is None:
+                return redirect("client_detail", pk=session.client_id)
             return redirect("plan_detail", pk=session.plan_id)
     access_record(instance=session, page="session record")
     return render(
@@ -236,7 +239,7 @@ def session_record(request, pk):
         {
             "session": session,
             "plan": session.plan,
-            "client": session.plan.client,
+            "client": session.client,
             "previous": previous,
             "form": form,
             "healing_form": HealingForm(),
@@ -249,6 +252,19 @@ def session_record(request, pk):
         },
         status=_invalid(form),
     )
+
+
+@require(Capability.CLINICAL)
+@require_POST
+def session_open(request, pk):
+    """Open the session record of an appointment outside a course."""
+    appointment = appointment_get_for_user(request.user, pk)
+    try:
+        session = services.session_open(appointment=appointment)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("appointment_detail", pk=pk)
+    return redirect("session_record", pk=session.pk)
 
 
 @require(Capability.CLINICAL)
@@ -272,6 +288,8 @@ def session_healing(request, pk):
     next_session = request.POST.get("next_session", "")
     if next_session.isascii() and next_session.isdigit() and len(next_session) < 10:
         return redirect("session_record", pk=int(next_session))
+    if session.plan_id is None:
+        return redirect("session_record", pk=session.pk)
     return redirect("plan_detail", pk=session.plan_id)
 
 
@@ -409,14 +427,14 @@ def _recall_csv(lot, uses, tests) -> HttpResponse:
         ]
     )
     for use in uses:
-        session, client = use.session, use.session.plan.client
+        session, client = use.session, use.session.client
         appointment = session.appointment
         writer.writerow(
             [
                 safe_cell(client.full_name),
                 safe_cell(client.email),
                 safe_cell(client.phone),
-                session.number,
+                session.number if session.plan_id else "outside a course",
                 appointment.starts_at.astimezone(appointment.location.zone).date()
                 if appointment
                 else "",

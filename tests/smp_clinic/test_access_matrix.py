@@ -89,6 +89,7 @@ EXPECTED = {
     "appointments/<int:pk>/<slug:action>/": (STAFF_POST_ONLY, STAFF),
     "appointments/<int:pk>/cancel/": (STAFF_POST_ONLY, STAFF),
     "appointments/<int:pk>/reschedule/": (STAFF, STAFF),
+    "appointments/<int:pk>/session/new/": (CLINICAL_POST_ONLY, CLINICAL),
     "appointments/new/": (STAFF, STAFF),
     "appointments/next-free/": (STAFF, STAFF),
     "appointments/today/": (STAFF, STAFF),
