@@ -373,3 +373,21 @@ def test_the_demo_has_a_client_whose_patch_test_misses_a_pigment(
     with pytest.raises(ValidationError, match="covers Perma Blend SMP Medium"):
         record(session, [other_lot], manager)
     assert record(session, [lot], manager).is_recorded
+
+
+def test_a_recall_notice_is_never_sent_to_a_client_opted_out_of_all_email(
+    jo, lot, practitioner, manager, mailoutbox
+):
+    from clients.outbox import messages_send_due
+
+    jo.email_opt_out = True
+    jo.save()
+    passed_test(jo, [lot], practitioner)
+    services.lot_status_set(
+        lot=lot, status=LotStatus.RECALLED, reason="Supplier", by=manager
+    )
+    assert services.lot_recall_notify(lot=lot) == 1
+    messages_send_due()
+    assert mailoutbox == []
+    notice = jo.messages.get(kind="lot_recall")
+    assert notice.status == "cancelled" and "opted out" in notice.last_error
