@@ -16,6 +16,7 @@ from appointments.models import (
 )
 from clients.models import Client
 from clients.phones import normalise_phone
+from smp_clinic import date_input
 from smp_clinic.forms import RecordsField
 from smp_clinic.roles import Capability, can
 
@@ -45,7 +46,7 @@ class LocalTimeMixin:
 
 class CalendarDayForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none())
-    date = forms.DateField(widget=DateInput())
+    date = date_input.DateField(widget=DateInput())
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +58,7 @@ class CalendarWeekForm(forms.Form):
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
     )
     location = forms.ModelChoiceField(queryset=Location.objects.none())
-    date = forms.DateField(widget=DateInput(), label="Week of")
+    date = date_input.DateField(widget=DateInput(), label="Week of")
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +91,7 @@ class BookingForm(LocalTimeMixin, forms.Form):
         queryset=Location.objects.filter(is_active=True),
         help_text="The time is read in this location's time zone.",
     )
-    date = forms.DateField(widget=DateInput())
+    date = date_input.DateField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput(attrs={"step": 300}))
     room = forms.ModelChoiceField(
         queryset=Room.objects.filter(is_active=True).select_related("location"),
@@ -121,7 +122,7 @@ class BookingForm(LocalTimeMixin, forms.Form):
 
 
 class RescheduleForm(LocalTimeMixin, forms.Form):
-    date = forms.DateField(widget=DateInput())
+    date = date_input.DateField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput(attrs={"step": 300}))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
@@ -158,7 +159,7 @@ class NextFreeForm(forms.Form):
         required=False,
         empty_label="Any location",
     )
-    date = forms.DateField(widget=DateInput(), required=False, label="From")
+    date = date_input.DateField(widget=DateInput(), required=False, label="From")
 
 
 # Manager set-up: locations, rooms, services, practitioners, hours, time off, closures.
@@ -282,9 +283,9 @@ class TimeOffForm(LocalTimeMixin, forms.Form):
         queryset=Location.objects.filter(is_active=True),
         help_text="Dates and times are read in this location's time zone.",
     )
-    date = forms.DateField(widget=DateInput(), label="From date")
+    date = date_input.DateField(widget=DateInput(), label="From date")
     time = forms.TimeField(widget=TimeInput(), label="From time")
-    end_date = forms.DateField(widget=DateInput(), label="Until date")
+    end_date = date_input.DateField(widget=DateInput(), label="Until date")
     end_time = forms.TimeField(widget=TimeInput(), label="Until time")
     reason = forms.CharField(max_length=200, required=False)
 
@@ -409,8 +410,8 @@ class WaitlistForm(forms.Form):
         required=False,
         empty_label="Any location",
     )
-    earliest_on = forms.DateField(widget=DateInput(), label="From")
-    latest_on = forms.DateField(
+    earliest_on = date_input.DateField(widget=DateInput(), label="From")
+    latest_on = date_input.DateField(
         widget=DateInput(),
         label="Until",
         help_text="The last day the client could come.",

@@ -1,6 +1,6 @@
 """Front-desk pages: calendars, booking, the appointment workflow, today, next free."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ from appointments.forms import (
 from appointments.models import Location, Practitioner
 from clients import selectors as client_selectors
 from clients.models import Client
+from smp_clinic import date_input
 from smp_clinic.htmx import is_htmx
 from smp_clinic.pagination import peek_page
 from smp_clinic.redirects import safe_next
@@ -62,6 +63,7 @@ def calendar_choice(request, form_class, practitioner=None):
     form = form_class(request.GET or None, locations=locations)
     if form.is_bound and form.is_valid():
         return form, form.cleaned_data
+    date_input.refuse_out_of_range(form)
     if form.is_bound:
         messages.error(request, "That calendar does not exist; showing today instead.")
     location = None
@@ -145,7 +147,9 @@ def booking_initial(request) -> dict:
             initial[name] = int(value)
     location = Location.objects.filter(pk=initial.get("location")).first()
     try:
-        start = datetime.fromisoformat(request.GET.get("start", ""))
+        start = date_input.parse_datetime(request.GET.get("start", ""))
+    except date_input.DateOutOfRange:
+        raise
     except ValueError:
         start = None
     if location is not None and start is not None and timezone.is_aware(start):
@@ -158,8 +162,8 @@ def apply_offered_slot(data) -> None:
     """A next-free-slot button carries 'practitioner|ISO start': use it as typed."""
     practitioner_id, _, start = data.get("slot", "").partition("|")
     try:
-        start = datetime.fromisoformat(start)
-    except ValueError:
+        start = date_input.parse_datetime(start)
+    except ValueError:  # the form then asks for the date and time
         return
     zone = location_zone(data.get("location"))
     if zone is None or timezone.is_naive(start) or not practitioner_id.isdigit():
@@ -377,6 +381,7 @@ def appointments_today(request):
 @require(Capability.BOOKING)
 def next_free(request):
     form = NextFreeForm(request.GET or None)
+    date_input.refuse_out_of_range(form)
     results = None
     if form.is_valid():
         results = selectors.next_free_per_practitioner(

@@ -20,6 +20,7 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
 from clients.suitability import DEFAULT_SEVERITY
+from smp_clinic import date_input
 from smp_clinic.form_mixins import LineEndingsMixin
 from treatments.forms import LotsField
 from treatments.selectors import lots_for_picker
@@ -234,7 +235,7 @@ class ClearanceForm(forms.Form):
     document = forms.FileField(
         label="Doctor's clearance", help_text="PDF, JPEG or PNG."
     )
-    cleared_on = forms.DateField(widget=DateInput(), label="Dated")
+    cleared_on = date_input.DateField(widget=DateInput(), label="Dated")
 
     def clean_document(self):
         document = self.cleaned_data["document"]
@@ -246,7 +247,7 @@ class SuitabilityForm(LineEndingsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=Recommendation.choices, widget=forms.RadioSelect
     )
-    defer_until = forms.DateField(widget=DateInput(), required=False)
+    defer_until = date_input.DateField(widget=DateInput(), required=False)
     override_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -274,7 +275,7 @@ class SuitabilityForm(LineEndingsMixin, forms.Form):
 
 class PatchTestForm(LineEndingsMixin, forms.Form):
     lots = forms.Field()  # a LotsField over the lots usable today, set in __init__
-    applied_at = forms.DateTimeField(widget=DateTimeInput(), label="Applied at")
+    applied_at = date_input.DateTimeField(widget=DateTimeInput(), label="Applied at")
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Where applied"
     )
@@ -298,7 +299,7 @@ class PatchTestReadForm(LineEndingsMixin, forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    read_at = forms.DateTimeField(widget=DateTimeInput(), label="Read at")
+    read_at = date_input.DateTimeField(widget=DateTimeInput(), label="Read at")
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Observations"
     )

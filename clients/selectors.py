@@ -74,7 +74,9 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
     PostgreSQL for the `icontains` lookups (migrations 0003 and 0010), on SQLite a
     full-text table with the trigram tokenizer (0011).
     """
-    words = query.split()[:5]
+    # NUL is no character a name, email or phone holds, and PostgreSQL refuses it in
+    # a query (a server error): it is dropped.
+    words = query.replace("\x00", "").split()[:5]
     if not can(user, Capability.BOOKING):
         return Client.objects.none()
     found = Client.objects.filter(erased_at__isnull=True).alias(

@@ -33,7 +33,7 @@ from clients.models import (
     SuitabilityDecision,
 )
 from clients.phones import normalise_phone
-from smp_clinic import audit
+from smp_clinic import audit, date_input
 from treatments.models import Photo, PigmentLot, TreatmentPlan, TreatmentSession
 
 
@@ -368,9 +368,13 @@ def _parse_date(value: str) -> date | None:
         return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC).date()
+            found = datetime.strptime(value, pattern).replace(tzinfo=UTC).date()
         except ValueError:
             continue
+        try:
+            return date_input.check_date(found)
+        except date_input.DateOutOfRange as error:
+            raise ValidationError(f"date of birth “{value}”: {error.message}") from None
     raise ValidationError(f"date of birth “{value}” is not a date (use 1985-04-30).")
 
 

@@ -40,11 +40,16 @@ from smp_clinic.roles import Capability, can, require
 from treatments.selectors import plans_for_client
 
 
+def search_query(request) -> str:
+    """What was typed in a search box, without NUL (no name holds one)."""
+    return request.GET.get("q", "").replace("\x00", "")[:100]
+
+
 @require(Capability.BOOKING)
 @require_GET
 def client_options(request):
     """Search-as-you-type results as radio options for a form's client picker."""
-    query = request.GET.get("q", "")[:100]
+    query = search_query(request)
     return render(
         request,
         "clients/partials/client_options.html",
@@ -60,7 +65,7 @@ def client_options(request):
 @require(Capability.BOOKING)
 @require_GET
 def client_list(request):
-    query = request.GET.get("q", "")[:100]
+    query = search_query(request)
     found = selectors.client_search(user=request.user, query=query, limit=None)
     page = peek_page(found, request.GET.get("page"), 50)
     context = {"query": query, "page": page}

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
-from smp_clinic import reports
+from smp_clinic import date_input, reports
 from smp_clinic.selectors import AUDIT_ACTIONS, AuditFilters, audited_record_kinds
 
 
@@ -31,10 +31,10 @@ class AuditFilterForm(forms.Form):
         label="Kind of record",
         empty_label="Any",
     )
-    since = forms.DateField(
+    since = date_input.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = date_input.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -113,8 +113,8 @@ class DateInput(forms.DateInput):
 class ReportPeriodForm(forms.Form):
     """The period reports cover, read from the query string."""
 
-    first_day = forms.DateField(label="From", widget=DateInput)
-    last_day = forms.DateField(label="To", widget=DateInput)
+    first_day = date_input.DateField(label="From", widget=DateInput)
+    last_day = date_input.DateField(label="To", widget=DateInput)
 
     def clean(self):
         data = super().clean()

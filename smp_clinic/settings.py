@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "smp_clinic.two_factor.TwoFactorMiddleware",
     # Who did it and from where, for every audit entry the request writes.
     "smp_clinic.audit.AuditMiddleware",
+    # A date outside 1900..2200 raised by a view: a 400 page (422 from the API).
+    "smp_clinic.date_input.DateInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own answer.

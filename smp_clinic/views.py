@@ -24,6 +24,7 @@ from clients import selectors as client_selectors
 from smp_clinic import (
     audit,
     charts,
+    date_input,
     reports,
     selectors,
     services,
@@ -140,6 +141,7 @@ def broker_ok() -> bool:
 def audit_log(request):
     """The audit trail for managers: filter by client, person, action, kind and date."""
     form = AuditFilterForm(request.GET or None)
+    date_input.refuse_out_of_range(form)
     client = None
     if form.is_bound and form.is_valid():
         filters = form.filters()
@@ -267,6 +269,7 @@ def _report_period(request) -> tuple[ReportPeriodForm, reports.Period | None]:
         initial = {"first_day": period.first_day, "last_day": period.last_day}
         return ReportPeriodForm(initial=initial), period
     form = ReportPeriodForm(request.GET)
+    date_input.refuse_out_of_range(form)
     return form, form.period() if form.is_valid() else None
 
 

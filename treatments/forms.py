@@ -5,6 +5,7 @@ from appointments import slots
 from appointments.forms import DateInput, TimeInput
 from appointments.models import Location, Practitioner, Service
 from appointments.services import TREATMENT_KINDS
+from smp_clinic import date_input
 from smp_clinic.form_mixins import LineEndingsMixin
 from smp_clinic.forms import RecordsField
 from treatments import selectors
@@ -143,7 +144,9 @@ class DesignSignOffForm(forms.Form):
 
 class CourseStartForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none())
-    first_day = forms.DateField(label="First session on or after", widget=DateInput())
+    first_day = date_input.DateField(
+        label="First session on or after", widget=DateInput()
+    )
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,7 +162,7 @@ class CourseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.numbers = [session.number for session in sessions]
         for number in self.numbers:
-            self.fields[f"date_{number}"] = forms.DateField(
+            self.fields[f"date_{number}"] = date_input.DateField(
                 label=f"Session {number}: date", widget=DateInput()
             )
             self.fields[f"time_{number}"] = forms.TimeField(

@@ -236,3 +236,148 @@ def test_hostile_values_in_every_form_and_json_endpoint(client, world, manager, 
     # Nothing the fuzzing wrote survived its savepoints.
     assert not Client.objects.filter(first_name__contains="<script>").exists()
     assert Appointment.objects.filter(notes__contains="DROP TABLE").count() == 0
+
+
+# Query strings: every parameter a page reads, at the edges of the calendar and with
+# NUL, each one alone while the others keep the page's own (valid) values; hypothesis
+# above rarely pairs an extreme date with a valid location.
+EDGE_VALUES = [
+    "0001-01-01",
+    "1899-12-31",
+    "2201-01-01",
+    "9999-12-31",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59+00:00",
+    "9999-12-31T23:59:59-14:00",
+    "\x00",
+    "a\x00b",
+    "2026-03-02\x00",
+]
+# Parameters a page reads that no form on it shows, with a valid value each.
+EXTRA_GET = {
+    "appointments/new/": lambda world: {
+        "location": world.appointment.location_id,
+        "practitioner": world.appointment.practitioner_id,
+        "start": world.appointment.starts_at.isoformat(),
+    },
+    "api/availability": lambda world: {
+        "service": world.appointment.service_id,
+        "start": world.appointment.starts_at.date().isoformat(),
+        "days": 31,
+        "location": world.appointment.location_id,
+    },
+    "reports/<slug:slug>.csv": lambda world: {
+        "first_day": "2026-01-05",
+        "last_day": "2026-03-01",
+    },
+    "clients/options/": lambda world: {"q": "a"},
+}
+
+
+class GetForms(HTMLParser):
+    """The fields of a page's GET forms with the values the page gave them."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._get = False
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._get = (attrs.get("method") or "get").lower() == "get"
+        elif not self._get:
+            return
+        elif tag == "input" and attrs.get("name"):
+            if attrs.get("type") in ("submit", "file"):
+                return
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                self.values.setdefault(attrs["name"], "")
+                return
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "select" and attrs.get("name"):
+            self._select = attrs["name"]
+            self.values.setdefault(self._select, "")
+        elif (
+            tag == "option"
+            and self._select
+            and ("selected" in attrs or not self.values[self._select])
+        ):
+            # The option chosen, else the first with a value.
+            self.values[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._get = False
+        elif tag == "select":
+            self._select = None
+
+
+def get_parameters(response) -> dict[str, str]:
+    parser = GetForms()
+    html = response.get("Content-Type", "").startswith("text/html")
+    if response.status_code == 200 and html and not response.streaming:
+        parser.feed(response.content.decode())
+    return parser.values
+
+
+def test_extreme_dates_and_nul_in_every_query_parameter(client, world, manager, capsys):
+    client.force_login(manager)
+    targets = {}
+    for route in project_routes():
+        if route in SKIPPED:
+            continue
+        url = world.url(route)
+        found = get_parameters(client.get(url))
+        if route in EXTRA_GET:
+            found.update({k: str(v) for k, v in EXTRA_GET[route](world).items()})
+        found.pop("page", None)
+        if found:
+            targets[url] = found
+    counts = {"requests": 0, "refused": 0, "server errors": []}
+
+    def attempt(method: str, url: str, values: dict) -> None:
+        counts["requests"] += 1
+        try:
+            with transaction.atomic():
+                try:
+                    if method == "GET":
+                        status = client.get(url, values).status_code
+                    else:
+                        status = client.post(
+                            url, values, content_type="application/json"
+                        ).status_code
+                except Exception as error:  # noqa: BLE001 (the test client re-raises a view's error)
+                    status = f"{type(error).__name__}: {error}"[:200]
+                raise Rollback(status)
+        except Rollback as done:
+            status = done.args[0]
+        if not isinstance(status, int) or status >= 500:
+            counts["server errors"].append((method, url, values, status))
+        elif status in (400, 422):
+            counts["refused"] += 1
+
+    for url, baseline in targets.items():
+        for name in baseline:
+            for value in EDGE_VALUES:
+                attempt("GET", url, {**baseline, name: value})
+    booking = {
+        "client": world.client.pk,
+        "service": world.appointment.service_id,
+        "practitioner": world.appointment.practitioner_id,
+    }
+    for value in EDGE_VALUES:
+        attempt("POST", "/api/appointments", {**booking, "start": value})
+
+    with capsys.disabled():
+        print(
+            f"\nquery-string edges: {len(targets)} URLs, {counts['requests']} requests "
+            f"with extreme dates and NUL; refused (400/422) {counts['refused']}, "
+            f"server errors {len(counts['server errors'])}"
+        )
+    found = sorted(
+        {(m, u, str(v), str(e)[:100]) for m, u, v, e in counts["server errors"]}
+    )
+    assert not found, "\n".join(map(str, found))
+    assert len(targets) >= 8, sorted(targets)
