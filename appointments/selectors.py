@@ -24,7 +24,7 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
-from smp_clinic.roles import Capability, can
+from smp_clinic.roles import Capability, can, refuse_erased
 
 
 def slot_step() -> timedelta:
@@ -259,12 +259,14 @@ def appointment_get_for_user(user, pk: int) -> Appointment:
     """An appointment the user may see (every booking role sees the calendar)."""
     if not can(user, Capability.BOOKING):
         raise Http404("No such appointment.")
-    return get_object_or_404(
+    appointment = get_object_or_404(
         Appointment.objects.select_related(
             "client", "service", "practitioner__user", "location", "room"
         ),
         pk=pk,
     )
+    refuse_erased(user, appointment.client, "No such appointment.")
+    return appointment
 
 
 def service_list_active() -> QuerySet[Service]:
@@ -656,7 +658,9 @@ def waitlist_for_user(user, *, today: date) -> QuerySet[WaitlistEntry]:
 def waitlist_entry_get_for_user(user, pk: int) -> WaitlistEntry:
     if not can(user, Capability.BOOKING):
         raise Http404("No such waitlist entry.")
-    return get_object_or_404(WaitlistEntry.objects.select_related("client"), pk=pk)
+    entry = get_object_or_404(WaitlistEntry.objects.select_related("client"), pk=pk)
+    refuse_erased(user, entry.client, "No such waitlist entry.")
+    return entry
 
 
 def client_waitlist(client) -> QuerySet[WaitlistEntry]:

@@ -71,7 +71,12 @@ def message_link(request, token):
         return refuse(request, "This link is not valid.", 400)
     action = payload.get("a")
     appointment = _appointment_for(payload)
-    if action not in links.ACTIONS or appointment is None:
+    # An erased client's links name a record that has gone: 410 like a moved one.
+    if (
+        action not in links.ACTIONS
+        or appointment is None
+        or appointment.client.erased_at
+    ):
         return refuse(
             request, "This link is for an appointment that has changed or gone.", 410
         )
@@ -102,7 +107,7 @@ def _offer_for(token: str):
     offer = None
     if payload.get("a") == "waitlist":
         offer = booking_selectors.waitlist_offer_for_link(payload.get("offer"))
-    if offer is None:
+    if offer is None or offer.entry.client.erased_at:
         return None, "This offer has gone.", 410
     return offer, "", 200
 
@@ -149,6 +154,9 @@ def unsubscribe(request, token):
     client = Client.objects.filter(pk=payload.get("client")).first()
     if client is None or payload.get("a") != "unsubscribe":
         return refuse(request, "This link is not valid.", 400)
+    if client.erased_at:
+        # Nothing is sent to an erased client; the link names a record that has gone.
+        return refuse(request, "This link is for a record that has gone.", 410)
     if request.method == "POST":
         # A mail program's one-click POST carries no "scope": it stops reminders.
         all_email = request.POST.get("scope") == "all"

@@ -32,7 +32,7 @@ from clients.models import (
     search_text,
 )
 from clients.phones import phone_search_digits
-from smp_clinic.roles import Capability, can
+from smp_clinic.roles import Capability, can, refuse_erased
 from treatments.models import TreatmentSession
 
 SQLITE_SEARCH_TABLE = "clients_client_search"  # migration 0011
@@ -96,8 +96,7 @@ def client_get_for_user(user, pk: int) -> Client:
     if not can(user, Capability.BOOKING):
         raise Http404("No such client.")
     client = get_object_or_404(Client, pk=pk)
-    if client.erased_at and not can(user, Capability.MANAGEMENT):
-        raise Http404("No such client.")
+    refuse_erased(user, client, "No such client.")
     return client
 
 
@@ -275,19 +274,25 @@ def consent_statuses(client: Client) -> list[ConsentStatus]:
 def consent_get_for_user(user, pk: int) -> Consent:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such consent.")
-    return get_object_or_404(Consent.objects.select_related("client", "text"), pk=pk)
+    consent = get_object_or_404(Consent.objects.select_related("client", "text"), pk=pk)
+    refuse_erased(user, consent.client, "No such consent.")
+    return consent
 
 
 def contraindication_get_for_user(user, pk: int) -> Contraindication:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such record.")
-    return get_object_or_404(Contraindication.objects.select_related("client"), pk=pk)
+    item = get_object_or_404(Contraindication.objects.select_related("client"), pk=pk)
+    refuse_erased(user, item.client, "No such record.")
+    return item
 
 
 def patch_test_get_for_user(user, pk: int) -> PatchTest:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such patch test.")
-    return get_object_or_404(PatchTest.objects.select_related("client"), pk=pk)
+    test = get_object_or_404(PatchTest.objects.select_related("client"), pk=pk)
+    refuse_erased(user, test.client, "No such patch test.")
+    return test
 
 
 @dataclass(frozen=True)
@@ -430,7 +435,7 @@ def message_get_for_user(user, pk: int) -> OutboundMessage:
     if not can(user, Capability.BOOKING):
         raise Http404("No such message.")
     # A clinical message is 404 to the front desk, like a record they may not see.
-    return get_object_or_404(
+    message = get_object_or_404(
         messages_visible_to(
             user,
             OutboundMessage.objects.select_related(
@@ -442,6 +447,8 @@ def message_get_for_user(user, pk: int) -> OutboundMessage:
         ),
         pk=pk,
     )
+    refuse_erased(user, message.client, "No such message.")
+    return message
 
 
 def message_settings() -> MessageSettings:

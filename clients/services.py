@@ -27,14 +27,13 @@ from clients.models import (
     Contraindication,
     Intake,
     MessageText,
-    OutboundMessage,
     PatchTest,
     Recommendation,
     SuitabilityDecision,
 )
 from clients.phones import normalise_phone
 from smp_clinic import audit, date_input
-from treatments.models import Photo, PigmentLot, TreatmentPlan, TreatmentSession
+from treatments.models import PigmentLot, TreatmentPlan
 
 
 class DuplicateClient(Exception):
@@ -584,24 +583,17 @@ def client_erase(*, client: Client, by, reason: str, confirm_name: str) -> Clien
         Appointment.Status.CHECKED_IN,
     )
     appointments.filter(starts_at__gt=now, status__in=upcoming).update(
-        status=Appointment.Status.CANCELLED,
-        cancellation_reason="Client record erased",
+        status=Appointment.Status.CANCELLED, cancellation_reason=privacy.ERASED_TEXT
     )
-    appointments.update(notes="")
-    OutboundMessage.objects.filter(client=client).delete()
-    Photo.objects.filter(client=client).delete()
-    Intake.objects.filter(client=client).delete()
-    Contraindication.objects.filter(client=client).delete()
-    # The signed decision that treatment was suitable stays (a plan rests on it).
-    SuitabilityDecision.objects.filter(client=client).update(override_reason="")
-    PatchTest.objects.filter(client=client).update(notes="")
+    # A consent keeps its kind, version and date, not the signature. (First: the
+    # database wants a signed consent to have a signature or a typed name.)
     Consent.objects.filter(client=client).update(
         method=Consent.Method.ERASED, typed_name="", signature=""
     )
-    TreatmentPlan.objects.filter(client=client).update(
-        design_notes="", design_signed_name=""
-    )
-    TreatmentSession.objects.filter(client=client).update(notes="", healing_note="")
+    # Every row about the client, found by introspection: free text emptied (but for
+    # needles, lots and licence), messages, photos, intake, waitlist entries gone. The
+    # signed decision that treatment was suitable stays (a plan rests on it).
+    privacy.client_rows_erase(client)
 
     name = client.full_name
     client.first_name, client.last_name = "Erased", f"client {client.pk}"

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 
 class Role(StrEnum):
@@ -65,6 +66,13 @@ def primary_role(user) -> Role | None:
 
 def can(user, capability: Capability) -> bool:
     return not user_roles(user).isdisjoint(GRANTS[capability])
+
+
+def refuse_erased(user, client, message: str = "Not found.") -> None:
+    """What is left of an erased client (the kept facts) is for managers only: for
+    anyone else every record of theirs is 404, as if it had gone."""
+    if client is not None and client.erased_at and not can(user, Capability.MANAGEMENT):
+        raise Http404(message)
 
 
 def capabilities(user) -> dict[str, bool]:

@@ -13,7 +13,7 @@ from appointments import slots
 from appointments.models import Appointment, Location
 from clients.models import Client, Consent, ConsentKind, PatchTest
 from clients.selectors import suitability_latest
-from smp_clinic.roles import Capability, can
+from smp_clinic.roles import Capability, can, refuse_erased
 from treatments.models import (
     Photo,
     PhotoView,
@@ -49,18 +49,20 @@ def plan_get_for_user(
     `capability=BOOKING`) for booking its course."""
     if not can(user, capability):
         raise Http404("No such plan.")
-    return get_object_or_404(
+    plan = get_object_or_404(
         TreatmentPlan.objects.select_related(
             "client", "practitioner__user", "service", "suitability"
         ).prefetch_related(_sessions_prefetch()),
         pk=pk,
     )
+    refuse_erased(user, plan.client, "No such plan.")
+    return plan
 
 
 def session_get_for_user(user, pk: int) -> TreatmentSession:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such session.")
-    return get_object_or_404(
+    session = get_object_or_404(
         TreatmentSession.objects.select_related(
             "client",
             "plan__practitioner__user",
@@ -70,6 +72,8 @@ def session_get_for_user(user, pk: int) -> TreatmentSession:
         ),
         pk=pk,
     )
+    refuse_erased(user, session.client, "No such session.")
+    return session
 
 
 def treatment_goal(appointment) -> str | None:
@@ -368,6 +372,7 @@ def photo_get_for_user(user, pk: int) -> Photo:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such photo.")
     photo = get_object_or_404(Photo.objects.select_related("client"), pk=pk)
+    refuse_erased(user, photo.client, "No such photo.")
     if not has_photo_consent(photo.client):
         raise Http404("No such photo.")
     return photo
