@@ -306,6 +306,7 @@ class TimeOffForm(LocalTimeMixin, forms.Form):
 
 class ClosureForm(forms.ModelForm):
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = Closure
         fields = ["date", "name", "location"]
         widgets = {"date": DateInput()}

@@ -35,6 +35,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 class ClientForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = Client
         fields = [*CLIENT_FIELDS, "email_opt_out"]
         widgets = {
@@ -78,6 +79,7 @@ class HairLossForm(LineEndingsMixin, forms.ModelForm):
     title = "Hair loss"
 
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = Intake
         fields = [
             "hair_loss_cause",
@@ -206,6 +208,7 @@ def validate_document(upload) -> None:
 
 class ContraindicationForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = Contraindication
         fields = ["kind", "severity", "until", "notes", "clearance_document"]
         widgets = {"until": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}

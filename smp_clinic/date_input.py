@@ -11,6 +11,7 @@ with its own types (appointments/api.py), so that its schema states it.
 from datetime import UTC, date, datetime, time
 
 from django import forms
+from django.db import models
 from django.shortcuts import render
 
 EARLIEST = date(1900, 1, 1)
@@ -98,3 +99,12 @@ class DateInputMiddleware:
         return render(
             request, "bad_request.html", {"message": exception.message}, status=400
         )
+
+
+def model_formfield(db_field, **kwargs):
+    """A ModelForm's Meta.formfield_callback: the model's date fields in the window."""
+    if isinstance(db_field, models.DateTimeField):
+        kwargs.setdefault("form_class", DateTimeField)
+    elif isinstance(db_field, models.DateField):
+        kwargs.setdefault("form_class", DateField)
+    return db_field.formfield(**kwargs)

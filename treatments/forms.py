@@ -74,6 +74,7 @@ class PigmentForm(forms.ModelForm):
 
 class PigmentLotForm(forms.ModelForm):
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = PigmentLot
         fields = ["pigment", "lot_number", "expires_on", "opened_on"]
         widgets = {"expires_on": DateInput(), "opened_on": DateInput()}
@@ -91,6 +92,7 @@ class LotStatusForm(forms.Form):
 
 class PlanForm(LineEndingsMixin, forms.ModelForm):
     class Meta:
+        formfield_callback = date_input.model_formfield
         model = TreatmentPlan
         fields = [
             "variant",

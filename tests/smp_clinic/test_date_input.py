@@ -141,3 +141,31 @@ def test_parse_datetime_compares_in_utc():
     with pytest.raises(date_input.DateOutOfRange):
         date_input.parse_datetime("1900-01-01T00:30:00+01:00")
     assert date_input.parse_datetime("2200-12-31T23:59:59+00:00").year == 2200
+
+
+def test_every_date_field_of_every_form_keeps_to_the_window():
+    import importlib
+    import inspect
+
+    from django import forms
+
+    checked = 0
+    for module_name in (
+        "appointments.forms",
+        "clients.forms",
+        "treatments.forms",
+        "smp_clinic.forms",
+    ):
+        module = importlib.import_module(module_name)
+        for name, form in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(form, forms.BaseForm) or form.__module__ != module_name:
+                continue
+            for field_name, field in form.base_fields.items():
+                if not isinstance(field, (forms.DateField, forms.DateTimeField)):
+                    continue
+                checked += 1
+                for value in ("0001-01-01", "9999-12-31"):
+                    with pytest.raises(forms.ValidationError) as refused:
+                        field.clean(value)
+                    assert REFUSED in str(refused.value), f"{name}.{field_name}"
+    assert checked >= 20
