@@ -100,6 +100,12 @@ def _cache_in_memory(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+    # Every LocMemCache with the same location shares one store for the process:
+    # without this, rate-limit counts (signed links, logins) carried over from earlier
+    # tests under a frozen clock, and a test refused with 429 depended on the order.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
