@@ -83,7 +83,7 @@ def treatment_goal(appointment) -> str | None:
         return PlanGoal.SCAR
     session = TreatmentSession.objects.filter(appointment=appointment).first()
     plans = TreatmentPlan.objects.filter(client_id=appointment.client_id)
-    if session is not None:
+    if session is not None and session.plan_id is not None:
         plans = plans.filter(pk=session.plan_id)
     return plans.order_by("-created_at", "-pk").values_list("goal", flat=True).first()
 
@@ -96,7 +96,9 @@ def completes_course(appointment) -> bool:
         .select_related("plan")
         .first()
     )
-    return session is None or session.number >= session.plan.sessions_planned
+    if session is None or session.plan is None:
+        return True
+    return session.number >= session.plan.sessions_planned
 
 
 def is_live(session: TreatmentSession) -> bool:

@@ -168,3 +168,23 @@ def test_a_clinic_abroad_shows_the_number_in_international_format(settings):
     assert local_phone("+442079460000") == "+44 20 7946 0000"
     settings.PHONE_DEFAULT_REGION = "GB"
     assert local_phone("+442079460000") == "020 7946 0000"
+
+
+def test_a_touch_up_with_a_session_record_outside_a_course_is_its_own_final_session(
+    jo, touch_up, sam, london, front_desk
+):
+    from treatments.services import session_open
+
+    appointment = book(jo, touch_up, sam, at(date(2026, 3, 3), london.zone), front_desk)
+    with time_machine.travel(appointment.starts_at, tick=False):
+        booking.appointment_check_in(appointment=appointment, by=front_desk)
+        session_open(appointment=appointment)
+    with time_machine.travel(appointment.starts_at + timedelta(hours=1), tick=False):
+        booking.appointment_complete(appointment=appointment, by=front_desk)
+    aftercare = OutboundMessage.objects.filter(
+        appointment=appointment, kind=MessageKind.AFTERCARE
+    ).select_related("aftercare_step")
+    assert "final" in {m.aftercare_step.after for m in aftercare}
+    assert OutboundMessage.objects.filter(
+        client=jo, kind=MessageKind.TOUCH_UP, appointment=appointment
+    ).exists()
