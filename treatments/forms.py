@@ -304,6 +304,51 @@ class SessionRecordForm(LineEndingsMixin, forms.Form):
         return cls.initial_for(previous, names=cls.CARRIED)
 
 
+class SessionNeedleForm(forms.Form):
+    needle = forms.CharField(
+        label="Needle", max_length=60, required=False, help_text="e.g. 3RL 0.35"
+    )
+    cartridge_lot = forms.CharField(
+        label="Its cartridge lot", max_length=64, required=False
+    )
+    zones = forms.MultipleChoiceField(
+        label="Zones it worked",
+        choices=Zone.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("cartridge_lot") or cleaned.get("zones")) and not cleaned.get(
+            "needle", ""
+        ).strip():
+            self.add_error("needle", "Write the needle these belong to.")
+        return cleaned
+
+
+NeedleFormSet = forms.formset_factory(SessionNeedleForm, extra=1, max_num=8)
+
+
+def needle_initial(session) -> list[dict]:
+    return [
+        {"needle": n.needle, "cartridge_lot": n.cartridge_lot, "zones": n.zones}
+        for n in session.needles.all()
+    ]
+
+
+def needles_from(formset) -> list[tuple[str, str, list[str]]]:
+    return [
+        (
+            form.cleaned_data["needle"],
+            form.cleaned_data["cartridge_lot"],
+            form.cleaned_data["zones"],
+        )
+        for form in formset.forms
+        if form.cleaned_data.get("needle", "").strip()
+    ]
+
+
 class HealingForm(forms.Form):
     healing = forms.ChoiceField(
         label="Has it healed?", choices=Healing.choices, widget=forms.RadioSelect

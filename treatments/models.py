@@ -357,6 +357,33 @@ class TreatmentSession(models.Model):
         ]
 
 
+class SessionNeedle(models.Model):
+    """A further needle of a session, beside the session's own: as the practitioner
+    writes it, with its cartridge lot and the zones it worked (1RL at the hairline,
+    3RL behind it)."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="needles"
+    )
+    needle = models.CharField(max_length=60)
+    cartridge_lot = models.CharField(max_length=64, blank=True)
+    # Zone values (Zone), in diagram order.
+    zones = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["session", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(needle=""), name="session_needle_named")
+        ]
+
+    def __str__(self):
+        return self.needle
+
+    def zone_labels(self) -> list[str]:
+        labels = dict(Zone.choices)
+        return [labels.get(zone, zone) for zone in self.zones]
+
+
 class SessionPigment(models.Model):
     """A pigment lot used on a session, with its dilution: the recall trail."""
 

@@ -29,6 +29,7 @@ from treatments.models import (
     PigmentLot,
     PlanGoal,
     PlanStatus,
+    SessionNeedle,
     SessionPigment,
     TreatmentPlan,
     TreatmentSession,
@@ -351,6 +352,35 @@ def session_open(*, appointment: Appointment) -> TreatmentSession:
     return session
 
 
+def _needles_replace(
+    session: TreatmentSession, needles: list[tuple[str, str, list[str]]]
+) -> None:
+    """The session's further needles become `needles`; unchanged, nothing is
+    written."""
+    rows = []
+    for needle, cartridge_lot, zones in needles:
+        unknown = set(zones) - set(Zone.values)
+        if unknown:
+            raise ValidationError(f"Unknown zone: {', '.join(sorted(unknown))}.")
+        rows.append(
+            (
+                needle.strip().upper(),
+                cartridge_lot.strip(),
+                [zone for zone in Zone.values if zone in zones],
+            )
+        )
+    have = [(n.needle, n.cartridge_lot, n.zones) for n in session.needles.all()]
+    if have == rows:
+        return
+    session.needles.all().delete()
+    for needle, cartridge_lot, zones in rows:
+        row = SessionNeedle(
+            session=session, needle=needle, cartridge_lot=cartridge_lot, zones=zones
+        )
+        row.full_clean(exclude=["session"])
+        row.save()
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -366,6 +396,7 @@ def session_record(
     notes: str = "",
     duration_minutes: int | None = None,
     complete_appointment: bool = False,
+    needles: list[tuple[str, str, list[str]]] | None = None,
 ) -> TreatmentSession:
     """Record what was done in a session, or edit the record. Every lot must be in
     date on the day. `complete_appointment` completes a checked-in appointment in the
@@ -391,6 +422,8 @@ def session_record(
         raise ValidationError("Each lot once, please.")
     _check_lots_for_session(session, [lot for lot, _ in pigments])
     session.zones = _clean_zones(zones)
+    if needles is not None:
+        _needles_replace(session, needles)
     session.needle = needle.strip().upper()
     session.cartridge_lot = cartridge_lot.strip()
     session.depth_note = depth_note.strip()

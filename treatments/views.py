@@ -23,10 +23,13 @@ from treatments.forms import (
     DesignSignOffForm,
     HealingForm,
     LotStatusForm,
+    NeedleFormSet,
     PhotoForm,
     PlanEditForm,
     PlanForm,
     SessionRecordForm,
+    needle_initial,
+    needles_from,
 )
 from treatments.photos import PhotoRejected, check_size
 
@@ -215,7 +218,17 @@ def session_record(request, pk):
         can_complete=appointment is not None
         and appointment.can_complete(timezone.now()),
     )
-    if request.method == "POST" and form.is_valid():
+    # A post without the further needles (an older page) leaves them as they are.
+    needles = NeedleFormSet(
+        request.POST if "needles-TOTAL_FORMS" in request.POST else None,
+        prefix="needles",
+        initial=needle_initial(session) if session.is_recorded else None,
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not needles.is_bound or needles.is_valid())
+    ):
         try:
             services.session_record(
                 session=session,
@@ -223,6 +236,7 @@ def session_record(request, pk):
                 pigments=form.pigments(),
                 by=request.user,
                 complete_appointment=form.completes_appointment(),
+                needles=needles_from(needles) if needles.is_bound else None,
                 **form.details(),
             )
         except ValidationError as error:
@@ -242,6 +256,7 @@ def session_record(request, pk):
             "client": session.client,
             "previous": previous,
             "form": form,
+            "needles": needles,
             "healing_form": HealingForm(),
             "zones": {
                 value: request.POST.get(f"zone_{value}", "")
@@ -250,7 +265,9 @@ def session_record(request, pk):
             if request.method == "POST"
             else session.zones or (previous.zones if previous else {}),
         },
-        status=_invalid(form),
+        status=422
+        if form.errors or (needles.is_bound and needles.total_error_count())
+        else 200,
     )
 
 

@@ -122,3 +122,56 @@ def test_a_fade_check_refresh_is_recorded_too(
         session=session, zones={"crown": "light"}, pigments=[(lot, "")], by=practitioner
     )
     assert session.pigments.get().lot == lot
+
+
+def needles_post(rows):
+    data = {
+        "needles-TOTAL_FORMS": str(len(rows)),
+        "needles-INITIAL_FORMS": "0",
+        "needles-MIN_NUM_FORMS": "0",
+        "needles-MAX_NUM_FORMS": "8",
+    }
+    for n, (needle, cartridge, zones) in enumerate(rows):
+        data[f"needles-{n}-needle"] = needle
+        data[f"needles-{n}-cartridge_lot"] = cartridge
+        data[f"needles-{n}-zones"] = zones
+    return data
+
+
+def test_a_session_records_several_needles_each_with_its_lot_and_zones(
+    client, practitioner, jo, touch_up, lot
+):
+    session = services.session_open(appointment=touch_up)
+    client.force_login(practitioner)
+    base = {
+        "zone_frontal_hairline": "light",
+        "zone_crown": "dense",
+        "lot_1": lot.pk,
+        "needle": "1RL 0.30",
+        "cartridge_lot": "C-1",
+    }
+    response = client.post(
+        reverse("session_record", args=[session.pk]),
+        {
+            **base,
+            **needles_post(
+                [("3rl 0.35", "C-2 " + HOSTILE, ["crown", "mid_scalp"]), ("", "", [])]
+            ),
+        },
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.needle == "1RL 0.30"
+    assert [(n.needle, n.cartridge_lot, n.zones) for n in session.needles.all()] == [
+        ("3RL 0.35", "C-2 " + HOSTILE, ["mid_scalp", "crown"])
+    ]
+    page = client.get(reverse("session_record", args=[session.pk])).text
+    assert 'value="3RL 0.35"' in page and HOSTILE not in page
+
+    refused = client.post(
+        reverse("session_record", args=[session.pk]),
+        {**base, **needles_post([("", "C-9", ["crown"])])},
+    )
+    assert refused.status_code == 422
+    assert "Write the needle these belong to" in refused.text
+    assert session.needles.count() == 1
