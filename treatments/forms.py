@@ -306,7 +306,7 @@ class SessionRecordForm(LineEndingsMixin, forms.Form):
 
 class SessionNeedleForm(forms.Form):
     needle = forms.CharField(
-        label="Needle", max_length=60, required=False, help_text="e.g. 3RL 0.35"
+        label="Further needle", max_length=60, required=False, help_text="e.g. 3RL 0.35"
     )
     cartridge_lot = forms.CharField(
         label="Its cartridge lot", max_length=64, required=False

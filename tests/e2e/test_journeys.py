@@ -367,7 +367,7 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
         label="Perma Blend SMP Dark lot L26001A"
     )
     page.get_by_label("Dilution 1").fill("50%")
-    page.get_by_label("Needle").fill("3RL")
+    page.get_by_label("Needle", exact=True).fill("3RL")
     journey.step("session-record")
     page.get_by_role("button", name="Save session record").click()
     expect(page.get_by_text("Frontal hairline (light), Crown (medium)")).to_be_visible()

@@ -128,7 +128,7 @@ def test_the_practitioner_records_a_session_on_the_head_diagram(
         label="Perma Blend SMP Dark lot L26001A"
     )
     page.get_by_label("Dilution 1").fill("50%")
-    page.get_by_label("Needle").fill("3RL")
+    page.get_by_label("Needle", exact=True).fill("3RL")
     screenshot("1-record")
     page.get_by_role("button", name="Save session record").click()
     expect(page.get_by_text("Frontal hairline (light), Crown (medium)")).to_be_visible()
