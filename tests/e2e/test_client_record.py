@@ -40,7 +40,7 @@ def test_a_new_client_from_front_desk_to_signed_consent(
     page.get_by_role("link", name="New client").click()
     page.get_by_label("First name").fill("Leo")
     page.get_by_label("Last name").fill("Park")
-    page.get_by_label("Email").fill("LEE@x.test")
+    page.get_by_label("Email", exact=True).fill("LEE@x.test")
     page.get_by_label("Phone").fill("07700 900777")
     page.get_by_role("button", name="Save client").click()
     expect(page.get_by_text("this looks like a client already on file")).to_be_visible()

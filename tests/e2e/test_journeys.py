@@ -180,7 +180,7 @@ def test_front_desk_books_a_new_client_through_to_a_course(
     page.get_by_role("link", name="New client").click()
     page.get_by_label("First name").fill("Rae")
     page.get_by_label("Last name").fill("Quinn")
-    page.get_by_label("Email").fill("rae.quinn@example.com")
+    page.get_by_label("Email", exact=True).fill("rae.quinn@example.com")
     page.get_by_label("Phone").fill("07700 900123")
     journey.step("new-client-form")
     page.get_by_role("button", name="Save client").click()
@@ -362,7 +362,7 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     crown = page.locator('[data-zone="crown"]')
     crown.click()
     crown.click()
-    page.get_by_label("Frontal hairline").select_option("light")
+    page.get_by_role("combobox", name="Frontal hairline").select_option("light")
     page.get_by_label("Pigment lot 1").select_option(
         label="Perma Blend SMP Dark lot L26001A"
     )

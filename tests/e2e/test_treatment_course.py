@@ -122,8 +122,8 @@ def test_the_practitioner_records_a_session_on_the_head_diagram(
     crown = page.locator('[data-zone="crown"]')
     crown.click()
     crown.click()
-    expect(page.get_by_label("Crown")).to_have_value("medium")
-    page.get_by_label("Frontal hairline").select_option("light")
+    expect(page.get_by_role("combobox", name="Crown")).to_have_value("medium")
+    page.get_by_role("combobox", name="Frontal hairline").select_option("light")
     page.get_by_label("Pigment lot 1").select_option(
         label="Perma Blend SMP Dark lot L26001A"
     )
