@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from appointments import selectors, services, slots
+from appointments import gates, selectors, services, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -177,7 +177,7 @@ def seed_schedule(
                         client=rng.choice(
                             treatable_clients
                             if service.needs_patch_test
-                            or service.kind in services.TREATMENT_KINDS
+                            or service.kind in gates.TREATMENT_KINDS
                             else clients
                         ),
                         service=service,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from appointments import feeds, selectors, slots
+from appointments import feeds, gates, selectors, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -29,7 +29,6 @@ from appointments.models import (
 from clients import outbox
 from clients import services as client_services
 from clients.models import Client, MessageKind
-from clients.selectors import patch_test_valid_for, suitability_latest
 from smp_clinic.roles import Capability, Role, can
 from smp_clinic.services import staff_create, staff_invite_send
 
@@ -40,6 +39,30 @@ class BookingError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class TreatmentRefused(BookingError):
+    """The client's record lacks what a treatment needs (appointments.gates): every
+    missing item, each with the page that fixes it."""
+
+    def __init__(self, message: str, missing: list[gates.GateMissing]):
+        super().__init__(message)
+        self.missing = missing
+
+
+def treatment_gate_check(
+    client: Client,
+    service: Service,
+    on: datetime,
+    *,
+    location: Location | None = None,
+    plan=None,
+) -> None:
+    """Raise TreatmentRefused unless every gate lets `client` have `service` at
+    `on`. Every path that books or records a treatment calls this."""
+    missing = gates.treatment_gate(client, service, on, location=location, plan=plan)
+    if missing:
+        raise TreatmentRefused(gates.refusal_message(client, service, missing), missing)
 
 
 @dataclass(eq=False)
@@ -180,39 +203,16 @@ def _free_room(
     )
 
 
-# Service kinds that put pigment in the skin: a suitability decision against treatment
-# stops them; consultations, patch tests and fade checks stay bookable.
-TREATMENT_KINDS = {
-    Service.Kind.SMP_SESSION,
-    Service.Kind.SCAR_CAMOUFLAGE,
-    Service.Kind.TOUCH_UP,
-}
-
-
-def _check_client(client: Client, service: Service, starts_at: datetime) -> None:
+def _check_client(
+    client: Client,
+    service: Service,
+    starts_at: datetime,
+    location: Location | None = None,
+) -> None:
     """Refuse what would be unsafe for this client, saying why."""
     if client.erased_at:
         raise BookingError("This client's record was erased: add them again.")
-    if service.needs_patch_test and not patch_test_valid_for(client, starts_at):
-        raise BookingError(
-            f"{client} has no passed or waived patch test from the "
-            f"{settings.PATCH_TEST_VALID_DAYS} days before this {service}. Book a "
-            f"patch test first, at least {settings.PATCH_TEST_READ_AFTER_HOURS} "
-            "hours before, and have it read."
-        )
-    if service.kind in TREATMENT_KINDS:
-        decision = suitability_latest(client)
-        day = starts_at.date()
-        if decision is not None and not decision.allows_treatment_on(day):
-            until = (
-                f" until {decision.defer_until:%d %b %Y}"
-                if decision.defer_until
-                else ""
-            )
-            raise BookingError(
-                f"{client}'s suitability decision is “{decision.get_decision_display()}"
-                f"”{until}: {service} cannot be booked."
-            )
+    treatment_gate_check(client, service, starts_at, location=location)
 
 
 def _check_override(user, overlap_reason: str) -> bool:
@@ -328,7 +328,7 @@ def appointment_book(
     appointments deliberately; the approval and reason are stored on the appointment.
     """
     override = _check_override(booked_by, overlap_reason.strip())
-    _check_client(client, service, starts_at)
+    _check_client(client, service, starts_at, location)
     placement = _place(
         service=service,
         practitioner=practitioner,
@@ -386,7 +386,9 @@ def appointment_reschedule(
         )
     freed = FreedTime.of(appointment)
     override = _check_override(by, overlap_reason.strip())
-    _check_client(appointment.client, appointment.service, starts_at)
+    _check_client(
+        appointment.client, appointment.service, starts_at, appointment.location
+    )
     practitioner = practitioner or appointment.practitioner
     placement = _place(
         service=appointment.service,
@@ -759,9 +761,10 @@ def waitlist_offers_make(
         if start is None:
             continue
         try:
-            # A client who could not be booked then (no patch test, a deferral) is
-            # not offered a time they could not accept.
-            _check_client(entry.client, entry.service, start)
+            # A client who could not be booked then (a gate before treatment: no
+            # patch test, a deferral, no consent) is not offered a time they could
+            # not accept.
+            _check_client(entry.client, entry.service, start, freed.location)
         except BookingError:
             continue
         offers.append(

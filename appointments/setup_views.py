@@ -35,7 +35,12 @@ from appointments.models import (
 )
 from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.forms import AftercareStepForm, MessageSettingsForm, MessageTextForm
+from clients.forms import (
+    AftercareStepForm,
+    MessageSettingsForm,
+    MessageTextForm,
+    TreatmentGatesForm,
+)
 from clients.models import AftercareStep, MessageText
 from clients.phones import local_phone
 from clients.texts import EXAMPLE_VALUES, TEXTS, fill
@@ -58,6 +63,12 @@ class RecordKind:
     queryset: Callable[[], models.QuerySet]
     columns: tuple[tuple[str, Callable], ...]
     help: str = ""
+
+    @property
+    def singular_with_article(self) -> str:
+        """'an aftercare email', 'a location'."""
+        article = "an" if self.singular[:1].lower() in "aeiou" else "a"
+        return f"{article} {self.singular}"
 
 
 KINDS = {
@@ -384,6 +395,24 @@ def messages_setup(request):
             "texts": client_selectors.message_texts().values(),
             "aftercare_steps": AftercareStep.objects.all(),
         },
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.MANAGEMENT)
+def gates_setup(request):
+    """Which gates before treatment the clinic enforces; all on by default."""
+    form = TreatmentGatesForm(
+        request.POST or None, instance=client_selectors.treatment_gates()
+    )
+    if request.method == "POST" and form.is_valid():
+        client_services.treatment_gates_update(form=form, by=request.user)
+        messages.success(request, "Saved the gates before treatment.")
+        return redirect("setup_gates")
+    return render(
+        request,
+        "appointments/setup/gates.html",
+        {"form": form, "minimum_age": settings.TREATMENT_MINIMUM_AGE},
         status=422 if form.errors else 200,
     )
 

@@ -315,6 +315,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+def age_on(born: date, day: date) -> int:
+    """Full years from `born` to `day`; someone born on 29 Feb turns a year older on
+    1 Mar in a common year."""
+    years = day.year - born.year
+    return years - ((day.month, day.day) < (born.month, born.day))
+
+
 @dataclass(frozen=True)
 class GapProblem:
     """Session `number` is `gap` days after the one before, outside the plan's range."""

@@ -72,6 +72,7 @@ urlpatterns = [
         setup_views.closure_delete,
         name="setup_closure_delete",
     ),
+    path("setup/gates/", setup_views.gates_setup, name="setup_gates"),
     path("setup/messages/", setup_views.messages_setup, name="setup_messages"),
     path(
         "setup/messages/<slug:key>/",

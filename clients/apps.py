@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ClientsConfig(AppConfig):
     name = "clients"
+
+    def ready(self):
+        from clients import gates
+
+        gates.register()

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from appointments.models import Appointment
+from appointments.slots import add_months
 from clients import selectors, services
 from clients.models import (
     STAGES,
@@ -140,6 +141,7 @@ def seed_client_records(
                 "stage": rng.choice(STAGES[Scale.NORWOOD][2:]),
                 "fitzpatrick": rng.randint(1, 6),
                 "hair_colour": rng.choice(["black", "dark brown", "brown", "grey"]),
+                "pigment_reaction": False,
             },
             by=practitioner,
         )
@@ -249,3 +251,65 @@ def seed_message_history(*, count: int, today: date, batch_size: int = 5000) -> 
             )
         )
     OutboundMessage.objects.bulk_create(messages[: count - written])
+
+
+# One client held at each gate before treatment (appointments.gates), so the refusals
+# can be seen: book any of them an SMP session. (A client whose patch test does not
+# cover a pigment comes with the pigment gate, issue 18 item 6.)
+GATE_CLIENTS = [
+    ("Noah", "Fletcher", "intake", "Intake not finished: booking an SMP session is "
+     "refused until the skin type and health questions are answered."),
+    ("Priya", "Nair", "consent", "Treatment consent not signed: booking an SMP "
+     "session is refused until she signs it."),
+    ("Casey", "Morgan", "age", "Seventeen: no SMP session until 18 (Tattooing of "
+     "Minors Act 1969), and suitability says not suitable."),
+    ("Liam", "Doyle", "transplant", "FUE transplant three months ago: suitability "
+     "defers SMP until nine months after it."),
+]  # fmt: skip
+
+
+def seed_gate_clients(*, practitioner, today: date) -> dict[str, Client]:
+    """A client stopped at each gate before treatment, with a note that says so."""
+    made = {}
+    consent = selectors.consent_texts_current()[ConsentKind.TREATMENT]
+    for first, last, gate, note in GATE_CLIENTS:
+        born = date(1988, 6, 1)
+        if gate == "age":
+            born = add_months(today, -17 * 12)
+        client = Client.objects.create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            email=f"{first}.{last}@example.com".lower(),
+            notes=f"Demo: {note}",
+        )
+        fields = {
+            "hair_loss_cause": HairLossCause.ANDROGENETIC,
+            "scale": Scale.NORWOOD,
+            "stage": "V",
+            "fitzpatrick": 3,
+            "pigment_reaction": False,
+        }
+        if gate == "intake":
+            fields = {"hair_loss_cause": HairLossCause.ANDROGENETIC}
+        if gate == "transplant":
+            fields |= {"transplant": "fue", "transplant_on": today - timedelta(days=91)}
+        services.intake_save(client=client, fields=fields, by=practitioner)
+        if gate != "intake":
+            assessment = selectors.client_assessment(client, today)
+            services.suitability_decide(
+                client=client,
+                decision=assessment.recommendation,
+                defer_until=assessment.defer_until,
+                by=practitioner,
+                today=today,
+            )
+        if gate != "consent":
+            services.consent_sign(
+                client=client,
+                text=consent,
+                typed_name=client.full_name,
+                by=practitioner,
+            )
+        made[gate] = client
+    return made

@@ -16,6 +16,7 @@ from clients.models import (
     PatchTest,
     Recommendation,
     Scale,
+    TreatmentGates,
 )
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
@@ -164,10 +165,23 @@ class SkinHairForm(LineEndingsMixin, forms.ModelForm):
 
 class HealthForm(LineEndingsMixin, forms.ModelForm):
     title = "Health"
+    pigment_reaction = forms.TypedChoiceField(
+        label="Previous pigment or tattoo reactions",
+        choices=[(False, "No"), (True, "Yes")],
+        coerce=lambda value: value in (True, "True"),
+        widget=forms.RadioSelect,
+        help_text="Any reaction to a tattoo, permanent make-up or a patch test.",
+    )
 
     class Meta:
         model = Intake
-        fields = ["medical_history", "medications", "allergies", "pigment_reactions"]
+        fields = [
+            "medical_history",
+            "medications",
+            "allergies",
+            "pigment_reaction",
+            "pigment_reactions",
+        ]
         widgets = {
             name: forms.Textarea(attrs={"rows": 2})
             for name in (
@@ -177,6 +191,17 @@ class HealthForm(LineEndingsMixin, forms.ModelForm):
                 "pigment_reactions",
             )
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("pigment_reaction")
+            and not cleaned.get("pigment_reactions", "").strip()
+        ):
+            self.add_error("pigment_reactions", "Say what the reaction was.")
+        if cleaned.get("pigment_reaction") is False:
+            cleaned["pigment_reactions"] = ""
+        return cleaned
 
 
 INTAKE_SECTIONS = {
@@ -396,3 +421,9 @@ class ErasureForm(forms.Form):
         help_text="For the audit trail, such as “Request by email on 20 Nov 2026”. "
         "Do not write health details here.",
     )
+
+
+class TreatmentGatesForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentGates
+        fields = ["intake", "suitability", "consent", "age", "hairline"]

@@ -153,8 +153,13 @@ class Intake(models.Model):
     medical_history = models.TextField(blank=True)
     medications = models.TextField(blank=True)
     allergies = models.TextField(blank=True)
+    # None until the health section is answered (the intake is not complete without
+    # it); the details say what happened.
+    pigment_reaction = models.BooleanField(
+        null=True, blank=True, verbose_name="Previous pigment or tattoo reactions"
+    )
     pigment_reactions = models.TextField(
-        blank=True, verbose_name="Previous pigment or tattoo reactions"
+        blank=True, verbose_name="What happened (pigment or tattoo reaction)"
     )
     chemotherapy_ended_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -182,6 +187,54 @@ class Intake(models.Model):
         return f"Intake of {self.client}"
 
 
+class TreatmentGates(models.Model):
+    """Which gates before treatment this clinic enforces (appointments.gates). One
+    row; every gate is on until a manager turns it off under Set-up -> Gates. The
+    patch test is the service's own setting ("needs a patch test")."""
+
+    intake = models.BooleanField(
+        "Intake complete", default=True, help_text="Every section of the intake."
+    )
+    suitability = models.BooleanField(
+        "Suitability decision allows it",
+        default=True,
+        help_text="A practitioner's decision that allows treatment on the day.",
+    )
+    consent = models.BooleanField(
+        "Treatment consent signed",
+        default=True,
+        help_text="Signed on the current version of the treatment consent text.",
+    )
+    age = models.BooleanField(
+        "Minimum age",
+        default=True,
+        help_text="Date of birth recorded and the client of the minimum age "
+        "(TREATMENT_MINIMUM_AGE, 18) on the day.",
+    )
+    hairline = models.BooleanField(
+        "Hairline design signed off",
+        default=True,
+        help_text="Before a plan's first session, the client agrees to the design.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "treatment gates"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="treatment_gates_one_row")
+        ]
+
+    def __str__(self):
+        return "Gates before treatment"
+
+
 class ContraindicationKind(models.TextChoices):
     KELOID = "keloid", "Keloid or hypertrophic scarring"
     PIGMENT_ALLERGY = "pigment_allergy", "Allergy to pigment"
@@ -197,6 +250,7 @@ class ContraindicationKind(models.TextChoices):
     DIABETES = "diabetes", "Diabetes"
     EPILEPSY = "epilepsy", "Epilepsy"
     IMMUNE = "immune", "Immune disorder"
+    SCARRING_ALOPECIA = "scarring_alopecia", "Scarring alopecia: stable?"
     VITILIGO = "vitiligo", "Vitiligo"
     OTHER = "other", "Other"
 
@@ -254,6 +308,13 @@ class Contraindication(models.Model):
     def is_active(self) -> bool:
         return self.resolved_at is None
 
+    @property
+    def severity_text(self) -> str:
+        """'Temporary until 5 Dec 2026', never 'Temporary, until a date until …'."""
+        if self.severity == Severity.TEMPORARY and self.until:
+            return f"Temporary until {self.until:%-d %b %Y}"
+        return self.get_severity_display()
+
 
 class Recommendation(models.TextChoices):
     SUITABLE = "suitable", "Suitable"
@@ -261,6 +322,12 @@ class Recommendation(models.TextChoices):
     DEFER = "defer", "Defer until a date"
     CLEARANCE = "clearance", "Needs a doctor's clearance"
     NOT_SUITABLE = "not_suitable", "Not suitable"
+
+
+def recommendation_text(recommendation: str, defer_until: date | None) -> str:
+    if recommendation == Recommendation.DEFER and defer_until:
+        return f"Defer until {defer_until:%-d %b %Y}"
+    return Recommendation(recommendation).label
 
 
 class SuitabilityDecision(models.Model):
@@ -300,11 +367,16 @@ class SuitabilityDecision(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_decision_display()} ({self.decided_at:%d %b %Y})"
+        return f"{self.decision_text} ({self.decided_at:%-d %b %Y})"
 
     @property
     def allows_treatment(self) -> bool:
         return self.decision in (Recommendation.SUITABLE, Recommendation.CAUTION)
+
+    @property
+    def decision_text(self) -> str:
+        """'Defer until 5 Dec 2026', never 'Defer until a date until …'."""
+        return recommendation_text(self.decision, self.defer_until)
 
     def allows_treatment_on(self, day: date) -> bool:
         if self.decision == Recommendation.DEFER:

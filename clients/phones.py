@@ -27,14 +27,24 @@ def normalise_phone(value: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def display_phone(value: str) -> str:
-    """E.164 shown the way people read it: '+44 7700 900123'."""
+def display_phone(value: str, region: str | None = None) -> str:
+    """The one way a phone number is shown (pages, emails, exports): in national
+    format for a number of the clinic's country (PHONE_DEFAULT_REGION), '07700
+    900123'; international otherwise, '+1 212-555-0100'. What does not parse is
+    shown as stored."""
     if not value:
         return ""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         return value
+    home = region or settings.PHONE_DEFAULT_REGION
+    # By country code, not by number range: a range the library's metadata does not
+    # know yet (or a fictional 07700 900xxx) is still dialled nationally.
+    if home in phonenumbers.region_codes_for_country_code(number.country_code):
+        return phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.NATIONAL
+        )
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )

@@ -29,6 +29,7 @@ from clients.models import (
     OutboundMessage,
     PatchTest,
     SuitabilityDecision,
+    TreatmentGates,
     search_text,
 )
 from clients.phones import phone_search_digits
@@ -138,6 +139,32 @@ def intake_for(client: Client) -> Intake | None:
     return Intake.objects.filter(client=client).first()
 
 
+def intake_missing_sections(intake: Intake | None) -> list[str]:
+    """The intake sections still to fill in (empty when the intake is complete):
+    the cause of hair loss, the scale and stage, the skin type, and the health
+    questions (answered once previous pigment reactions is yes or no)."""
+    if intake is None:
+        return ["not started"]
+    missing = []
+    if not intake.hair_loss_cause:
+        missing.append("hair loss")
+    if not (intake.scale and intake.stage):
+        missing.append("classification")
+    if intake.fitzpatrick is None:
+        missing.append("skin type")
+    if intake.pigment_reaction is None:
+        missing.append("health")
+    if intake.hair_loss_cause == "chemotherapy" and not intake.chemotherapy_ended_on:
+        missing.append("the date chemotherapy ended")
+    return missing
+
+
+def treatment_gates() -> TreatmentGates:
+    """The clinic's gates before treatment; all on until a manager changes them
+    (an unsaved row of defaults: reading never writes)."""
+    return TreatmentGates.objects.filter(pk=1).first() or TreatmentGates(pk=1)
+
+
 def clinical_record_prefetch(client: Client) -> Client:
     """Load a client's contraindications and patch tests (with their lots) once, for
     the selectors and templates of a page that reads them several times: each
@@ -163,9 +190,11 @@ def client_assessment(client: Client, today: date | None = None):
         facts = suitability.IntakeFacts(
             hair_loss_cause=intake.hair_loss_cause,
             alopecia_active=intake.alopecia_active,
+            transplant=intake.transplant,
             transplant_on=intake.transplant_on,
             chemotherapy_ended_on=intake.chemotherapy_ended_on,
-            pigment_reactions=intake.pigment_reactions,
+            pigment_reaction=intake.pigment_reaction,
+            date_of_birth=client.date_of_birth,
         )
     contraindications = [
         suitability.ContraindicationFacts(
@@ -271,6 +300,23 @@ def consent_statuses(client: Client) -> list[ConsentStatus]:
     ]
 
 
+def treatment_consent_status(client: Client) -> ConsentStatus:
+    """The client's treatment consent against the current text, in two queries."""
+    text = (
+        ConsentText.objects.filter(kind=ConsentKind.TREATMENT)
+        .order_by("-version")
+        .first()
+    )
+    signed = (
+        client.consents.filter(
+            withdrawn_at__isnull=True, text__kind=ConsentKind.TREATMENT
+        )
+        .select_related("text")
+        .first()
+    )
+    return ConsentStatus(ConsentKind.TREATMENT, "Treatment", text, signed)
+
+
 def consent_get_for_user(user, pk: int) -> Consent:
     if not can(user, Capability.CLINICAL):
         raise Http404("No such consent.")
@@ -362,7 +408,7 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             TimelineEvent(
                 d.decided_at,
                 "Suitability",
-                d.get_decision_display(),
+                d.decision_text,
                 f"by {d.decided_by.get_full_name() or d.decided_by}"
                 + (f": {d.override_reason}" if d.override_reason else ""),
             )

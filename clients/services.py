@@ -30,8 +30,10 @@ from clients.models import (
     PatchTest,
     Recommendation,
     SuitabilityDecision,
+    TreatmentGates,
 )
 from clients.phones import normalise_phone
+from clients.zones import zone_label
 from smp_clinic import audit, date_input
 from treatments.models import PigmentLot, TreatmentPlan
 
@@ -233,9 +235,12 @@ def patch_test_read(
         raise ValidationError("A reading is passed or failed.")
     earliest = patch_test.applied_at + read_after()
     if read_at < earliest:
+        # In the zone the reading form's times are typed in, not UTC.
+        local = timezone.localtime(earliest)
         raise ValidationError(
             f"A patch test is read {settings.PATCH_TEST_READ_AFTER_HOURS} hours after "
-            f"it was applied at the earliest: not before {earliest:%d %b %Y %H:%M} UTC."
+            f"it was applied at the earliest: not before {local:%-d %b %Y %H:%M} "
+            f"{zone_label(timezone.get_current_timezone_name())}."
         )
     if read_at > timezone.now():
         raise ValidationError("The reading cannot be in the future.")
@@ -529,6 +534,17 @@ def message_settings_update(*, form, by, apply_to_booked: bool) -> int:
     if not apply_to_booked:
         return 0
     return outbox.appointment_reminders_refresh()
+
+
+@transaction.atomic
+def treatment_gates_update(*, form, by) -> TreatmentGates:
+    """Save which gates before treatment the clinic enforces (audited)."""
+    gates = form.save(commit=False)
+    gates.pk = 1
+    gates.updated_by = by
+    gates.full_clean()
+    gates.save()
+    return gates
 
 
 @transaction.atomic

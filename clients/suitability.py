@@ -13,7 +13,7 @@ from datetime import date
 
 from django.conf import settings
 
-from appointments.slots import add_months
+from appointments.slots import add_months, age_on
 from clients.models import (
     ContraindicationKind as Kind,
 )
@@ -21,6 +21,7 @@ from clients.models import (
     HairLossCause,
     Recommendation,
     Severity,
+    recommendation_text,
 )
 
 # Worst last: the worst finding decides the recommendation.
@@ -31,8 +32,6 @@ ORDER = [
     Recommendation.CLEARANCE,
     Recommendation.NOT_SUITABLE,
 ]
-
-CHEMOTHERAPY_WAIT_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,11 @@ KIND_RULES: dict[str, KindRule] = {
     Kind.DIABETES: KindRule(Recommendation.CLEARANCE, "Diabetes: slower healing."),
     Kind.EPILEPSY: KindRule(Recommendation.CLEARANCE, "Epilepsy."),
     Kind.IMMUNE: KindRule(Recommendation.CLEARANCE, "Immune disorder."),
+    Kind.SCARRING_ALOPECIA: KindRule(
+        Recommendation.CLEARANCE,
+        "Scarring alopecia (lichen planopilaris, frontal fibrosing alopecia): a "
+        "doctor must confirm it has been stable.",
+    ),
     Kind.VITILIGO: KindRule(
         Recommendation.CAUTION, "Vitiligo: pigment may look uneven as patches change."
     ),
@@ -109,9 +113,14 @@ DEFAULT_SEVERITY = {
 class IntakeFacts:
     hair_loss_cause: str = ""
     alopecia_active: bool = False
+    # "fue" or "fut" for a hair transplant; empty for none (or scar surgery only).
+    transplant: str = ""
     transplant_on: date | None = None
     chemotherapy_ended_on: date | None = None
-    pigment_reactions: str = ""
+    # None: not answered yet.
+    pigment_reaction: bool | None = None
+    # The client's, from their record (not the intake); None if not recorded.
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,12 @@ class Assessment:
     @property
     def is_complete(self) -> bool:
         return self.recommendation is not None
+
+    @property
+    def recommendation_text(self) -> str:
+        if self.recommendation is None:
+            return ""
+        return recommendation_text(self.recommendation, self.defer_until)
 
 
 def contraindication_findings(
@@ -169,35 +184,69 @@ def contraindication_findings(
     return findings
 
 
-def intake_findings(intake: IntakeFacts, today: date) -> list[Finding]:
-    findings = []
-    if intake.chemotherapy_ended_on:
-        ready = add_months(intake.chemotherapy_ended_on, CHEMOTHERAPY_WAIT_MONTHS)
-        if ready > today:
-            findings.append(
-                Finding(
-                    Recommendation.DEFER,
-                    f"Chemotherapy ended under {CHEMOTHERAPY_WAIT_MONTHS} months ago.",
-                    ready,
-                )
-            )
+def _chemotherapy(intake: IntakeFacts, today: date) -> list[Finding]:
+    if intake.chemotherapy_ended_on is None:
+        return []
+    wait = settings.CHEMOTHERAPY_WAIT_MONTHS
+    ready = add_months(intake.chemotherapy_ended_on, wait)
+    if ready <= today:
+        return []
+    return [
+        Finding(
+            Recommendation.DEFER,
+            f"Chemotherapy ended under {wait} months ago: wait until "
+            f"{ready:%-d %b %Y}.",
+            ready,
+        )
+    ]
+
+
+def _transplant(intake: IntakeFacts, today: date) -> list[Finding]:
+    # A transplant's grafts need TRANSPLANT_WAIT_MONTHS whatever the client names as
+    # the cause of their hair loss; scar surgery without a transplant matters for
+    # scar work only, after SCAR_WAIT_MONTHS.
+    if intake.transplant_on is None:
+        return []
     scar_work = intake.hair_loss_cause in (
         HairLossCause.TRANSPLANT_SCARS,
         HairLossCause.SCARRING,
     )
-    if scar_work and intake.transplant_on:
-        wait = settings.SCAR_WAIT_MONTHS
-        ready = add_months(intake.transplant_on, wait)
-        if ready > today:
-            findings.append(
-                Finding(
-                    Recommendation.DEFER,
-                    "Transplant or scar surgery under "
-                    f"{wait} months ago: scars are still "
-                    "maturing.",
-                    ready,
-                )
-            )
+    if intake.transplant:
+        wait, what = settings.TRANSPLANT_WAIT_MONTHS, "Hair transplant"
+        why = "the grafts and scars are still settling"
+    elif scar_work:
+        wait, what = settings.SCAR_WAIT_MONTHS, "Scar surgery"
+        why = "scars are still maturing"
+    else:
+        return []
+    ready = add_months(intake.transplant_on, wait)
+    if ready <= today:
+        return []
+    return [
+        Finding(
+            Recommendation.DEFER,
+            f"{what} under {wait} months ago: {why}; wait until {ready:%-d %b %Y}.",
+            ready,
+        )
+    ]
+
+
+def _age(intake: IntakeFacts, today: date) -> list[Finding]:
+    minimum = settings.TREATMENT_MINIMUM_AGE
+    if intake.date_of_birth is None or age_on(intake.date_of_birth, today) >= minimum:
+        return []
+    return [
+        Finding(
+            Recommendation.NOT_SUITABLE,
+            f"Under {minimum}: no pigment procedure on a minor "
+            "(Tattooing of Minors Act 1969).",
+        )
+    ]
+
+
+def intake_findings(intake: IntakeFacts, today: date) -> list[Finding]:
+    findings = _chemotherapy(intake, today) + _transplant(intake, today)
+    findings += _age(intake, today)
     alopecia = intake.hair_loss_cause in (
         HairLossCause.ALOPECIA_AREATA,
         HairLossCause.ALOPECIA_TOTALIS,
@@ -209,7 +258,7 @@ def intake_findings(intake: IntakeFacts, today: date) -> list[Finding]:
                 "Active alopecia areata: regrowth makes treated areas look darker.",
             )
         )
-    if intake.pigment_reactions.strip():
+    if intake.pigment_reaction:
         findings.append(
             Finding(
                 Recommendation.CAUTION,
@@ -217,6 +266,22 @@ def intake_findings(intake: IntakeFacts, today: date) -> list[Finding]:
             )
         )
     return findings
+
+
+def scarring_alopecia_findings(
+    intake: IntakeFacts, contraindications: list[ContraindicationFacts]
+) -> list[Finding]:
+    """Scarring alopecia (lichen planopilaris, frontal fibrosing alopecia) is treated
+    only once a doctor confirms it has been stable: the clearance is recorded as the
+    "Scarring alopecia" contraindication, cleared with the doctor's letter (which
+    contraindication_findings then reads as caution)."""
+    if intake.hair_loss_cause != HairLossCause.SCARRING:
+        return []
+    if any(c.kind == Kind.SCARRING_ALOPECIA for c in contraindications):
+        return []
+    return [
+        Finding(Recommendation.CLEARANCE, KIND_RULES[Kind.SCARRING_ALOPECIA].reason)
+    ]
 
 
 def patch_test_findings(latest_results: Iterable[str]) -> list[Finding]:
@@ -235,9 +300,24 @@ def assess(
     """The recommendation and its reasons; none until the intake is done."""
     if intake is None:
         return Assessment(None, ["Complete the intake first."])
+    if (
+        intake.hair_loss_cause == HairLossCause.CHEMOTHERAPY
+        and intake.chemotherapy_ended_on is None
+    ):
+        # The wait runs from the end of chemotherapy: without the date there is
+        # nothing to recommend.
+        return Assessment(
+            None,
+            [
+                "Chemotherapy is the cause of hair loss: record the date it ended "
+                "(intake, Hair loss)."
+            ],
+        )
+    contraindications = list(contraindications)
     findings = (
         contraindication_findings(contraindications, today)
         + intake_findings(intake, today)
+        + scarring_alopecia_findings(intake, contraindications)
         + patch_test_findings(patch_test_results)
     )
     if not findings:

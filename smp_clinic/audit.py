@@ -74,6 +74,7 @@ def _client_path() -> dict[type[models.Model], str]:
         Intake,
         PatchTest,
         SuitabilityDecision,
+        TreatmentGates,
     )
     from treatments.models import (
         Photo,
@@ -103,6 +104,7 @@ def _client_path() -> dict[type[models.Model], str]:
         Photo: "client_id",
         Pigment: "",
         PigmentLot: "",
+        TreatmentGates: "",
     }
 
 

@@ -372,6 +372,14 @@ WAITLIST_OFFERS_PER_TIME = int(env("WAITLIST_OFFERS_PER_TIME", "5"))
 
 # Treatments. Scar camouflage starts no sooner than this after the surgery.
 SCAR_WAIT_MONTHS = int(env("SCAR_WAIT_MONTHS", "9"))
+# Suitability and the gates before treatment (README: Gates before treatment).
+# Pigment in the skin from this age only (UK Tattooing of Minors Act 1969).
+TREATMENT_MINIMUM_AGE = int(env("TREATMENT_MINIMUM_AGE", "18"))
+# SMP on or around a hair transplant (FUE or FUT) waits this long after it,
+# whatever the stated cause of hair loss.
+TRANSPLANT_WAIT_MONTHS = int(env("TRANSPLANT_WAIT_MONTHS", "9"))
+# Treatment waits this long after chemotherapy ends.
+CHEMOTHERAPY_WAIT_MONTHS = int(env("CHEMOTHERAPY_WAIT_MONTHS", "6"))
 # Recalls after a completed course, in months: permanent SMP gets a check and a
 # touch-up; temporary SMP gets fade checks.
 RECALL_PERMANENT_CHECK_MONTHS = [

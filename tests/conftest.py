@@ -1,6 +1,6 @@
 import os
 import shutil
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,9 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
-from clients.models import Client, ConsentKind
+from clients import selectors as client_selectors
+from clients import services as client_services
+from clients.models import Client, ConsentKind, HairLossCause
 from clients.services import consent_text_publish
 from smp_clinic.roles import Role
 from smp_clinic.services import staff_create
@@ -259,6 +261,62 @@ def make_client(db):
     def make():
         n = next(counter)
         return Client.objects.create(first_name=f"Client{n}", last_name="Test")
+
+    return make
+
+
+def make_treatment_ready(client: Client, *, by, born: date = date(1985, 5, 5)):
+    """Give `client` what every gate before treatment asks for (appointments.gates):
+    a date of birth, a complete intake, a suitability decision that allows treatment
+    and the treatment consent signed on the current text. What the client already
+    has is kept (their intake answers, a decision already made); a test about one
+    gate takes its item away afterwards. Patch tests and hairline sign-off belong to
+    the test (they depend on the service and the plan)."""
+    if client.date_of_birth is None:
+        client.date_of_birth = born
+        client.save(update_fields=["date_of_birth"])
+    intake = client_selectors.intake_for(client)
+    answers = {
+        "hair_loss_cause": HairLossCause.ANDROGENETIC,
+        "scale": "norwood",
+        "stage": "IV",
+        "fitzpatrick": 3,
+        "pigment_reaction": False,
+    }
+    fields = {
+        name: value
+        for name, value in answers.items()
+        if intake is None or getattr(intake, name) in ("", None)
+    }
+    if intake is not None and intake.scale and intake.stage:
+        fields.pop("scale", None)
+        fields.pop("stage", None)
+    if fields:
+        client_services.intake_save(client=client, fields=fields, by=by)
+    if client_selectors.suitability_latest(client) is None:
+        assessment = client_selectors.client_assessment(client)
+        client_services.suitability_decide(
+            client=client, decision=assessment.recommendation, by=by
+        )
+    status = client_selectors.treatment_consent_status(client)
+    text = status.text or consent_text_publish(
+        kind=ConsentKind.TREATMENT,
+        title="Treatment consent",
+        body="I agree to scalp micropigmentation.",
+    )
+    if status.text is None or status.needs_signature:
+        client_services.consent_sign(
+            client=client, text=text, typed_name=client.full_name or "Client", by=by
+        )
+    return client
+
+
+@pytest.fixture
+def treatment_ready(practitioner):
+    """make_treatment_ready(client), with a practitioner recording it."""
+
+    def make(client: Client, **kwargs):
+        return make_treatment_ready(client, by=kwargs.pop("by", practitioner), **kwargs)
 
     return make
 

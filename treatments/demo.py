@@ -168,7 +168,10 @@ def seed_plans(
             created_by=practitioner.user,
         )
         if stage == 0:
-            continue  # planned, not booked yet
+            # Planned, not booked yet: the client has not signed off the hairline,
+            # so booking the course is refused until they do (the hairline gate).
+            continue
+        services.plan_design_sign_off(plan=plan, typed_name=client.full_name)
         held = {1: 0, 2: 1, 3: plan.sessions_planned}[stage]
         client_services.consent_sign(
             client=client, text=photo_text, typed_name=client.full_name, by=manager

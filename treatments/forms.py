@@ -3,8 +3,8 @@ from django.utils import timezone
 
 from appointments import slots
 from appointments.forms import DateInput, TimeInput
+from appointments.gates import TREATMENT_KINDS
 from appointments.models import Location, Practitioner, Service
-from appointments.services import TREATMENT_KINDS
 from smp_clinic import date_input
 from smp_clinic.form_mixins import LineEndingsMixin
 from smp_clinic.forms import RecordsField

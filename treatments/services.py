@@ -16,6 +16,7 @@ from appointments.services import (
     BookingError,
     appointment_book,
     appointment_complete,
+    treatment_gate_check,
 )
 from clients import outbox
 from clients.models import Client, MessageStatus, OutboundMessage, Recommendation
@@ -217,9 +218,11 @@ def course_book(
                 notes=f"Session {number} of {plan.sessions_planned}: {plan}",
             )
         except BookingError as error:
-            raise CourseError(
+            refused = CourseError(
                 f"Session {number}: {error.message} Nothing was booked."
-            ) from error
+            )
+            refused.missing = getattr(error, "missing", [])
+            raise refused from error
         session = sessions[number]
         session.appointment = appointment
         session.save(update_fields=["appointment"])
@@ -409,6 +412,17 @@ def session_record(
     ):
         raise ValidationError(
             "A session is recorded once the client has arrived (checked in)."
+        )
+    if not session.is_recorded:
+        # The gates before treatment hold on the session's day as they did at
+        # booking: a consent withdrawn or a decision changed since stops the first
+        # record (correcting a record already made is not a new treatment).
+        treatment_gate_check(
+            session.plan.client,
+            appointment.service,
+            appointment.starts_at,
+            location=appointment.location,
+            plan=session.plan,
         )
     previous = selectors.previous_session(session)
     if previous is not None and previous.is_recorded and not previous.healing:

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.selectors import appointment_get_for_user
+from appointments.services import TreatmentRefused
 from clients import selectors as client_selectors
+from clients.phones import display_phone
 from smp_clinic.audit import access_record
 from smp_clinic.headers import uses_camera
 from smp_clinic.roles import Capability, require
@@ -154,6 +156,7 @@ def course_book(request, pk):
     location = chosen.get("location", location)
     first_day = chosen.get("first_day", timezone.localdate())
     form = CourseForm(request.POST or None, sessions=todo)
+    missing = []
     if request.method == "POST" and form.is_valid():
         try:
             booked = services.course_book(
@@ -164,6 +167,7 @@ def course_book(request, pk):
             )
         except ValidationError as error:
             form.add_error(None, error)
+            missing = getattr(error, "missing", [])
         else:
             messages.success(
                 request,
@@ -192,6 +196,7 @@ def course_book(request, pk):
             "proposal": proposal,
             "location": location,
             "booked": [s for s in plan.sessions.all() if selectors.is_live(s)],
+            "missing": missing,
         },
         status=_invalid(form),
     )
@@ -218,6 +223,7 @@ def session_record(request, pk):
         can_complete=appointment is not None
         and appointment.can_complete(timezone.now()),
     )
+    missing = []
     # A post without the further needles (an older page) leaves them as they are.
     needles = NeedleFormSet(
         request.POST if "needles-TOTAL_FORMS" in request.POST else None,
@@ -241,6 +247,9 @@ def session_record(request, pk):
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except TreatmentRefused as refused:
+            form.add_error(None, refused.message)
+            missing = refused.missing
         else:
             messages.success(request, f"Recorded {session}.")
             if session.plan_id is None:
@@ -257,6 +266,7 @@ def session_record(request, pk):
             "previous": previous,
             "form": form,
             "needles": needles,
+            "missing": missing,
             "healing_form": HealingForm(),
             "zones": {
                 value: request.POST.get(f"zone_{value}", "")
@@ -450,7 +460,7 @@ def _recall_csv(lot, uses, tests) -> HttpResponse:
             [
                 safe_cell(client.full_name),
                 safe_cell(client.email),
-                safe_cell(client.phone),
+                safe_cell(display_phone(client.phone)),
                 session.number if session.plan_id else "outside a course",
                 appointment.starts_at.astimezone(appointment.location.zone).date()
                 if appointment
@@ -468,7 +478,7 @@ def _recall_csv(lot, uses, tests) -> HttpResponse:
             [
                 safe_cell(client.full_name),
                 safe_cell(client.email),
-                safe_cell(client.phone),
+                safe_cell(display_phone(client.phone)),
                 "patch test",
                 test.applied_at.astimezone(zone).date(),
                 "",

@@ -8,7 +8,7 @@ import pytest
 from appointments import services
 from appointments.models import Appointment
 from clients import services as client_services
-from tests.conftest import NOW
+from tests.conftest import NOW, make_treatment_ready
 from treatments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
@@ -22,6 +22,13 @@ def lot(db):
     return PigmentLot.objects.create(
         pigment=pigment, lot_number="L1", expires_on=date(2030, 1, 1)
     )
+
+
+@pytest.fixture
+def jo(jo, practitioner):
+    """Jo with every other gate before treatment passed: these tests are about the
+    patch test and the suitability decision."""
+    return make_treatment_ready(jo, by=practitioner)
 
 
 @pytest.fixture
@@ -63,8 +70,8 @@ def test_without_a_patch_test_the_session_is_refused_and_why(
 ):
     with pytest.raises(services.BookingError) as refused:
         book(jo, needs_test, sam, front_desk)
-    assert "Jo Bloggs has no passed or waived patch test" in refused.value.message
-    assert "Book a patch test first" in refused.value.message
+    assert "no passed or waived patch test" in refused.value.message
+    assert "book one at least 48 hours before" in refused.value.message
     assert not Appointment.objects.exists()
 
 
@@ -152,7 +159,6 @@ def test_a_decision_against_treatment_stops_treatment_but_not_a_consultation(
     until,
     decision,
 ):
-    client_services.intake_save(client=jo, fields={}, by=practitioner)
     client_services.contraindication_record(
         client=jo, kind=kind, severity=severity, until=until, by=practitioner
     )
@@ -163,7 +169,6 @@ def test_a_decision_against_treatment_stops_treatment_but_not_a_consultation(
 
 
 def test_a_deferral_ends_on_its_date(jo, smp_session, sam, practitioner, front_desk):
-    client_services.intake_save(client=jo, fields={}, by=practitioner)
     client_services.contraindication_record(
         client=jo,
         kind="eczema",
@@ -172,6 +177,6 @@ def test_a_deferral_ends_on_its_date(jo, smp_session, sam, practitioner, front_d
         by=practitioner,
     )
     client_services.suitability_decide(client=jo, decision="defer", by=practitioner)
-    with pytest.raises(services.BookingError, match="until 04 Mar 2026"):
+    with pytest.raises(services.BookingError, match="Defer until 4 Mar 2026"):
         book(jo, smp_session, sam, front_desk)
     assert book(jo, smp_session, sam, front_desk, SESSION_AT + timedelta(days=1)).pk

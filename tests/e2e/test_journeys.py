@@ -13,7 +13,7 @@ the front desk books a course), it is done through the same services the pages u
 import itertools
 import random
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -182,6 +182,7 @@ def test_front_desk_books_a_new_client_through_to_a_course(
     page.get_by_label("Last name").fill("Quinn")
     page.get_by_label("Email", exact=True).fill("rae.quinn@example.com")
     page.get_by_label("Phone").fill("07700 900123")
+    page.get_by_label("Date of birth").fill("1985-04-30")
     journey.step("new-client-form")
     page.get_by_role("button", name="Save client").click()
     expect(page.get_by_role("heading", name="Rae Quinn")).to_be_visible()
@@ -268,15 +269,22 @@ def take_intake(client, clinic):
             "stage": "V",
             "fitzpatrick": 3,
             "hair_colour": "dark brown",
+            "pigment_reaction": False,
         },
         by=clinic.sam_user,
     )
 
 
 def take_intake_and_decide(client, clinic):
+    """Sam takes the intake and finds the client suitable; the client signs the
+    treatment consent."""
     take_intake(client, clinic)
     client_services.suitability_decide(
         client=client, decision="suitable", by=clinic.sam_user
+    )
+    text = client_services.selectors.consent_texts_current()["treatment"]
+    client_services.consent_sign(
+        client=client, text=text, typed_name=client.full_name, by=clinic.sam_user
     )
 
 
@@ -297,7 +305,10 @@ def scalp_photo(path, dots: int, seed: int) -> str:
 def new_jo(clinic):
     """A new client who signed the treatment and photo consents at the front desk."""
     jo = Client.objects.create(
-        first_name="Jo", last_name="Bloggs", email="jo@example.com"
+        first_name="Jo",
+        last_name="Bloggs",
+        email="jo@example.com",
+        date_of_birth=date(1985, 4, 30),
     )
     for text in client_services.selectors.consent_texts_current().values():
         client_services.consent_sign(
@@ -334,6 +345,14 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     section = page.locator("#section-classification")
     section.get_by_text("Norwood-Hamilton VI", exact=True).click()
     section.get_by_role("button", name="Save classification").click()
+    expect(section.get_by_text("Saved ✓")).to_be_visible()
+    section = page.locator("#section-skin-hair")
+    section.get_by_label("Fitzpatrick skin type").select_option(index=3)
+    section.get_by_role("button", name="Save skin and hair").click()
+    expect(section.get_by_text("Saved ✓")).to_be_visible()
+    section = page.locator("#section-health")
+    section.get_by_label("No", exact=True).check()
+    section.get_by_role("button", name="Save health").click()
     expect(section.get_by_text("Saved ✓")).to_be_visible()
     journey.step("intake")
     page.get_by_role("link", name="Done: back to Jo Bloggs").click()
@@ -392,34 +411,45 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
 
 
 def plan_course(clinic, client):
-    """Sam plans a permanent full-head course of three sessions."""
-    return treatment_services.plan_create(
+    """Sam plans a permanent full-head course of three sessions; the client signs
+    off the hairline design."""
+    plan = treatment_services.plan_create(
         client=client,
         practitioner=clinic.sam,
         service=clinic.smp,
         variant="permanent",
         goal="full_head",
         created_by=clinic.sam_user,
+        hairline_style="soft",
+        recession="mature",
+    )
+    return treatment_services.plan_design_sign_off(
+        plan=plan, typed_name=client.full_name
     )
 
 
-def first_session_now(clinic, client):
-    """A planned course whose first session started half an hour ago, the client
-    checked in, patch-tested with the clinic's lot."""
+def patch_tested(clinic, client):
+    """A passed patch test, applied four days ago and read a day ago."""
     test = client_services.patch_test_apply(
         client=client,
         lots=[clinic.lot],
-        applied_at=timezone.now() - timedelta(days=5),
+        applied_at=timezone.now() - timedelta(days=4),
         notes="",
         by=clinic.sam_user,
     )
     client_services.patch_test_read(
         patch_test=test,
         result=PatchTest.Result.PASSED,
-        read_at=timezone.now() - timedelta(days=3),
-        notes="",
+        read_at=timezone.now() - timedelta(days=1),
+        notes="No reaction.",
         by=clinic.sam_user,
     )
+
+
+def first_session_now(clinic, client):
+    """A planned course whose first session started half an hour ago, the client
+    checked in (patch-tested earlier with the clinic's lot)."""
+    patch_tested(clinic, client)
     plan = plan_course(clinic, client)
     session = plan.sessions.get(number=1)
     starts_at = timezone.now() - timedelta(minutes=30)

@@ -15,8 +15,9 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
-from clients.models import Client, Recommendation, SuitabilityDecision
+from clients.models import Client
 from smp_clinic.roles import Role
+from tests.conftest import make_treatment_ready
 from treatments import services
 from treatments.models import Pigment, PigmentLot
 
@@ -49,13 +50,8 @@ def clinic(make_staff):
     )
     make_staff(Role.FRONT_DESK, username="dana", password=PASSWORD, first_name="Dana")
     jo = Client.objects.create(first_name="Jo", last_name="Bloggs", email="jo@x.test")
-    SuitabilityDecision.objects.create(
-        client=jo,
-        recommended=Recommendation.SUITABLE,
-        decision=Recommendation.SUITABLE,
-        decided_by=sam_user,
-        decided_at=timezone.now(),
-    )
+    # Every gate before treatment passed: intake, decision, consent, age.
+    make_treatment_ready(jo, by=sam_user)
     pigment = Pigment.objects.create(brand="Perma Blend", shade="SMP Dark")
     PigmentLot.objects.create(
         pigment=pigment,
@@ -69,7 +65,10 @@ def clinic(make_staff):
         variant="permanent",
         goal="full_head",
         created_by=sam_user,
+        hairline_style="soft",
+        recession="mature",
     )
+    plan = services.plan_design_sign_off(plan=plan, typed_name="Jo Bloggs")
     return jo, plan
 
 

@@ -153,6 +153,7 @@ EXPECTED = {
     "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
     "setup/<slug:kind>/new/": (MANAGER, MANAGER),
     "setup/closures/<int:pk>/delete/": (MANAGER_POST_ONLY, MANAGER),
+    "setup/gates/": (MANAGER, MANAGER),
     "setup/messages/": (MANAGER, MANAGER),
     "setup/messages/<slug:key>/": (MANAGER, MANAGER),
     "setup/messages/<slug:key>/reset/": (MANAGER_POST_ONLY, MANAGER),

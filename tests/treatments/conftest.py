@@ -1,9 +1,9 @@
 from datetime import date
 
 import pytest
-from django.utils import timezone
 
-from clients.models import Client, Recommendation, SuitabilityDecision
+from clients.models import Client
+from tests.conftest import make_treatment_ready
 from treatments import services
 from treatments.models import Pigment, PigmentLot
 
@@ -15,17 +15,11 @@ def sam(make_practitioner):
 
 @pytest.fixture
 def jo(db, practitioner):
+    """A client ready for treatment: every gate before treatment passes."""
     client = Client.objects.create(
         first_name="Jo", last_name="Bloggs", email="jo@x.test", reminder_consent=True
     )
-    SuitabilityDecision.objects.create(
-        client=client,
-        recommended=Recommendation.SUITABLE,
-        decision=Recommendation.SUITABLE,
-        decided_by=practitioner,
-        decided_at=timezone.now(),
-    )
-    return client
+    return make_treatment_ready(client, by=practitioner)
 
 
 @pytest.fixture
@@ -54,16 +48,24 @@ def expired_lot(pigment):
 
 @pytest.fixture
 def make_plan(jo, sam, smp_session, rooms, practitioner):
-    def make(**fields):
+    def make(*, signed_off: bool = True, **fields):
+        """A plan whose hairline design the client signed off (unless told not)."""
         fields.setdefault("variant", "permanent")
         fields.setdefault("goal", "full_head")
-        return services.plan_create(
+        fields.setdefault("hairline_style", "soft")
+        fields.setdefault("recession", "mature")
+        plan = services.plan_create(
             client=fields.pop("client", jo),
             practitioner=sam,
             service=smp_session,
             created_by=practitioner,
             **fields,
         )
+        if signed_off:
+            plan = services.plan_design_sign_off(
+                plan=plan, typed_name=plan.client.full_name
+            )
+        return plan
 
     return make
 

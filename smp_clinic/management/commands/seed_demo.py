@@ -6,7 +6,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments.demo import seed_history, seed_schedule, seed_waitlist
-from clients.demo import seed_client_records, seed_clients, seed_message_history
+from clients.demo import (
+    seed_client_records,
+    seed_clients,
+    seed_gate_clients,
+    seed_message_history,
+)
 from smp_clinic import demo
 from treatments.demo import (
     seed_pigments,
@@ -75,6 +80,7 @@ class Command(BaseCommand):
                 lots=lots,
                 today=today,
             )
+            seed_gate_clients(practitioner=practitioner_users[0], today=today)
             front_desk = get_user_model().objects.get(username="frontdesk")
             seed_schedule(
                 rng=rng,
