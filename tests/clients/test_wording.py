@@ -138,11 +138,11 @@ def test_an_appointment_says_who_booked_it_by_name_and_the_channel_apart(
 ):
     client.force_login(front_desk)
     page = client.get(f"/appointments/{booked.pk}/").text
-    booked_row = page[page.index("<dt class=\"col-sm-4\">Booked</dt>") :]
+    booked_row = page[page.index('<dt class="col-sm-4">Booked</dt>') :]
     booked_row = booked_row[: booked_row.index("</dd>")]
     assert "by Ama Mensah" in booked_row
     assert "Front desk" not in booked_row
-    assert "Booked through</dt><dd class=\"col-sm-8\">Front desk" in page
+    assert 'Booked through</dt><dd class="col-sm-8">Front desk' in page
 
 
 def test_the_move_page_says_a_free_time_moves_it(
