@@ -167,11 +167,11 @@ def seed_plans(
             design_notes="Temple points level with the outer eye corners.",
             created_by=practitioner.user,
         )
+        # The client agreed the hairline at planning (the hairline gate): these
+        # clients may already have sessions booked by the schedule.
+        plan = services.plan_design_sign_off(plan=plan, typed_name=client.full_name)
         if stage == 0:
-            # Planned, not booked yet: the client has not signed off the hairline,
-            # so booking the course is refused until they do (the hairline gate).
-            continue
-        services.plan_design_sign_off(plan=plan, typed_name=client.full_name)
+            continue  # planned, not booked yet
         held = {1: 0, 2: 1, 3: plan.sessions_planned}[stage]
         client_services.consent_sign(
             client=client, text=photo_text, typed_name=client.full_name, by=manager

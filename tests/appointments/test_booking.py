@@ -8,6 +8,7 @@ from django.db import connection, connections
 
 from appointments import services
 from appointments.models import Appointment, Closure, TimeOff
+from tests.conftest import make_treatment_ready
 
 # Monday 2 March 2026; London is on GMT, so wall time equals UTC.
 TEN = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -29,6 +30,21 @@ def book(client, service, practitioner, at, by, **kwargs):
 @pytest.fixture
 def desk(front_desk):
     return front_desk
+
+
+# These tests are about time and rooms: every client passes the gates before
+# treatment (tests/appointments/test_treatment_gates.py is about those).
+@pytest.fixture
+def jo(jo, practitioner):
+    return make_treatment_ready(jo, by=practitioner)
+
+
+@pytest.fixture
+def make_client(make_client, practitioner):
+    def make():
+        return make_treatment_ready(make_client(), by=practitioner)
+
+    return make
 
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")

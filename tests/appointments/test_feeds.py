@@ -45,8 +45,10 @@ def sams_browser(client, sam):
 
 
 def test_a_practitioner_subscribes_to_their_appointments(
-    sams_browser, client, sam, jo, consultation, smp_session, front_desk
-):
+    sams_browser, client, sam, jo, consultation, smp_session, front_desk,
+    treatment_ready,
+):  # fmt: skip
+    treatment_ready(jo)
     monday = datetime(2026, 3, 2, tzinfo=UTC)
     first = book(jo, consultation, sam, monday + timedelta(hours=10), front_desk)
     second = book(

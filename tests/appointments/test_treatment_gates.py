@@ -214,7 +214,8 @@ def test_the_api_answers_422_with_the_missing_list(
     )
     assert response.status_code == 422
     body = response.json()
-    assert words in body["detail"]
+    assert body["code"] == "refused"
+    assert words in body["message"]
     assert [m["gate"] for m in body["missing"]] == [gate]
     assert body["missing"][0]["fix_url"] == fix_path(ready, page)
 

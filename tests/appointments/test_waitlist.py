@@ -180,8 +180,11 @@ def test_offers_go_to_the_longest_waiting_up_to_the_limit(
 
 
 def test_a_client_who_could_not_be_booked_then_is_not_offered_it(
-    jo, clients, smp_session, sam, rooms
+    jo, clients, smp_session, sam, rooms, treatment_ready
 ):
+    # Both pass every other gate before treatment: the patch test is the point.
+    treatment_ready(jo)
+    treatment_ready(clients[0])
     booked = book(jo, smp_session, sam, TEN - timedelta(minutes=45))
     # The clinic now asks for a passed patch test first, which Ann does not have.
     smp_session.needs_patch_test = True

@@ -9,10 +9,17 @@ from appointments import services
 from clients.models import MessageKind, MessageSettings, MessageText, OutboundMessage
 from clients.outbox import messages_send_due
 from clients.texts import TEXTS, TextError, fill, placeholders_check
-from tests.conftest import NOW
+from tests.conftest import NOW, make_treatment_ready
 
 SESSION_AT = datetime(2026, 3, 9, 13, 30, tzinfo=UTC)
 SETUP = "/setup/messages/"
+
+
+@pytest.fixture
+def jo(jo, practitioner):
+    """Jo passes every gate before treatment (appointments.gates)."""
+    return make_treatment_ready(jo, by=practitioner)
+
 
 pytestmark = pytest.mark.usefixtures("rooms")
 

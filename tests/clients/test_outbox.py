@@ -16,10 +16,17 @@ from django.db import connection, connections
 from appointments import services
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
 from clients.outbox import messages_send_due
-from tests.conftest import NOW
+from tests.conftest import NOW, make_treatment_ready
 
 # Wednesday 4 March 2026, 13:30 in London (GMT): 54.5 hours after NOW.
 SESSION_AT = datetime(2026, 3, 4, 13, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def jo(jo, practitioner):
+    """Jo passes every gate before treatment (appointments.gates)."""
+    return make_treatment_ready(jo, by=practitioner)
+
 
 pytestmark = pytest.mark.usefixtures("rooms")
 
@@ -154,7 +161,7 @@ class TestSweep:
         [confirmation] = mail.outbox
         assert confirmation.to == ["jo@x.test"]
         assert "Booked: SMP session on Wed 4 Mar at 13:30" in confirmation.subject
-        assert "(Europe/London time)" in confirmation.body
+        assert "(London time)" in confirmation.body
         assert confirmation.extra_headers["List-Unsubscribe"].startswith(
             "<http://127.0.0.1:8000/m/unsubscribe/"
         )

@@ -36,7 +36,11 @@ class TestChanges:
         client.force_login(practitioner)
         client.post(
             f"/clients/{jo.pk}/intake/health/",
-            {"health-medications": "Finasteride 1 mg", "health-allergies": "Nickel"},
+            {
+                "health-medications": "Finasteride 1 mg",
+                "health-allergies": "Nickel",
+                "health-pigment_reaction": "False",
+            },
             headers={"HX-Request": "true"},
         )
         intake = Intake.objects.get(client=jo)
@@ -49,8 +53,10 @@ class TestChanges:
         assert "Nickel" not in str(entry.changes)
 
     def test_an_appointment_cancelled_shows_the_status_before_and_after(
-        self, client, frozen_now, front_desk, jo, smp_session, sam, rooms
-    ):
+        self, client, frozen_now, front_desk, jo, smp_session, sam, rooms,
+        treatment_ready,
+    ):  # fmt: skip
+        treatment_ready(jo)
         appointment = booking.appointment_book(
             client=jo,
             service=smp_session,

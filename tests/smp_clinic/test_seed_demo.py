@@ -1,5 +1,5 @@
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -123,3 +123,48 @@ def test_demo_logins_needs_the_demo_staff(db, settings, tmp_path):
 
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("demo_logins")
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_books_treatments_for_ready_clients_and_holds_one_at_each_gate(db):
+    from appointments.gates import is_treatment, treatment_gate
+    from appointments.models import Service
+    from appointments.services import TreatmentRefused, appointment_book
+    from clients.models import Client
+
+    call_command("seed_demo")
+
+    treatments = [
+        a
+        for a in Appointment.objects.filter(
+            starts_at__gte=datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+        ).select_related("client", "service", "location")
+        if is_treatment(a.service)
+    ]
+    assert treatments
+    assert not [
+        a
+        for a in treatments
+        if treatment_gate(a.client, a.service, a.starts_at, location=a.location)
+    ]
+    smp = Service.objects.get(kind="smp_session")
+    held = {
+        "Noah": "intake",
+        "Priya": "consent",
+        "Casey": "age",
+        "Liam": "suitability",
+    }
+    slot = treatments[0]
+    for first_name, gate in held.items():
+        demo_client = Client.objects.get(
+            first_name=first_name, notes__startswith="Demo"
+        )
+        with pytest.raises(TreatmentRefused) as refused:
+            appointment_book(
+                client=demo_client,
+                service=smp,
+                practitioner=slot.practitioner,
+                starts_at=slot.starts_at + timedelta(days=1),
+                booked_by=None,
+            )
+        assert gate in [m.gate for m in refused.value.missing], first_name
