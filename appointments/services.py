@@ -57,10 +57,13 @@ def treatment_gate_check(
     *,
     location: Location | None = None,
     plan=None,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
     """Raise TreatmentRefused unless every gate lets `client` have `service` at
     `on`. Every path that books or records a treatment calls this."""
-    missing = gates.treatment_gate(client, service, on, location=location, plan=plan)
+    missing = gates.treatment_gate(
+        client, service, on, location=location, plan=plan, skip=skip
+    )
     if missing:
         raise TreatmentRefused(gates.refusal_message(client, service, missing), missing)
 

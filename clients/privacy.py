@@ -144,7 +144,9 @@ KEPT_TEXT = {
 # name their reason), the erased row keeps this instead of what was written.
 ERASED_TEXT = "(erased)"
 PLACEHOLDERS = {
-    Appointment: {"cancellation_reason": ERASED_TEXT, "overlap_reason": ERASED_TEXT}
+    Appointment: {"cancellation_reason": ERASED_TEXT, "overlap_reason": ERASED_TEXT},
+    # A hairline signed off keeps the fact (and its time), not the typed name.
+    TreatmentPlan: {"design_signed_name": ERASED_TEXT},
 }
 MAX_DEPTH = 4
 

@@ -423,6 +423,9 @@ def session_record(
             appointment.starts_at,
             location=appointment.location,
             plan=session.plan,
+            # The patch test is checked below per pigment used, which is finer than
+            # the booking's "a test covers this client".
+            skip=frozenset({"patch_test"}),
         )
     previous = selectors.previous_session(session)
     if previous is not None and previous.is_recorded and not previous.healing:

@@ -67,7 +67,7 @@ class TestFieldLevelAccess:
         client.force_login(front_desk)
         page = client.get(f"/clients/{jo.pk}/").text
         assert "jo@x.test" in page
-        assert "+44 7700 900123" in page
+        assert "07700 900123" in page
         assert "Not decided" in page
         for secret in (
             "Warfarin",

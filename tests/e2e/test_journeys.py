@@ -382,9 +382,7 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     crown.click()
     crown.click()
     page.get_by_role("combobox", name="Frontal hairline").select_option("light")
-    page.get_by_label("Pigment lot 1").select_option(
-        label="Perma Blend SMP Dark lot L26001A"
-    )
+    page.get_by_label("Pigment lot 1").select_option(value=str(clinic.lot.pk))
     page.get_by_label("Dilution 1").fill("50%")
     page.get_by_label("Needle", exact=True).fill("3RL")
     journey.step("session-record")
@@ -495,6 +493,7 @@ def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
     page.get_by_role("link", name=re.compile("Pigment lots")).click()
     journey.step("pigment-lots")
     page.get_by_role("link", name="Recall Perma Blend SMP Dark lot L26001A").click()
+    # Jo had the lot on skin twice: in the patch test and in the session.
     expect(page.get_by_role("cell", name="Jo Bloggs").first).to_be_visible()
     journey.step("lot-recall")
 

@@ -15,6 +15,7 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
+from clients import services as client_services
 from clients.models import Client
 from smp_clinic.roles import Role
 from tests.conftest import make_treatment_ready
@@ -53,10 +54,25 @@ def clinic(make_staff):
     # Every gate before treatment passed: intake, decision, consent, age.
     make_treatment_ready(jo, by=sam_user)
     pigment = Pigment.objects.create(brand="Perma Blend", shade="SMP Dark")
-    PigmentLot.objects.create(
+    lot = PigmentLot.objects.create(
         pigment=pigment,
         lot_number="L26001A",
         expires_on=timezone.localdate().replace(year=timezone.localdate().year + 2),
+    )
+    # The pigment was patch-tested four days ago and passed.
+    test = client_services.patch_test_apply(
+        client=jo,
+        lots=[lot],
+        applied_at=timezone.now() - timedelta(days=4),
+        notes="",
+        by=sam_user,
+    )
+    client_services.patch_test_read(
+        patch_test=test,
+        result="passed",
+        read_at=timezone.now() - timedelta(days=1),
+        notes="",
+        by=sam_user,
     )
     plan = services.plan_create(
         client=jo,
@@ -124,7 +140,7 @@ def test_the_practitioner_records_a_session_on_the_head_diagram(
     expect(page.get_by_role("combobox", name="Crown")).to_have_value("medium")
     page.get_by_role("combobox", name="Frontal hairline").select_option("light")
     page.get_by_label("Pigment lot 1").select_option(
-        label="Perma Blend SMP Dark lot L26001A"
+        value=str(PigmentLot.objects.get().pk)
     )
     page.get_by_label("Dilution 1").fill("50%")
     page.get_by_label("Needle", exact=True).fill("3RL")

@@ -13,7 +13,7 @@ from appointments import services as booking
 from clients import services as client_services
 from clients.models import PatchTest
 from clients.selectors import patch_test_uncovered
-from tests.conftest import NOW
+from tests.conftest import NOW, make_treatment_ready
 from treatments import services
 from treatments.models import LotStatus, Pigment, PigmentLot
 
@@ -143,6 +143,8 @@ class TestPatchTestsCoverPigments:
         client_services.patch_test_waive(
             client=jo, waiver=waiver, notes="", by=practitioner
         )
+        # consent_texts published a second treatment consent: Jo signs it too.
+        make_treatment_ready(jo, by=practitioner)
         assert record(held, [lot, other_lot], practitioner).is_recorded
 
     def test_a_service_that_needs_no_patch_test_takes_any_pigment(
