@@ -42,7 +42,7 @@ from clients.forms import (
     TreatmentGatesForm,
 )
 from clients.models import AftercareStep, MessageText
-from clients.phones import local_phone
+from clients.phones import display_phone
 from clients.texts import EXAMPLE_VALUES, TEXTS, fill
 from smp_clinic.roles import Capability, require
 from treatments.forms import PigmentForm, PigmentLotForm
@@ -79,7 +79,7 @@ KINDS = {
         lambda: Location.objects.all(),
         (
             ("Name", str),
-            ("Phone", lambda r: local_phone(r.phone) or "—"),
+            ("Phone", lambda r: display_phone(r.phone) or "—"),
             ("Time zone", lambda r: r.timezone),
             ("Taking bookings", lambda r: yes_no(r.is_active)),
         ),

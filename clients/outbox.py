@@ -34,7 +34,7 @@ from appointments import feeds, slots
 from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
-from clients.phones import local_phone
+from clients.phones import display_phone
 from smp_clinic.mail import render_plain_text
 from treatments import selectors as treatment_selectors
 
@@ -684,7 +684,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         context["location"] = location
         values.update(location=location.name, sessions="", gap="")
     if message.kind in RECALL_KINDS and context.get("location"):
-        context["location_phone"] = local_phone(context["location"].phone)
+        context["location_phone"] = display_phone(context["location"].phone)
     if message.kind == MessageKind.PREPARATION:
         timing = selectors.message_settings()
         values["minoxidil_days"] = str(timing.minoxidil_pause_days)

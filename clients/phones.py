@@ -34,11 +34,11 @@ def display_phone(value: str, region: str | None = None) -> str:
     shown as stored."""
     if not value:
         return ""
+    home = region or settings.PHONE_DEFAULT_REGION
     try:
-        number = phonenumbers.parse(value, None)
+        number = phonenumbers.parse(value, home)
     except phonenumbers.NumberParseException:
         return value
-    home = region or settings.PHONE_DEFAULT_REGION
     # By country code, not by number range: a range the library's metadata does not
     # know yet (or a fictional 07700 900xxx) is still dialled nationally.
     if home in phonenumbers.region_codes_for_country_code(number.country_code):
@@ -47,24 +47,6 @@ def display_phone(value: str, region: str | None = None) -> str:
         )
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-
-
-def local_phone(value: str) -> str:
-    """A clinic's number as its own clients dial it: national format in the clinic's
-    country (PHONE_DEFAULT_REGION), international otherwise."""
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return value
-    home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
-    return phonenumbers.format_number(
-        number,
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if home
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
     )
 
 

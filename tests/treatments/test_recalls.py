@@ -162,12 +162,12 @@ def test_the_recall_says_how_to_book_with_the_locations_phone_and_address(
 
 
 def test_a_clinic_abroad_shows_the_number_in_international_format(settings):
-    from clients.phones import local_phone
+    from clients.phones import display_phone
 
     settings.PHONE_DEFAULT_REGION = "US"
-    assert local_phone("+442079460000") == "+44 20 7946 0000"
+    assert display_phone("+442079460000") == "+44 20 7946 0000"
     settings.PHONE_DEFAULT_REGION = "GB"
-    assert local_phone("+442079460000") == "020 7946 0000"
+    assert display_phone("+442079460000") == "020 7946 0000"
 
 
 def test_a_touch_up_with_a_session_record_outside_a_course_is_its_own_final_session(
