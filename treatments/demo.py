@@ -252,6 +252,7 @@ def seed_untested_pigment_client(*, lots, manager, today: date):
             "stage": STAGES[Scale.NORWOOD][4],
             "fitzpatrick": 3,
             "hair_colour": "dark brown",
+            "pigment_reaction": False,
         },
         by=manager,
     )
@@ -293,6 +294,7 @@ def seed_untested_pigment_client(*, lots, manager, today: date):
         recession="mature",
         created_by=manager,
     )
+    plan = services.plan_design_sign_off(plan=plan, typed_name=robin.full_name)
     # Early, before the day's bookings (from 09:00 with their buffers), so it
     # overlaps nobody's time.
     starts_at = slots.wall_to_utc(today, time(5), location.zone)

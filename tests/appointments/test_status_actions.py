@@ -17,7 +17,8 @@ pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 
 
 @pytest.fixture
-def appointment(jo, smp_session, sam, front_desk):
+def appointment(jo, smp_session, sam, front_desk, treatment_ready):
+    treatment_ready(jo)
     return services.appointment_book(
         client=jo,
         service=smp_session,

@@ -108,9 +108,9 @@ def test_an_earlier_fade_check_does_not_answer_the_next_fade_check_recall(
 
 
 def test_a_completed_touch_up_without_a_plan_writes_the_next_touch_up(
-    make_client, touch_up, sam, london, front_desk
+    make_client, touch_up, sam, london, front_desk, treatment_ready
 ):
-    client = make_client()
+    client = treatment_ready(make_client())
     client.email = "c@x.test"
     client.save()
     appointment = book(
