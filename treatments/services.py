@@ -418,7 +418,7 @@ def session_record(
         # booking: a consent withdrawn or a decision changed since stops the first
         # record (correcting a record already made is not a new treatment).
         treatment_gate_check(
-            session.plan.client,
+            appointment.client,
             appointment.service,
             appointment.starts_at,
             location=appointment.location,
