@@ -60,6 +60,7 @@ def filled(jo, practitioner):
         medical_history=LONG,
         medications=LONG,
         allergies=LONG,
+        pigment_reaction=True,
         pigment_reactions=LONG,
         updated_by=practitioner,
     )
