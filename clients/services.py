@@ -37,6 +37,7 @@ from clients.zones import zone_label
 from smp_clinic import audit, date_input
 from treatments.models import PigmentLot, TreatmentPlan
 
+
 class DuplicateClient(Exception):
     """A client that looks like one already on file; the person creating it decides."""
 
