@@ -38,6 +38,7 @@ from clients.models import (
 from treatments.models import (
     Photo,
     PigmentLot,
+    SessionNeedle,
     SessionPigment,
     TreatmentPlan,
     TreatmentSession,
@@ -138,6 +139,7 @@ DELETED_ON_ERASURE = (
 # REACH entry 75): which needles and cartridge, by whom, how the pigment was diluted.
 KEPT_TEXT = {
     TreatmentSession: {"needle", "cartridge_lot", "licence_number"},
+    SessionNeedle: {"needle", "cartridge_lot"},
     SessionPigment: {"dilution"},
 }
 # Where a database constraint wants text (a cancellation and a deliberate overlap

@@ -27,7 +27,13 @@ from tests.smp_clinic.test_access_matrix import (
     World,
     project_routes,
 )
-from treatments.models import Photo, SessionPigment, TreatmentPlan, TreatmentSession
+from treatments.models import (
+    Photo,
+    SessionNeedle,
+    SessionPigment,
+    TreatmentPlan,
+    TreatmentSession,
+)
 
 HOSTILE = '<b hx-get="/x" hx-trigger=load>"{{x}}\'</b> Finasteride, keloid\x00'
 
@@ -88,6 +94,9 @@ def world(db, settings, tmp_path, manager):
     world.consent = Consent.objects.filter(client=person).first()
     world.message = OutboundMessage.objects.filter(client=person).first()
     world.photo = Photo.objects.filter(client=person).first()
+    SessionNeedle.objects.create(
+        session=world.session, needle="3RL", cartridge_lot="C1"
+    )
     assert fill_every_free_text(person) > 20
     return world
 
@@ -160,6 +169,8 @@ def test_no_free_text_of_an_erased_clients_rows_holds_text(world, manager):
     session = TreatmentSession.objects.get(pk=world.session.pk)
     assert session.licence_number and session.needle
     assert SessionPigment.objects.filter(session=session).exists()
+    further = SessionNeedle.objects.get(session=session)
+    assert further.needle and further.cartridge_lot
     assert SuitabilityDecision.objects.filter(client=person).exists()
     assert Consent.objects.filter(client=person).exists()
 
