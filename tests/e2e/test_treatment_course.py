@@ -128,6 +128,7 @@ def test_the_practitioner_records_a_session_on_the_head_diagram(
         busy_starts_at=starts_at,
         busy_ends_at=starts_at + timedelta(hours=2),
         status=Appointment.Status.CHECKED_IN,
+        source=Appointment.Source.FRONT_DESK,
     )
     session.save()
     log_in(page, live_server, "sam")
