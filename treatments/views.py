@@ -246,7 +246,9 @@ def session_record(request, pk):
                 **form.details(),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            # Refusals may name fields of other records (the appointment completed on
+            # the same save): shown above the form, not attached to a field it lacks.
+            form.add_error(None, error.messages)
         except TreatmentRefused as refused:
             form.add_error(None, refused.message)
             missing = refused.missing

@@ -220,3 +220,25 @@ class TestRecordingCompletesTheAppointment:
             assert client.post(url, data).status_code == 302
         held.appointment.refresh_from_db()
         assert held.appointment.status == Appointment.Status.CHECKED_IN
+
+    def test_an_appointment_that_refuses_to_complete_is_a_message_not_a_500(
+        self, client, held, lots, practitioner
+    ):
+        # An appointment row that fails its own validation (an older row with no
+        # source) refuses the completion on the same save: the practitioner reads why,
+        # and nothing of what they typed is lost or recorded half.
+        Appointment.objects.filter(pk=held.appointment.pk).update(source="")
+        url = reverse("session_record", args=[held.pk])
+        with time_machine.travel(held.appointment.starts_at + timedelta(hours=2)):
+            client.force_login(practitioner)
+            data = form_data(client.get(url).content.decode(), having="notes")
+            data.update(
+                zone_crown=["light"], lot_1=[str(lots[0].pk)], notes=["kept <b>x</b>"]
+            )
+            response = client.post(url, data)
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert "This field cannot be blank." in page
+        assert "kept &lt;b&gt;x&lt;/b&gt;" in page
+        held.refresh_from_db()
+        assert not held.is_recorded
