@@ -241,18 +241,13 @@ def plan_recalls_schedule(*, plan, location, now: datetime | None = None) -> Non
             (MessageKind.FADE_CHECK, months)
             for months in timing.months("temporary_fade_check_months")
         ]
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessage(
-                client_id=plan.client_id,
-                plan=plan,
-                kind=kind,
-                due_at=_at_ten(slots.add_months(completed_on, months), zone),
-                dedupe_key=f"plan:{plan.pk}:{kind}:{months}m",
-            )
-            for kind, months in wanted
-        ],
-        ignore_conflicts=True,
+    _recalls_write(
+        wanted,
+        counted_from=completed_on,
+        zone=zone,
+        key=f"plan:{plan.pk}",
+        client_id=plan.client_id,
+        plan=plan,
     )
 
 
@@ -277,15 +272,27 @@ def touch_up_recalls_schedule(
             (MessageKind.TOUCH_UP, months)
             for months in timing.months("permanent_touch_up_months")
         ]
+    _recalls_write(
+        wanted,
+        counted_from=done_on,
+        zone=zone,
+        key=f"appointment:{appointment.pk}",
+        client_id=appointment.client_id,
+        plan=plan,
+        appointment=appointment,
+    )
+
+
+def _recalls_write(wanted, *, counted_from, zone, key: str, **about) -> None:
+    """One recall per (kind, months) in `wanted`, due at ten in the morning that many
+    months after `counted_from`; the dedupe key (`key`:kind:months) writes each once."""
     OutboundMessage.objects.bulk_create(
         [
             OutboundMessage(
-                client_id=appointment.client_id,
-                plan=plan,
-                appointment=appointment,
                 kind=kind,
-                due_at=_at_ten(slots.add_months(done_on, months), zone),
-                dedupe_key=f"appointment:{appointment.pk}:{kind}:{months}m",
+                due_at=_at_ten(slots.add_months(counted_from, months), zone),
+                dedupe_key=f"{key}:{kind}:{months}m",
+                **about,
             )
             for kind, months in wanted
         ],
