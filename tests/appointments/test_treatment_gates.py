@@ -233,17 +233,13 @@ def test_moving_a_treatment_asks_the_gates_again(
         )
 
 
-@pytest.mark.parametrize(("take_away", "gate", "words", "page"), PARAMS, ids=IDS)
-def test_a_waitlist_offer_is_not_made_to_a_client_not_ready(
-    ready, make_client, smp_session, sam, front_desk, passed_patch_test, take_away,
-    gate, words, page,
-):  # fmt: skip
-    ready.email, ready.reminder_consent = "jo@x.test", True
-    ready.save()
-    other = make_treatment_ready(make_client(), by=front_desk)
-    entry = services.waitlist_entry_add(
-        client=ready,
-        service=smp_session,
+def on_the_waitlist(client, service):
+    """The client, emailable and consenting, waits for the session's day."""
+    client.email, client.reminder_consent = "jo@x.test", True
+    client.save()
+    return services.waitlist_entry_add(
+        client=client,
+        service=service,
         practitioner=None,
         location=None,
         earliest_on=SESSION_AT.date(),
@@ -251,6 +247,15 @@ def test_a_waitlist_offer_is_not_made_to_a_client_not_ready(
         notes="",
         by=None,
     )
+
+
+@pytest.mark.parametrize(("take_away", "gate", "words", "page"), PARAMS, ids=IDS)
+def test_a_waitlist_offer_is_not_made_to_a_client_not_ready(
+    ready, make_client, smp_session, sam, front_desk, passed_patch_test, take_away,
+    gate, words, page,
+):  # fmt: skip
+    entry = on_the_waitlist(ready, smp_session)
+    other = make_treatment_ready(make_client(), by=front_desk)
     take_away(ready, service=smp_session)
     # What was taken from Jo the other client still has (a new consent text: they
     # sign it; the service now asks for a patch test: they have one).
@@ -267,19 +272,8 @@ def test_accepting_a_waitlist_offer_asks_the_gates_again(
     client, ready, make_client, smp_session, sam, front_desk, take_away, gate, words,
     page,
 ):  # fmt: skip
-    ready.email, ready.reminder_consent = "jo@x.test", True
-    ready.save()
+    entry = on_the_waitlist(ready, smp_session)
     other = make_treatment_ready(make_client(), by=front_desk)
-    entry = services.waitlist_entry_add(
-        client=ready,
-        service=smp_session,
-        practitioner=None,
-        location=None,
-        earliest_on=SESSION_AT.date(),
-        latest_on=SESSION_AT.date(),
-        notes="",
-        by=None,
-    )
     booked = book(other, smp_session, sam, front_desk)
     services.appointment_cancel(appointment=booked, reason="Ill", by=front_desk)
     offer = WaitlistOffer.objects.get(entry=entry)
