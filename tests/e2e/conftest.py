@@ -3,9 +3,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import AXE, CHROMIUM
 from tests.e2e.screens import SCREENSHOTS, TABLET
+
+# CI runs its two suites side by side on two shared cores, where a page can take
+# longer than Playwright's 5 s default for an assertion: actions and assertions
+# wait alike, up to this long.
+PATIENCE_MS = 15_000
+expect.set_options(timeout=PATIENCE_MS)
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the
 # tests make there (creating users) are ordinary blocking calls all the same.
@@ -48,7 +55,7 @@ def new_page(browser, viewport: dict):
     (an inline script or style) fails."""
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(PATIENCE_MS)
     refused = []
     page.on(
         "console",
