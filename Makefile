@@ -55,9 +55,11 @@ tour: install-test
 	$(BIN)/pytest tests/e2e/test_journeys.py -q
 	$(BIN)/python -m tests.e2e.tour
 
+# ruff, and the layers of docs/architecture.md (import-linter contracts in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-test
 	$(BIN)/ruff check --fix .

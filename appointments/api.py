@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSc
 from appointments import selectors, services
 from appointments.models import Appointment, Practitioner, Room, Service
 from clients.models import Client
-from smp_clinic.roles import Capability, can, require
+from core.roles import Capability, can, require
 
 
 class StaffSession(SessionAuth):

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from smp_clinic.cache import CacheUnavailable
+from core.cache import CacheUnavailable
 
 KEY = "calendar-version"
 

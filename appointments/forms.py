@@ -16,23 +16,9 @@ from appointments.models import (
 )
 from clients.models import Client
 from clients.phones import normalise_phone
-from smp_clinic import date_input
-from smp_clinic.forms import RecordsField
-from smp_clinic.roles import Capability, can
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%H:%M", **kwargs)
+from core import date_input
+from core.forms import DateInput, RecordsField, TimeInput
+from core.roles import Capability, can
 
 
 class LocalTimeMixin:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from appointments import selectors, services
 from appointments.forms import OnlineBookingForm
 from appointments.models import Appointment, Location, Practitioner
-from smp_clinic.ratelimit import over_limit
+from core.ratelimit import over_limit
 
 SALT = "online-booking"
 DAYS_SHOWN = 14

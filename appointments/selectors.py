@@ -24,7 +24,7 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
-from smp_clinic.roles import Capability, can, refuse_erased
+from core.roles import Capability, can, refuse_erased
 
 
 def slot_step() -> timedelta:

@@ -29,8 +29,8 @@ from appointments.models import (
 from clients import outbox
 from clients import services as client_services
 from clients.models import Client, MessageKind
-from smp_clinic.roles import Capability, Role, can
-from smp_clinic.services import staff_create, staff_invite_send
+from core.accounts import staff_create, staff_invite_send
+from core.roles import Capability, Role, can
 
 
 class BookingError(Exception):

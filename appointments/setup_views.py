@@ -44,7 +44,7 @@ from clients.forms import (
 from clients.models import AftercareStep, MessageText
 from clients.phones import display_phone
 from clients.texts import EXAMPLE_VALUES, TEXTS, fill
-from smp_clinic.roles import Capability, require
+from core.roles import Capability, require
 from treatments.forms import PigmentForm, PigmentLotForm
 from treatments.models import Pigment, PigmentLot
 

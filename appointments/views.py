@@ -28,11 +28,11 @@ from appointments.forms import (
 from appointments.models import Location, Practitioner
 from clients import selectors as client_selectors
 from clients.models import Client
-from smp_clinic import date_input
-from smp_clinic.htmx import is_htmx
-from smp_clinic.pagination import peek_page
-from smp_clinic.redirects import safe_next
-from smp_clinic.roles import Capability, Role, primary_role, require
+from core import date_input
+from core.htmx import is_htmx
+from core.pagination import peek_page
+from core.redirects import safe_next
+from core.roles import Capability, Role, primary_role, require
 from treatments.selectors import course_context, session_outside_course
 from treatments.services import OPEN_SESSION_KINDS
 

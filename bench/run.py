@@ -32,7 +32,7 @@ from urllib.parse import urlencode, urlsplit
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Queries per request, identical at small and large scale. Two of each are the
-# session and the user with their roles (smp_clinic/backends.py).
+# session and the user with their roles (core/backends.py).
 # tests/smp_clinic/test_query_counts.py holds them at small scale.
 EXPECTED_QUERIES = {
     "trivial": 2,

@@ -6,5 +6,24 @@ class ClientsConfig(AppConfig):
 
     def ready(self):
         from clients import gates
+        from clients.models import (
+            Client,
+            Consent,
+            Contraindication,
+            Intake,
+            PatchTest,
+            SuitabilityDecision,
+            TreatmentGates,
+        )
+        from core import audit
 
         gates.register()
+        audit.register(
+            (Client, "pk"),
+            (Intake, "client_id"),
+            (Contraindication, "client_id"),
+            (SuitabilityDecision, "client_id"),
+            (PatchTest, "client_id"),
+            (Consent, "client_id"),
+            (TreatmentGates, ""),
+        )

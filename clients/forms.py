@@ -3,7 +3,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from appointments.forms import DateInput
 from clients.models import (
     STAGES,
     AftercareStep,
@@ -21,8 +20,9 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.services import CLIENT_FIELDS
 from clients.suitability import DEFAULT_SEVERITY
-from smp_clinic import date_input
-from smp_clinic.form_mixins import LineEndingsMixin
+from core import date_input
+from core.form_mixins import LineEndingsMixin
+from core.forms import DateInput
 from treatments.forms import LotsField
 from treatments.selectors import lots_for_picker
 

@@ -35,7 +35,7 @@ from appointments.models import Appointment
 from clients import links, selectors, texts
 from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
 from clients.phones import display_phone
-from smp_clinic.mail import render_plain_text
+from core.mail import render_plain_text
 from treatments import selectors as treatment_selectors
 
 logger = logging.getLogger(__name__)

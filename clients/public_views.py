@@ -16,7 +16,7 @@ from appointments import services as booking
 from appointments.models import Appointment, WaitlistOffer
 from clients import links, services
 from clients.models import Client, UsedLink
-from smp_clinic.ratelimit import over_limit
+from core.ratelimit import over_limit
 
 ACTION_TEXT = {
     "confirm": ("Confirm your appointment", "Confirm I am coming"),

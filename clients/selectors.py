@@ -33,7 +33,7 @@ from clients.models import (
     search_text,
 )
 from clients.phones import phone_search_digits
-from smp_clinic.roles import Capability, can, refuse_erased
+from core.roles import Capability, can, refuse_erased
 from treatments.models import TreatmentSession
 
 SQLITE_SEARCH_TABLE = "clients_client_search"  # migration 0011

@@ -34,7 +34,7 @@ from clients.models import (
 )
 from clients.phones import normalise_phone
 from clients.zones import zone_label
-from smp_clinic import audit, date_input
+from core import audit, date_input
 from treatments.models import PigmentLot, TreatmentPlan
 
 

@@ -33,10 +33,10 @@ from clients.forms import (
     SuitabilityForm,
 )
 from clients.models import ConsentKind, ConsentText, Intake
-from smp_clinic.audit import access_record
-from smp_clinic.htmx import is_htmx
-from smp_clinic.pagination import peek_page
-from smp_clinic.roles import Capability, can, require
+from core.audit import access_record
+from core.htmx import is_htmx
+from core.pagination import peek_page
+from core.roles import Capability, can, require
 from treatments.selectors import plans_for_client
 
 

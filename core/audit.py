@@ -15,7 +15,6 @@ redaction erasure does inside `redaction_allowed()`.
 """
 
 import contextlib
-import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from django.db import connection, models
 from django.db.models import Value
 from django.db.models.functions import Replace
 
-from smp_clinic.ratelimit import client_address
+from core.ratelimit import client_address
 
 MASKED = "(hidden)"
 
@@ -64,56 +63,18 @@ def mask(value: str) -> str:
     return MASKED
 
 
-@functools.cache
-def _client_path() -> dict[type[models.Model], str]:
-    from appointments.models import Appointment, WaitlistEntry
-    from clients.models import (
-        Client,
-        Consent,
-        Contraindication,
-        Intake,
-        PatchTest,
-        SuitabilityDecision,
-        TreatmentGates,
-    )
-    from treatments.models import (
-        Photo,
-        Pigment,
-        PigmentLot,
-        SessionNeedle,
-        SessionPigment,
-        TreatmentPlan,
-        TreatmentSession,
-    )
-
-    # Each audited model, and the path from a row to the client it concerns ("" for
-    # the stock of pigments, which concerns no one client).
-    return {
-        Client: "pk",
-        Intake: "client_id",
-        Contraindication: "client_id",
-        SuitabilityDecision: "client_id",
-        PatchTest: "client_id",
-        Consent: "client_id",
-        Appointment: "client_id",
-        WaitlistEntry: "client_id",
-        TreatmentPlan: "client_id",
-        TreatmentSession: "client_id",
-        SessionPigment: "session.client_id",
-        SessionNeedle: "session.client_id",
-        Photo: "client_id",
-        Pigment: "",
-        PigmentLot: "",
-        TreatmentGates: "",
-    }
+# Each audited model, and the path from a row to the client it concerns ("" for rows
+# that concern no one client, such as the stock of pigments). Filled by each app's
+# AppConfig.ready() through `register`: the base knows no app's models.
+_client_paths: dict[type[models.Model], str] = {}
 
 
 def audited_models() -> list[type[models.Model]]:
-    return list(_client_path())
+    return list(_client_paths)
 
 
 def client_of(instance: models.Model) -> int | None:
-    path = _client_path().get(type(instance), "")
+    path = _client_paths.get(type(instance), "")
     value = instance
     for attribute in filter(None, path.split(".")):
         value = getattr(value, attribute)
@@ -125,9 +86,13 @@ def _additional_data(instance) -> dict:
     return {} if client_id is None else {"client": client_id}
 
 
-def register_models() -> None:
-    """Called once from SmpClinicConfig.ready()."""
-    for model in audited_models():
+def register(*registrations: tuple[type[models.Model], str]) -> None:
+    """Audit each (model, path to its client) from now on; called by the apps'
+    AppConfig.ready(), once per model."""
+    for model, client_path in registrations:
+        if model in _client_paths:
+            continue
+        _client_paths[model] = client_path
         masked = [
             field.name
             for field in model._meta.concrete_fields

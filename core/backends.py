@@ -1,6 +1,6 @@
 """The staff login backend: Django's, but a request's user comes with their roles.
 
-Every page asks `smp_clinic.roles` what the user may do. Loaded lazily, the roles were
+Every page asks `core.roles` what the user may do. Loaded lazily, the roles were
 a query of their own on every request; joined here they are part of the query that
 loads the user (bench/RESULTS.md). Still read on every request, so a role taken away
 takes effect at once.
@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Aggregate, CharField
 
-from smp_clinic.roles import roles_from_names
+from core.roles import roles_from_names
 
 SEPARATOR = "\x1f"  # a character no group name holds
 

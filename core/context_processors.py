@@ -1,7 +1,7 @@
 from django.conf import settings
 
-from smp_clinic import two_factor
-from smp_clinic.roles import capabilities, primary_role
+from core import two_factor
+from core.roles import capabilities, primary_role
 
 
 def clinic(request):

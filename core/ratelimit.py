@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 
-from smp_clinic.cache import CacheUnavailable
+from core.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 

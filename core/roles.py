@@ -44,7 +44,7 @@ def user_roles(user) -> frozenset[Role]:
     """The roles of an active user; a superuser counts as a manager."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    # A request's user has them already (smp_clinic.backends.StaffBackend).
+    # A request's user has them already (core.backends.StaffBackend).
     cached = getattr(user, "_smp_roles", None)
     if cached is None:
         names = user.groups.values_list("name", flat=True)

@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from smp_clinic.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 SESSION_KEY = "two_factor"
 VERIFY = "verify"

@@ -4,8 +4,8 @@ import random
 
 from django.contrib.auth import get_user_model
 
-from smp_clinic.roles import Role
-from smp_clinic.services import staff_create
+from core.accounts import staff_create
+from core.roles import Role
 
 # One demo login per role; `manage.py demo_logins` gives them passwords.
 DEMO_LOGINS = (

@@ -2,7 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
-from smp_clinic import date_input, reports
+from core import date_input
+from smp_clinic import reports
 from smp_clinic.selectors import AUDIT_ACTIONS, AuditFilters, audited_record_kinds
 
 
@@ -78,24 +79,6 @@ class CodeForm(forms.Form):
             }
         ),
     )
-
-
-class RecordsField(forms.ModelMultipleChoiceField):
-    """ModelMultipleChoiceField that refuses ids no database column can hold before
-    it queries: SQLite raises OverflowError (a server error) for an int past 2**63."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk).strip()
-            if not text.lstrip("-").isascii() or not text.lstrip("-").isdigit():
-                continue  # the parent's own check names it
-            if abs(int(text)) >= 2**63:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
 
 
 class DateInput(forms.DateInput):

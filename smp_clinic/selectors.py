@@ -10,8 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.roles import Capability, Role, can
 from smp_clinic.models import Heartbeat
-from smp_clinic.roles import Capability, Role, can
 from smp_clinic.services import WORKER_HEARTBEAT
 
 # The beat schedule records a heartbeat every minute; allow for one missed beat.
@@ -118,7 +118,7 @@ def audit_entries(*, user, filters: AuditFilters) -> QuerySet[LogEntry]:
 
 def audited_record_kinds() -> list[ContentType]:
     """The kinds of record the trail covers, for the filter's choices."""
-    from smp_clinic.audit import audited_models
+    from core.audit import audited_models
 
     return sorted(
         ContentType.objects.get_for_models(*audited_models()).values(),

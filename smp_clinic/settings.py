@@ -95,10 +95,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "smp_clinic",
+    # The project's own apps, base first (docs/architecture.md has the layers).
+    "core",
     "clients",
     "appointments",
     "treatments",
+    "smp_clinic",
 ]
 
 MIDDLEWARE = [
@@ -112,13 +114,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Cache-Control, Permissions-Policy, Clear-Site-Data; outside the session
     # lifetime, so a session it ends gets them too.
-    "smp_clinic.headers.PrivacyHeadersMiddleware",
-    "smp_clinic.sessions.SessionLifetimeMiddleware",
-    "smp_clinic.two_factor.TwoFactorMiddleware",
+    "core.headers.PrivacyHeadersMiddleware",
+    "core.sessions.SessionLifetimeMiddleware",
+    "core.two_factor.TwoFactorMiddleware",
     # Who did it and from where, for every audit entry the request writes.
-    "smp_clinic.audit.AuditMiddleware",
+    "core.audit.AuditMiddleware",
     # A date outside 1900..2200 raised by a view: a 400 page (422 from the API).
-    "smp_clinic.date_input.DateInputMiddleware",
+    "core.date_input.DateInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own answer.
@@ -156,7 +158,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "smp_clinic.context_processors.clinic",
+                "core.context_processors.clinic",
             ],
         },
     },
@@ -196,7 +198,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_HASHERS = [
-    "smp_clinic.hashers.OwaspArgon2PasswordHasher",
+    "core.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -208,26 +210,26 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, loading a request's user with their roles in one query.
-    "smp_clinic.backends.StaffBackend",
+    "core.backends.StaffBackend",
 ]
 AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "smp_clinic.ratelimit.client_address"
-AXES_USERNAME_CALLABLE = "smp_clinic.ratelimit.login_username"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
+AXES_USERNAME_CALLABLE = "core.ratelimit.login_username"
 # Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from
 # X-Forwarded-For as the nearest trusted proxy saw it; with none, REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
-# Two-factor login (smp_clinic.two_factor): required for managers, open to all
+# Two-factor login (core.two_factor): required for managers, open to all
 # staff. Not an environment variable on purpose: no deployment can switch it off.
 TWO_FACTOR_REQUIRED = True
 
-# The audit trail (smp_clinic.audit): values of free-text and personal fields are
+# The audit trail (core.audit): values of free-text and personal fields are
 # masked, changes stored as JSON.
-AUDITLOG_MASK_CALLABLE = "smp_clinic.audit.mask"
+AUDITLOG_MASK_CALLABLE = "core.audit.mask"
 AUDITLOG_STORE_JSON_CHANGES = True
 
 # Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS
@@ -279,7 +281,7 @@ if EMAIL_HOST:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
     EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))
 else:
-    EMAIL_BACKEND = "smp_clinic.mail.EmlFileBackend"
+    EMAIL_BACKEND = "core.mail.EmlFileBackend"
 EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMP Clinic <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -311,7 +313,7 @@ CACHE_TIMEOUT_SECONDS = float(env("CACHE_TIMEOUT_SECONDS", "1"))
 CACHE_RETRY_SECONDS = float(env("CACHE_RETRY_SECONDS", "5"))
 CACHES = {
     "default": {
-        "BACKEND": "smp_clinic.cache.ResilientRedisCache",
+        "BACKEND": "core.cache.ResilientRedisCache",
         "LOCATION": CACHE_URL,
         "OPTIONS": {
             "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
@@ -449,7 +451,7 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "filters": {"secret_paths": {"()": "smp_clinic.logs.RedactSecretPaths"}},
+    "filters": {"secret_paths": {"()": "core.logs.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

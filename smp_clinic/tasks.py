@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from smp_clinic.services import heartbeat_record, password_reset_email_send
+from core.accounts import password_reset_email_send
+from smp_clinic.services import heartbeat_record
 
 
 @shared_task

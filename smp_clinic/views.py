@@ -21,24 +21,16 @@ from kombu.exceptions import KombuError
 
 from appointments.selectors import appointments_today, online_bookings_to_prepare
 from clients import selectors as client_selectors
-from smp_clinic import (
-    audit,
-    charts,
-    date_input,
-    reports,
-    selectors,
-    services,
-    tasks,
-    two_factor,
-)
-from smp_clinic.cache import cache_ok
+from core import accounts, audit, charts, date_input, two_factor
+from core.cache import cache_ok
+from core.ratelimit import over_limit
+from core.redirects import redirect_next, safe_next
+from core.roles import Capability, Role, primary_role, require
+from core.spreadsheets import safe_cell
+from smp_clinic import reports, selectors, tasks
 from smp_clinic.celery import app as celery_app
 from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
-from smp_clinic.ratelimit import over_limit
-from smp_clinic.redirects import redirect_next, safe_next
-from smp_clinic.roles import Capability, Role, primary_role, require
 from smp_clinic.selectors import AuditFilters
-from smp_clinic.spreadsheets import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -177,11 +169,11 @@ def two_factor_status(request):
     codes = None
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "codes":
-        codes = services.recovery_codes_renew(user=request.user)
+        codes = accounts.recovery_codes_renew(user=request.user)
         form = CodeForm()
     elif request.method == "POST" and form.is_valid():
         try:
-            services.two_factor_turn_off(
+            accounts.two_factor_turn_off(
                 user=request.user, token=form.cleaned_data["code"]
             )
         except ValidationError as error:
@@ -205,11 +197,11 @@ def two_factor_status(request):
 @login_required
 def two_factor_setup(request):
     """Set up an authenticator app: scan the code, type what the app shows."""
-    device = services.totp_device_start(user=request.user)
+    device = accounts.totp_device_start(user=request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.totp_device_confirm(
+            codes = accounts.totp_device_confirm(
                 device=device, token=form.cleaned_data["code"]
             )
         except ValidationError as error:
@@ -240,7 +232,7 @@ def two_factor_verify(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services.two_factor_check(
+            device = accounts.two_factor_check(
                 user=request.user, token=form.cleaned_data["code"]
             )
         except ValidationError as error:

@@ -19,8 +19,8 @@ from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Client, ConsentKind, HairLossCause
 from clients.services import consent_text_publish
-from smp_clinic.roles import Role
-from smp_clinic.services import staff_create
+from core.accounts import staff_create
+from core.roles import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
 # axe-core, from the npm registry (tests/e2e/package.json; `make install-test`).

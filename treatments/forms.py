@@ -2,12 +2,11 @@ from django import forms
 from django.utils import timezone
 
 from appointments import slots
-from appointments.forms import DateInput, TimeInput
 from appointments.gates import TREATMENT_KINDS
 from appointments.models import Location, Practitioner, Service
-from smp_clinic import date_input
-from smp_clinic.form_mixins import LineEndingsMixin
-from smp_clinic.forms import RecordsField
+from core import date_input
+from core.form_mixins import LineEndingsMixin
+from core.forms import DateInput, RecordsField, TimeInput
 from treatments import selectors
 from treatments.models import (
     Density,

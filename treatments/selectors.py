@@ -13,7 +13,7 @@ from appointments import slots
 from appointments.models import Appointment, Location
 from clients.models import Client, Consent, ConsentKind, PatchTest
 from clients.selectors import suitability_latest
-from smp_clinic.roles import Capability, can, refuse_erased
+from core.roles import Capability, can, refuse_erased
 from treatments.models import (
     Photo,
     PhotoView,

@@ -14,10 +14,10 @@ from appointments.selectors import appointment_get_for_user
 from appointments.services import TreatmentRefused
 from clients import selectors as client_selectors
 from clients.phones import display_phone
-from smp_clinic.audit import access_record
-from smp_clinic.headers import uses_camera
-from smp_clinic.roles import Capability, require
-from smp_clinic.spreadsheets import safe_cell
+from core.audit import access_record
+from core.headers import uses_camera
+from core.roles import Capability, require
+from core.spreadsheets import safe_cell
 from treatments import selectors, services
 from treatments.forms import (
     CourseForm,

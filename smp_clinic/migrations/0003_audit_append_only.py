@@ -1,7 +1,7 @@
 """Audit entries are append-only in the database itself, not only in the app.
 
 A trigger refuses UPDATE and DELETE of auditlog rows unless the transaction has set
-smp.audit_redaction (erasure and the retention purge, smp_clinic.audit.redaction_allowed).
+smp.audit_redaction (erasure and the retention purge, core.audit.redaction_allowed).
 One change is let through: a deleted staff account sets its entries' actor to NULL
 (Django's SET_NULL); actor_email still says who it was.
 """

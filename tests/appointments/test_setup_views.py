@@ -16,7 +16,7 @@ from appointments.models import (
     WorkingHours,
 )
 from appointments.selectors import availability
-from smp_clinic.roles import Role, user_roles
+from core.roles import Role, user_roles
 from treatments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -16,7 +16,7 @@ from appointments.models import (
     WorkingHours,
 )
 from clients.models import Client
-from smp_clinic.roles import Role
+from core.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

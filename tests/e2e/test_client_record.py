@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from clients import services
 from clients.models import Client, Consent, Intake, SuitabilityDecision
-from smp_clinic.roles import Role
+from core.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -36,7 +36,7 @@ from appointments.models import (
 from clients import outbox
 from clients import services as client_services
 from clients.models import Client, ConsentKind, PatchTest
-from smp_clinic.roles import Role
+from core.roles import Role
 from tests.e2e.conftest import new_page
 from treatments import services as treatment_services
 from treatments.models import Pigment, PigmentLot

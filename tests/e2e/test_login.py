@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from smp_clinic.roles import Role
+from core.roles import Role
 
 # The live server runs in another thread: it sees committed rows only.
 pytestmark = pytest.mark.django_db(transaction=True)

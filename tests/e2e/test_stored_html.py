@@ -18,7 +18,7 @@ from appointments.models import (
 )
 from clients.models import MessageKind, OutboundMessage
 from clients.outbox import messages_send_due
-from smp_clinic.roles import Role
+from core.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,7 @@ from appointments.models import (
 )
 from clients import services as client_services
 from clients.models import Client
-from smp_clinic.roles import Role
+from core.roles import Role
 from tests.conftest import make_treatment_ready
 from treatments import services
 from treatments.models import Pigment, PigmentLot

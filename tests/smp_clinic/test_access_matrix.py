@@ -42,7 +42,7 @@ from clients.models import (
     OutboundMessage,
     PatchTest,
 )
-from smp_clinic.roles import Role
+from core.roles import Role
 from treatments.models import Photo, PigmentLot, TreatmentSession
 
 ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager")

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appointments import services as booking
 from clients.models import Client, Intake
-from smp_clinic.audit import MASKED, redaction_allowed
+from core.audit import MASKED, redaction_allowed
 from treatments.models import Pigment, PigmentLot
 
 SESSION_AT = datetime(2026, 3, 4, 9, 15, tzinfo=UTC)

@@ -8,8 +8,8 @@ from django.contrib.auth.hashers import identify_hasher
 from django.core import mail
 from django.core.cache import cache
 
+from core.roles import Role
 from smp_clinic import tasks
-from smp_clinic.roles import Role
 
 PASSWORD = "correct horse battery staple 42"
 

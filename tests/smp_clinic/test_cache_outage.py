@@ -15,8 +15,8 @@ from django.core.cache import cache
 from appointments import services
 from appointments.models import Appointment
 from clients import links
-from smp_clinic.cache import CacheUnavailable
-from smp_clinic.roles import Role
+from core.cache import CacheUnavailable
+from core.roles import Role
 from tests.processes import RedisServer
 
 pytestmark = [
@@ -41,7 +41,7 @@ def redis(tmp_path, settings):
     server.start()
     settings.CACHES = {
         "default": {
-            "BACKEND": "smp_clinic.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": server.url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from smp_clinic import date_input
+from core import date_input
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 
@@ -155,6 +155,7 @@ def test_every_date_field_of_every_form_keeps_to_the_window():
         "clients.forms",
         "treatments.forms",
         "smp_clinic.forms",
+        "core.forms",
     ):
         module = importlib.import_module(module_name)
         for name, form in inspect.getmembers(module, inspect.isclass):

@@ -6,7 +6,7 @@ import re
 
 from clients import links
 from clients.models import OutboundMessage
-from smp_clinic.headers import FEATURES_OFF
+from core.headers import FEATURES_OFF
 from tests.smp_clinic.test_access_matrix import World, project_routes
 from tests.smp_clinic.test_settings import PRODUCTION, run_django
 from tests.smp_clinic.test_stored_html import AT

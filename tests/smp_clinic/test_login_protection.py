@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from smp_clinic.ratelimit import client_address
-from smp_clinic.roles import Role
+from core.ratelimit import client_address
+from core.roles import Role
 
 PASSWORD = "correct horse battery staple 42"
 HOME = "203.0.113.10"

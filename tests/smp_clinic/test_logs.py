@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bench.run import free_port
 from clients.models import Client
 from clients.outbox import messages_send_due
-from smp_clinic.roles import Role
+from core.roles import Role
 
 pytestmark = pytest.mark.usefixtures("rooms")
 
@@ -155,7 +155,7 @@ def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
             "--access-logfile",
             "-",
             "--logger-class",
-            "smp_clinic.logs.RedactingAccessLog",
+            "core.logs.RedactingAccessLog",
         ],
         cwd=settings.BASE_DIR,
         env=env,

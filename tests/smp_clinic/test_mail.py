@@ -4,7 +4,7 @@ from django.core.mail import EmailMessage, get_connection
 
 
 def test_each_message_becomes_an_eml_file_a_mail_program_opens(tmp_path):
-    connection = get_connection("smp_clinic.mail.EmlFileBackend", file_path=tmp_path)
+    connection = get_connection("core.mail.EmlFileBackend", file_path=tmp_path)
     first = EmailMessage("Your appointment", "See you soon", to=["a@client.test"])
     first.attach(
         "appointment.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar"
@@ -28,14 +28,14 @@ def test_each_message_becomes_an_eml_file_a_mail_program_opens(tmp_path):
 
 
 def test_a_message_without_recipients_is_not_written(tmp_path):
-    connection = get_connection("smp_clinic.mail.EmlFileBackend", file_path=tmp_path)
+    connection = get_connection("core.mail.EmlFileBackend", file_path=tmp_path)
 
     assert connection.send_messages([EmailMessage("x", "y", to=[])]) == 0
     assert list(tmp_path.glob("*.eml")) == []
 
 
 def test_the_default_backend_writes_to_the_outbox_folder(settings, tmp_path):
-    settings.EMAIL_BACKEND = "smp_clinic.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "core.mail.EmlFileBackend"
     settings.EMAIL_FILE_PATH = tmp_path / "outbox"
 
     EmailMessage("Hello", "Body", to=["c@client.test"]).send()

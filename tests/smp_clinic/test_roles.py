@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from smp_clinic.backends import StaffBackend
-from smp_clinic.roles import Capability, Role, can, primary_role, require
+from core.backends import StaffBackend
+from core.roles import Capability, Role, can, primary_role, require
 
 
 def test_the_migration_creates_one_group_per_role(db):

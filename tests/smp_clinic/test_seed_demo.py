@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, Location
 from clients.models import OutboundMessage
-from smp_clinic.roles import Role, primary_role
+from core.roles import Role, primary_role
 from tests.appointments.test_booking import overlapping_pairs
 
 

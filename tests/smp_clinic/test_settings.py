@@ -124,6 +124,6 @@ def test_the_embedded_default_needs_no_server(tmp_path):
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
         "filesystem://",
-        "smp_clinic.mail.EmlFileBackend",
+        "core.mail.EmlFileBackend",
     ], result.stderr
     assert (tmp_path / "celery-broker" / "queue").is_dir()

@@ -94,7 +94,7 @@ def test_text_email_bodies_are_plain_text_never_marked_safe(hostile_world):
     assert HOSTILE in email.body  # plain text shows the name as typed
     assert not isinstance(email.body, SafeData)
     assert not isinstance(email.subject, SafeData)
-    from smp_clinic.mail import render_plain_text
+    from core.mail import render_plain_text
 
     rendered = render_plain_text(
         "emails/appointment_confirmation.txt", outbox.email_context(message)

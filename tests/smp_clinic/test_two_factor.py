@@ -12,7 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from smp_clinic.roles import Role
+from core.roles import Role
 from tests.smp_clinic.test_access_matrix import project_routes
 
 PASSWORD = "a long enough passphrase 2026"
@@ -143,7 +143,7 @@ class TestSomeoneWithAnApp:
         assert again.status_code == 422
 
     def test_a_recovery_code_lets_them_in_once(self, client, morgan, enrolled):
-        from smp_clinic.services import recovery_codes_renew
+        from core.accounts import recovery_codes_renew
 
         codes = recovery_codes_renew(user=morgan)
         log_in(client, morgan)

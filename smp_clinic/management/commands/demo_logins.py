@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from smp_clinic import two_factor
+from core import two_factor
 from smp_clinic.demo import DEMO_LOGINS
 
 
