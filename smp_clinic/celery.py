@@ -7,6 +7,7 @@ periodic job is listed here and nowhere else.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smp_clinic.settings")
@@ -32,6 +33,11 @@ app.conf.beat_schedule = {
     "purge-expired-records": {
         "task": "clients.tasks.purge_expired_records",
         "schedule": 24 * 3600.0,
+        "options": {"expires": 12 * 3600},
+    },
+    "backup-daily": {
+        "task": "operations.tasks.backup_daily",
+        "schedule": crontab(hour=settings.BACKUP_HOUR_UTC, minute=0),
         "options": {"expires": 12 * 3600},
     },
 }

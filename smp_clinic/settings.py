@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "clients",
     "appointments",
     "treatments",
+    "operations",
     "smp_clinic",
 ]
 
@@ -399,6 +400,23 @@ COURSE_NUDGE_DAYS = int(env("COURSE_NUDGE_DAYS", "2"))
 # Photos: JPEG, PNG or WEBP up to this size and pixel count (decompression bombs).
 PHOTO_MAX_BYTES = int(env("PHOTO_MAX_BYTES", str(15 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(env("PHOTO_MAX_PIXELS", str(40_000_000)))
+
+# Backups (operations/, README: Backup and restore). `manage.py backup`, and the beat
+# daily at BACKUP_HOUR_UTC, write one archive of the database and the private media to
+# BACKUP_DIR, encrypted with age to the public keys in BACKUP_AGE_RECIPIENTS (age1...;
+# `manage.py backup_keygen FILE` makes a pair), so the host that makes backups cannot
+# read them. The private key (BACKUP_AGE_IDENTITY_FILE) is needed only to restore.
+BACKUP_DIR = env_path("BACKUP_DIR", VAR_DIR / "backups")
+BACKUP_AGE_RECIPIENTS = env_list("BACKUP_AGE_RECIPIENTS")
+BACKUP_AGE_IDENTITY_FILE = env("BACKUP_AGE_IDENTITY_FILE")
+BACKUP_HOUR_UTC = int(env("BACKUP_HOUR_UTC", "2"))
+# Retention: the newest archive of each of the last 7 days, 4 weeks and 12 months
+# that have one.
+BACKUP_KEEP_DAILY = int(env("BACKUP_KEEP_DAILY", "7"))
+BACKUP_KEEP_WEEKLY = int(env("BACKUP_KEEP_WEEKLY", "4"))
+BACKUP_KEEP_MONTHLY = int(env("BACKUP_KEEP_MONTHLY", "12"))
+# The manager's dashboard turns red after this many hours without a good backup.
+BACKUP_STALE_HOURS = int(env("BACKUP_STALE_HOURS", "26"))
 
 # Celery: Redis in production; a filesystem broker under var/ needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

@@ -27,6 +27,7 @@ from core.ratelimit import over_limit
 from core.redirects import redirect_next, safe_next
 from core.roles import Capability, Role, primary_role, require
 from core.spreadsheets import safe_cell
+from operations.selectors import backup_status
 from smp_clinic import reports, selectors, tasks
 from smp_clinic.celery import app as celery_app
 from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
@@ -78,6 +79,7 @@ def home(request):
         context["online_bookings"] = online_bookings_to_prepare(user=request.user)
     if role == Role.MANAGER:
         context["status"] = selectors.system_status()
+        context["backups"] = backup_status()
         context["staff_by_role"] = selectors.staff_by_role()
     return render(request, DASHBOARD_TEMPLATES[role], context)
 
