@@ -105,6 +105,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency by view for /metrics: outermost, so it times all the rest.
+    "operations.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -479,3 +481,21 @@ LOGGING = {
         "django.server": {"filters": ["secret_paths"]},
     },
 }
+
+# Error reports (optional): to Sentry when SENTRY_DSN is set, scrubbed of names,
+# contact details, health data, tokens and request bodies before they leave
+# (operations/error_reports.py).
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from operations.error_reports import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT"),
+        release=env("SENTRY_RELEASE"),
+        traces=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
+
+# Prometheus metrics at /metrics, for a scraper that sends
+# "Authorization: Bearer <METRICS_TOKEN>"; without a token the URL is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN")

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("clients/", include("clients.urls")),
     path("", include("treatments.urls")),
+    path("", include("operations.urls")),
     path("m/<str:token>/", public_views.message_link, name="message_link"),
     path(
         "m/waitlist/<str:token>/",

@@ -134,6 +134,9 @@ EXPECTED = {
     "reports/": (MANAGER, MANAGER_POST_ONLY),
     "reports/<slug:slug>.csv": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
+    # No METRICS_TOKEN in tests: the URL does not exist (test_metrics.py sets one, and
+    # a session is never a token).
+    "metrics": (NOWHERE, NOT_ALLOWED),
     "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
     "lots/<int:pk>/recall/notify/": (MANAGER_POST_ONLY, MANAGER),
     "lots/<int:pk>/status/": (MANAGER_POST_ONLY, MANAGER),
