@@ -326,7 +326,11 @@ class Entry:
 class CalendarColumn:
     practitioner: Practitioner
     day: date
-    cells: list[slots.CalendarCell | None]
+    layout: slots.ColumnLayout
+
+    @property
+    def lanes(self) -> int:
+        return self.layout.lanes
 
 
 @dataclass(frozen=True)
@@ -353,14 +357,7 @@ class Calendar:
     ) -> list[tuple[time, list[tuple[slots.CalendarCell, CalendarColumn]]]]:
         """Each row's time and its (cell, column) pairs, less spanned cells."""
         return [
-            (
-                at,
-                [
-                    (col.cells[i], col)
-                    for col in self.columns
-                    if col.cells[i] is not None
-                ],
-            )
+            (at, [(cell, col) for col in self.columns for cell in col.layout.rows[i]])
             for i, at in enumerate(self.rows)
         ]
 

@@ -232,27 +232,76 @@ def within_blocks(held: Interval, blocks: Iterable[Interval]) -> bool:
 class CalendarCell:
     """One cell of a calendar column.
 
-    `kind` is "busy" (entries, spanning `rowspan` rows), "free" (bookable from
-    `starts_at`), "past" (working time that can no longer be booked) or "off".
+    `kind` is "busy" (one entry, spanning `rowspan` rows in its lane), "free"
+    (bookable from `starts_at`), "past" (working time that can no longer be booked),
+    "off" (outside working hours) or "beside" (in working hours, next to an entry
+    in another lane: the practitioner is taken then). `colspan` is how many of the
+    column's lanes the cell covers. A busy cell whose entry is not wholly inside
+    working hours says so with `outside_hours`.
     """
 
     kind: str
     starts_at: datetime
     rowspan: int = 1
     entries: list = field(default_factory=list)
+    colspan: int = 1
+    outside_hours: bool = False
+
+
+@dataclass(frozen=True)
+class ColumnLayout:
+    """A column split into `lanes` side by side; `rows[i]` are row i's cells in lane
+    order, with the cells covered by a span from above or beside left out."""
+
+    lanes: int
+    rows: list[list[CalendarCell]]
 
 
 def wall_rows(earliest: time, latest: time, step: timedelta) -> list[time]:
     """Wall-clock row times from `earliest` floored to the step to `latest` ceiled."""
     step_minutes = int(step.total_seconds() // 60)
     first = (earliest.hour * 60 + earliest.minute) // step_minutes * step_minutes
-    last_minute = latest.hour * 60 + latest.minute + (1 if latest.second else 0)
-    last = -(-last_minute // step_minutes) * step_minutes
-    last = max(last, first + step_minutes)
+    last = latest.hour * 60 + latest.minute
     return [
         time(minute // 60, minute % 60)
         for minute in range(first, min(last, 24 * 60), step_minutes)
     ]
+
+
+def lanes(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Side-by-side places for half-open row ranges [first, last): (lane, lanes).
+
+    Ranges that overlap, directly or through others, form a cluster; in a cluster
+    each range, taken by its first row, goes to the leftmost lane free by then, and
+    `lanes` is how many lanes the cluster needed. A range alone has (0, 1). Greedy by
+    start is optimal for intervals: a cluster never needs more lanes than it has
+    ranges overlapping at one row.
+    """
+    placed: list[tuple[int, int]] = [(0, 1)] * len(ranges)
+    order = sorted(range(len(ranges)), key=lambda i: ranges[i])
+    cluster: list[int] = []
+    lane_ends: list[int] = []
+
+    def close() -> None:
+        for i in cluster:
+            placed[i] = (placed[i][0], len(lane_ends))
+
+    for i in order:
+        first, last = ranges[i]
+        if lane_ends and first >= max(lane_ends):
+            close()
+            cluster, lane_ends = [], []
+        for lane, end in enumerate(lane_ends):
+            if end <= first:
+                lane_ends[lane] = last
+                break
+        else:
+            lane = len(lane_ends)
+            lane_ends.append(last)
+        placed[i] = (lane, 0)
+        cluster.append(i)
+    close()
+    return placed
 
 
 def calendar_column(
@@ -264,16 +313,17 @@ def calendar_column(
     working: Sequence[Interval],
     entries: Sequence[tuple[Interval, object]],
     earliest: datetime,
-) -> list[CalendarCell | None]:
-    """Cells for one day's column; None where a busy cell above spans the row.
+) -> ColumnLayout:
+    """One day's column: each entry on the rows its real time touches, entries that
+    overlap side by side in lanes, the rest free, past or off.
 
-    Entries are placed on the rows they touch; entries whose rows overlap (a
-    deliberate double booking, time off over an appointment) share one cell, so the
-    table stays rectangular and nothing is hidden.
+    The column has as many lanes as its busiest cluster; a smaller cluster's last
+    lane, and every row outside a cluster, spans the lanes left over, so the table
+    stays rectangular and nothing is hidden or drawn at another time.
     """
     starts = [wall_to_utc(day, at, zone) for at in rows]
     shown = Interval(starts[0], starts[-1] + step)
-    ranges = []
+    placed = []
     for interval, entry in sorted(entries, key=lambda pair: pair[0]):
         if not interval.overlaps(shown):
             continue
@@ -281,27 +331,54 @@ def calendar_column(
         last = min(
             max(bisect.bisect_left(starts, interval.end), first + 1), len(starts)
         )
-        if ranges and first < ranges[-1][1]:
-            ranges[-1][1] = max(ranges[-1][1], last)
-            ranges[-1][2].append(entry)
-        else:
-            ranges.append([first, last, [entry]])
+        placed.append((first, last, interval, entry))
+    places = lanes([(first, last) for first, last, _, _ in placed])
+    width = max((count for _, count in places), default=1)
 
-    cells: list[CalendarCell | None] = []
+    def kind_at(index: int) -> str:
+        start = starts[index]
+        if not within_blocks(Interval(start, start + step), working):
+            return "off"
+        return "past" if start < earliest else "free"
+
+    # grid[row][lane]: a cell, COVERED (by a span), or None (still to fill).
+    covered = CalendarCell("covered", shown.start)
+    grid: list[list[CalendarCell | None]] = [[None] * width for _ in starts]
+    cluster_lanes: list[int] = [0] * len(starts)
+    for (first, last, interval, entry), (lane, count) in zip(
+        placed, places, strict=True
+    ):
+        colspan = width - count + 1 if lane == count - 1 else 1
+        grid[first][lane] = CalendarCell(
+            "busy",
+            starts[first],
+            last - first,
+            [entry],
+            colspan,
+            not within_blocks(interval, working),
+        )
+        for row in range(first, last):
+            cluster_lanes[row] = count
+            for spanned in range(lane, lane + colspan):
+                if (row, spanned) != (first, lane):
+                    grid[row][spanned] = covered
     for index, start in enumerate(starts):
-        if ranges and ranges[0][0] == index:
-            first, last, found = ranges.pop(0)
-            cells.append(CalendarCell("busy", start, last - first, found))
-            cells.extend([None] * (last - first - 1))
-        elif len(cells) > index:
+        count = cluster_lanes[index]
+        if count == 0:
+            grid[index][0] = CalendarCell(kind_at(index), start, colspan=width)
+            grid[index][1:] = [covered] * (width - 1)
             continue
-        elif not within_blocks(Interval(start, start + step), working):
-            cells.append(CalendarCell("off", start))
-        elif start < earliest:
-            cells.append(CalendarCell("past", start))
-        else:
-            cells.append(CalendarCell("free", start))
-    return cells
+        for lane in range(width):
+            if grid[index][lane] is not None:
+                continue
+            colspan = width - count + 1 if lane == count - 1 else 1
+            kind = "off" if kind_at(index) == "off" else "beside"
+            grid[index][lane] = CalendarCell(kind, start, colspan=colspan)
+            for spanned in range(lane + 1, lane + colspan):
+                grid[index][spanned] = covered
+    return ColumnLayout(
+        width, [[cell for cell in row if cell is not covered] for row in grid]
+    )
 
 
 # A course of sessions: each one a gap of days after the one before.

@@ -52,38 +52,42 @@ def calendar_body(calendar, here: str):
             f'<tr>\n<th scope="row" class="time small fw-normal">{at:%H:%M}</th>'
         )
         for cell, column in cells:
+            span = f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
             if cell.kind == "free":
                 url = booking_urls[column.practitioner.pk] + quote(
                     cell.starts_at.isoformat()
                 )
                 html.append(
-                    f'<td class="cal-free"><a href="{url}" hx-get="{url}" '
+                    f'<td class="cal-free"{span}><a href="{url}" hx-get="{url}" '
                     f'hx-target="#dialog-body">'
                     f"Book {cell.starts_at.astimezone(zone):%H:%M}</a></td>"
                 )
             elif cell.kind == "busy":
                 entries = "".join(
-                    _entry(entry, zone, location_id) for entry in cell.entries
+                    _entry(entry, zone, location_id, cell.outside_hours)
+                    for entry in cell.entries
                 )
                 html.append(
-                    f'<td class="cal-busy" rowspan="{cell.rowspan}" hx-disable>'
+                    f'<td class="cal-busy" rowspan="{cell.rowspan}"{span} hx-disable>'
                     f"{entries}</td>"
                 )
             elif cell.kind == "past":
                 html.append(
-                    '<td class="cal-past">'
+                    f'<td class="cal-past"{span}>'
                     '<span class="visually-hidden">Past</span></td>'
                 )
+            elif cell.kind == "beside":
+                html.append(f'<td class="cal-beside"{span}></td>')
             else:
                 html.append(
-                    '<td class="cal-off">'
+                    f'<td class="cal-off"{span}>'
                     '<span class="visually-hidden">Not working</span></td>'
                 )
         html.append("</tr>")
     return mark_safe("\n".join(html))  # noqa: S308 - escaped as it was built
 
 
-def _entry(entry, zone, location_id) -> str:
+def _entry(entry, zone, location_id, outside_hours=False) -> str:
     appointment = entry.appointment
     if appointment is None:
         return format_html(
@@ -98,6 +102,8 @@ def _entry(entry, zone, location_id) -> str:
         details.append(format_html(" · at {}", appointment.location))
     if appointment.overlap_approved_by_id:
         details.append(mark_safe(" · <em>approved overlap</em>"))
+    if outside_hours:
+        details.append(mark_safe(' · <em class="cal-outside">outside hours</em>'))
     return format_html(
         '<a class="cal-entry practitioner-{} status-{}" href="{}">'
         '<span class="status">{}</span> {}–{} <strong class="d-block">{}</strong>'

@@ -1,5 +1,6 @@
 """The front desk's calendar pages: day and week views, booking, the workflow."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,6 +103,33 @@ class TestDayView:
         page = day_view(client, london).text
         assert "Time off</span> Dentist" in page
         assert "Book 14:00" not in page
+
+    def test_time_off_over_a_booking_sits_beside_it_and_the_booking_keeps_its_row(
+        self, client, front_desk, london, sam, alex, book
+    ):
+        book(sam, 11)
+        TimeOff.objects.create(
+            practitioner=sam, starts_at=at(10), ends_at=at(13), reason="<b>Dentist"
+        )
+        client.force_login(front_desk)
+        page = day_view(client, london).text
+        # Sam's column splits in two lanes; Alex's keeps one.
+        assert re.search(
+            rf'<th scope="col" colspan="2">\s*<span class="practitioner-swatch '
+            rf'practitioner-{sam.pk}"',
+            page,
+        )
+        assert re.search(
+            rf'<th scope="col">\s*<span class="practitioner-swatch '
+            rf'practitioner-{alex.pk}"',
+            page,
+        )
+        rows = page.split("<tr>")
+        ten = next(row for row in rows if ">10:00</th>" in row)
+        eleven = next(row for row in rows if ">11:00</th>" in row)
+        assert "Time off</span> &lt;b&gt;Dentist" in ten and "Jo Bloggs" not in ten
+        assert "11:00–11:30" in eleven and "Jo Bloggs" in eleven
+        assert "outside hours" not in eleven.split("Jo Bloggs")[0]
 
     def test_a_bad_query_shows_today_with_a_message(
         self, client, front_desk, london, sam
