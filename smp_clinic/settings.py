@@ -269,6 +269,25 @@ STORAGES = {
     },
 }
 
+# Private files (photos, signatures, clearance letters): under MEDIA_ROOT/private by
+# default; MEDIA_STORAGE=s3 keeps them in an S3-compatible bucket instead (needed when
+# several web hosts serve the app). Never public: no URLs, objects written private,
+# files streamed by the app after its permission checks (clients/storage.py).
+MEDIA_STORAGE = env("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(
+        f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}"
+    )
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET")
+MEDIA_S3_ENDPOINT_URL = env("MEDIA_S3_ENDPOINT_URL")
+MEDIA_S3_REGION = env("MEDIA_S3_REGION")
+MEDIA_S3_ACCESS_KEY_ID = env("MEDIA_S3_ACCESS_KEY_ID")
+MEDIA_S3_SECRET_ACCESS_KEY = env("MEDIA_S3_SECRET_ACCESS_KEY")
+# "path" for MinIO and most self-hosted stores; empty: the SDK's default.
+MEDIA_S3_ADDRESSING_STYLE = env("MEDIA_S3_ADDRESSING_STYLE")
+if MEDIA_STORAGE == "s3" and not MEDIA_S3_BUCKET:
+    raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET.")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
