@@ -315,6 +315,72 @@ def appointments_today(*, user, now: datetime | None = None) -> list[LocationDay
 
 
 @dataclass(frozen=True)
+class ToMove:
+    """A booked appointment that a closure, time off or new hours left outside."""
+
+    appointment: Appointment
+    reason: str
+
+
+def appointments_to_move(
+    *, practitioner: Practitioner | None = None, now: datetime | None = None
+) -> list[ToMove]:
+    """Upcoming booked appointments that can no longer be kept where they are, by
+    time, with why: a closure of their day, time off over them, or working hours
+    that no longer hold them. In a fixed number of queries, whatever the count."""
+    now = now or timezone.now()
+    found = Appointment.objects.filter(
+        status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED],
+        starts_at__gte=now,
+    )
+    if practitioner is not None:
+        found = found.filter(practitioner=practitioner)
+    appointments = list(
+        found.select_related(
+            "client", "service", "location", "practitioner__user"
+        ).order_by("starts_at", "pk")
+    )
+    if not appointments:
+        return []
+    ids = {a.practitioner_id for a in appointments}
+    weekly: dict[tuple[int, int], list[slots.WeeklyBlock]] = defaultdict(list)
+    hours = WorkingHours.objects.filter(practitioner_id__in=ids).values_list(
+        "practitioner_id", "location_id", "weekday", "start_time", "end_time"
+    )
+    for pid, location_id, weekday, start, end in hours:
+        weekly[pid, location_id].append(slots.WeeklyBlock(weekday, start, end))
+    time_off: dict[int, list[tuple[slots.Interval, str]]] = defaultdict(list)
+    for pid, starts_at, ends_at, reason in TimeOff.objects.filter(
+        practitioner_id__in=ids, ends_at__gt=now
+    ).values_list("practitioner_id", "starts_at", "ends_at", "reason"):
+        time_off[pid].append((slots.Interval(starts_at, ends_at), reason))
+    closures = {
+        (location_id, day): name
+        for location_id, day, name in Closure.objects.filter(
+            date__gte=now.date() - timedelta(days=1)
+        ).values_list("location_id", "date", "name")
+    }
+    to_move = []
+    for appointment in appointments:
+        zone = appointment.location.zone
+        day = appointment.starts_at.astimezone(zone).date()
+        blocks = weekly[appointment.practitioner_id, appointment.location_id]
+        reason = slots.why_outside_hours(
+            held=slots.Interval(appointment.busy_starts_at, appointment.busy_ends_at),
+            # A block that starts the evening before may run past midnight.
+            working=slots.working_intervals(day - timedelta(days=1), blocks, zone)
+            + slots.working_intervals(day, blocks, zone),
+            time_off=time_off[appointment.practitioner_id],
+            closure=closures.get((appointment.location_id, day))
+            or closures.get((None, day)),
+            check_hours=appointment.overlap_approved_by_id is None,
+        )
+        if reason:
+            to_move.append(ToMove(appointment, reason))
+    return to_move
+
+
+@dataclass(frozen=True)
 class Entry:
     """What fills a busy calendar cell: an appointment or a practitioner's time off."""
 

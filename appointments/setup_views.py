@@ -11,10 +11,11 @@ from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from appointments import services
+from appointments import selectors, services
 from appointments.forms import (
     ClosureForm,
     LocationForm,
@@ -187,6 +188,19 @@ def kind_or_404(kind: str) -> RecordKind:
     return KINDS[kind]
 
 
+def to_move_message(request, to_move: list) -> None:
+    """Say at once when a change left booked appointments outside hours; the page
+    the change returns to lists them with the way to move each."""
+    if to_move:
+        count = len(to_move)
+        messages.warning(
+            request,
+            f"{count} booked appointment{pluralize(count)} now fall"
+            f"{pluralize(count, 's,')} outside working hours, on a closure or in "
+            "time off: listed under “Appointments to move”.",
+        )
+
+
 @require(Capability.MANAGEMENT)
 def setup_home(request):
     return render(
@@ -211,11 +225,10 @@ def record_list(request, kind):
         (record, [column(record) for _, column in record_kind.columns])
         for record in record_kind.queryset()
     ]
-    return render(
-        request,
-        "appointments/setup/record_list.html",
-        {"kind": kind, "record_kind": record_kind, "rows": rows},
-    )
+    context = {"kind": kind, "record_kind": record_kind, "rows": rows}
+    if kind == "closures":
+        context["to_move"] = selectors.appointments_to_move()
+    return render(request, "appointments/setup/record_list.html", context)
 
 
 @require(Capability.MANAGEMENT)
@@ -227,6 +240,8 @@ def record_edit(request, kind, pk=None):
     if request.method == "POST" and form.is_valid():
         record = services.setup_record_save(form=form)
         messages.success(request, f"Saved {record_kind.singular} “{record}”.")
+        if kind == "closures":
+            to_move_message(request, selectors.appointments_to_move())
         return redirect("setup_list", kind=kind)
     return render(
         request,
@@ -304,6 +319,7 @@ def practitioner_page(request, practitioner, *, form=None, hours=None, time_off=
             "time_off_form": time_off
             or TimeOffForm(initial={"location": practitioner.locations.first()}),
             "time_off": practitioner.time_off.filter(ends_at__gte=timezone.now()),
+            "to_move": selectors.appointments_to_move(practitioner=practitioner),
             "zone": getattr(
                 practitioner.locations.first(), "timezone", settings.TIME_ZONE
             ),
@@ -337,6 +353,7 @@ def practitioner_hours(request, pk):
         return response
     services.working_hours_save(formset=hours)
     messages.success(request, f"Saved {practitioner}'s working hours.")
+    to_move_message(request, selectors.appointments_to_move(practitioner=practitioner))
     return redirect("setup_practitioner_edit", pk=pk)
 
 
@@ -354,11 +371,8 @@ def time_off_add(request, pk):
         ends_at=form.local_ends_at(location),
         reason=form.cleaned_data["reason"],
     )
-    messages.success(
-        request,
-        f"Added time off for {practitioner}. Appointments already booked in it stay: "
-        "check the calendar and move them.",
-    )
+    messages.success(request, f"Added time off for {practitioner}.")
+    to_move_message(request, selectors.appointments_to_move(practitioner=practitioner))
     return redirect("setup_practitioner_edit", pk=pk)
 
 

@@ -225,6 +225,30 @@ def within_blocks(held: Interval, blocks: Iterable[Interval]) -> bool:
     return any(block.contains(held) for block in blocks)
 
 
+def why_outside_hours(
+    *,
+    held: Interval,
+    working: Sequence[Interval],
+    time_off: Sequence[tuple[Interval, str]],
+    closure: str | None,
+    check_hours: bool = True,
+) -> str | None:
+    """Why a booked time can no longer be kept as it is, or None when it can.
+
+    A closure of the day comes first, then time off over it, then working hours
+    that no longer hold it (not asked of a booking a manager placed outside hours
+    on purpose: `check_hours` False).
+    """
+    if closure is not None:
+        return f"the location is closed that day ({closure})"
+    for interval, reason in time_off:
+        if interval.overlaps(held):
+            return f"time off ({reason})" if reason else "time off"
+    if check_hours and not within_blocks(held, working):
+        return "outside working hours"
+    return None
+
+
 # The calendar grid: rows of wall-clock times, one column per practitioner or day.
 
 
