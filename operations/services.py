@@ -121,7 +121,13 @@ def _backup_write(*, folder: Path, started_at, clock: float) -> BackupResult:
         database_sha256, database_bytes = writer.add_database(dump)
         dump.unlink()
         for name in storage_file_names(storage):
-            with storage.open(name, "rb") as stream:
+            try:
+                stream = storage.open(name, "rb")
+            except FileNotFoundError:
+                # Deleted since it was listed (an erasure, after the dump was taken):
+                # the next backup has the rows without it.
+                continue
+            with stream:
                 writer.add_media(name, stream, storage.size(name))
         manifest = Manifest(
             created_at=created_at_text(started_at),

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from pyrage import x25519
 
 from clients.storage import private_storage
+from operations import services
 from operations.archive import MANIFEST
 from operations.models import BackupRun
 from operations.retention import archive_name
@@ -290,3 +291,22 @@ def test_the_managers_dashboard_turns_red_after_26_hours_without_a_backup(
     status = page.split('id="backup-status"')[1].split("</dd>")[0]
     assert shown in status
     assert ("text-danger" in status) == (shown != "Up to date")
+
+
+def test_a_file_deleted_while_the_backup_runs_is_left_out_not_a_failure(
+    backup_settings, db, monkeypatch
+):
+    private_storage().save(PHOTO_NAME, ContentFile(PHOTO))
+    listed = services.storage_file_names
+
+    def listing_with_a_file_erased_meanwhile(storage, folder=""):
+        return [*listed(storage, folder), "photos/2026/03/erased-meanwhile.jpg"]
+
+    monkeypatch.setattr(
+        services, "storage_file_names", listing_with_a_file_erased_meanwhile
+    )
+
+    result = backup_create()
+
+    assert result.files == 1
+    assert BackupRun.objects.get().status == BackupRun.Status.SUCCEEDED

@@ -1,12 +1,20 @@
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
 from clients.models import Client, MessageKind, MessageStatus, OutboundMessage
 from operations.models import BackupRun
 from operations.retention import archive_name
+from tests.conftest import subprocess_env
+from tests.processes import BASE_DIR, free_port, worker_database_url
 
 TOKEN = "metrics-token-for-tests-0123456789"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -132,3 +140,68 @@ def test_request_latency_is_counted_by_view_never_by_path(client, metrics_on, db
     body = scrape(client).content.decode()
     assert 'view="message_link"' in body
     assert "some-secret-token" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_gunicorn_workers_count_every_request_in_multiprocess_mode(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR, whichever worker answers the scrape reports
+    the requests all of them served."""
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "smp_clinic.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+        ],
+        cwd=BASE_DIR,
+        env=subprocess_env(
+            SECRET_KEY=os.environ["SECRET_KEY"],
+            DATABASE_URL=worker_database_url(),
+            VAR_DIR=str(tmp_path / "var"),
+            METRICS_TOKEN=TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(shared),
+            LOG_LEVEL="WARNING",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        for _ in range(30):
+            requests.get(f"{base}/healthz", timeout=5)
+        counts = []
+        for _ in range(5):
+            scraped = requests.get(
+                f"{base}/metrics",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=5,
+            )
+            assert scraped.status_code == 200, scraped.text
+            for family in text_string_to_metric_families(scraped.text):
+                counts += [
+                    s.value
+                    for s in family.samples
+                    if s.name == "smp_http_request_duration_seconds_count"
+                    and s.labels.get("view") == "healthz"
+                ]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+
+    # The first request that found the server up, and the thirty after it.
+    assert counts == [31.0] * 5, output[-2000:]
