@@ -86,15 +86,13 @@ def backup_create(*, folder: Path | None = None) -> BackupResult:
             clock=clock,
         )
     except (ArchiveError, DatabaseCopyError, OSError) as error:
-        message = f"{type(error).__name__}: {error}"
-        BackupRun.objects.create(
-            started_at=started_at,
-            finished_at=timezone.now(),
-            status=BackupRun.Status.FAILED,
-            error=message[:2000],
-        )
-        logger.error("backup failed: %s", message)
+        _backup_failure_record(started_at, error)
         raise BackupError(str(error)) from error
+    except Exception as error:
+        # An object store or database that fails mid-way (botocore, psycopg2):
+        # recorded for the dashboard, then raised as it came for the traceback.
+        _backup_failure_record(started_at, error)
+        raise
     logger.info(
         "backup written: %s (%d rows, %d files, %d bytes, %.1f s)",
         result.archive.name,
@@ -104,6 +102,17 @@ def backup_create(*, folder: Path | None = None) -> BackupResult:
         result.seconds,
     )
     return result
+
+
+def _backup_failure_record(started_at, error: Exception) -> None:
+    message = f"{type(error).__name__}: {error}"
+    BackupRun.objects.create(
+        started_at=started_at,
+        finished_at=timezone.now(),
+        status=BackupRun.Status.FAILED,
+        error=message[:2000],
+    )
+    logger.error("backup failed: %s", message)
 
 
 def _backup_write(*, folder: Path, started_at, clock: float) -> BackupResult:

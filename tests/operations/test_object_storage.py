@@ -11,6 +11,7 @@ from datetime import date
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from moto.server import ThreadedMotoServer
 from PIL import Image
@@ -18,6 +19,7 @@ from PIL import Image
 from clients.models import Client, ConsentKind
 from clients.services import client_erase, consent_sign
 from clients.storage import private_storage
+from operations.models import BackupRun
 from operations.services import backup_create
 from tests.conftest import subprocess_env
 from tests.operations.targets import fresh_database, manage
@@ -219,3 +221,16 @@ def test_s3_without_a_bucket_is_refused_at_start():
     )
     assert result.returncode != 0
     assert "MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET" in result.stderr
+
+
+def test_a_bucket_that_is_gone_fails_the_backup_and_the_failure_is_recorded(
+    in_bucket, db
+):
+    bucket_client(in_bucket).delete_bucket(Bucket=BUCKET)
+
+    with pytest.raises(ClientError):
+        backup_create()
+
+    run = BackupRun.objects.get()
+    assert run.status == BackupRun.Status.FAILED
+    assert "NoSuchBucket" in run.error
