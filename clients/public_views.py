@@ -16,6 +16,7 @@ from appointments import services as booking
 from appointments.models import Appointment, WaitlistOffer
 from clients import links, services
 from clients.models import Client, UsedLink
+from core.errors import too_many_requests
 from core.ratelimit import over_limit
 
 ACTION_TEXT = {
@@ -23,6 +24,10 @@ ACTION_TEXT = {
     "cancel": ("Cancel your appointment", "Cancel the appointment"),
     "reschedule": ("Ask to change the time", "Ask the clinic to call me"),
 }
+
+
+# The link's limit counts 10-minute windows (core.ratelimit.over_limit's default).
+TOO_MANY_LINKS = "This address opened too many of the clinic's links in a few minutes."
 
 
 def refuse(request, message: str, status: int):
@@ -62,7 +67,7 @@ def _act(action: str, appointment: Appointment) -> str:
 @require_http_methods(["GET", "POST"])
 def message_link(request, token):
     if over_limit(request, scope="link", limit=settings.MESSAGE_LINK_RATE_LIMIT):
-        return refuse(request, "Too many requests: try again in a few minutes.", 429)
+        return too_many_requests(request, TOO_MANY_LINKS)
     try:
         payload = links.read(token)
     except signing.SignatureExpired:
@@ -117,7 +122,7 @@ def waitlist_offer_link(request, token):
     """A time offered from the waitlist: GET shows it, POST accepts or declines it.
     The offer's own status makes the link act once."""
     if over_limit(request, scope="link", limit=settings.MESSAGE_LINK_RATE_LIMIT):
-        return refuse(request, "Too many requests: try again in a few minutes.", 429)
+        return too_many_requests(request, TOO_MANY_LINKS)
     offer, reason, status = _offer_for(token)
     if offer is None:
         return refuse(request, reason, status)
@@ -146,7 +151,7 @@ def waitlist_offer_link(request, token):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     if over_limit(request, scope="link", limit=settings.MESSAGE_LINK_RATE_LIMIT):
-        return refuse(request, "Too many requests: try again in a few minutes.", 429)
+        return too_many_requests(request, TOO_MANY_LINKS)
     try:
         payload = links.read(token, max_age_days=3650)
     except signing.BadSignature:

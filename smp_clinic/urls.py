@@ -8,6 +8,7 @@ from smp_clinic import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("audit/", views.audit_log, name="audit_log"),
     path("reports/", views.reports_page, name="reports"),
     path("reports/<slug:slug>.csv", views.report_csv, name="report_csv"),
@@ -38,3 +39,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# 403 and 404 use Django's handlers with templates/403.html and 404.html (the app's
+# layout); the 500 page is rendered without the database (core.errors).
+handler500 = "core.errors.server_error"

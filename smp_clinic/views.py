@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,7 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from kombu.exceptions import KombuError
@@ -34,6 +35,18 @@ from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
 from smp_clinic.selectors import AuditFilters
 
 logger = logging.getLogger(__name__)
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico, where browsers ask for it whatever the page says: the icon
+    under static/, served as it is."""
+    path = finders.find("favicon.ico")
+    if path is None:
+        raise Http404("No icon.")
+    with open(path, "rb") as icon:
+        return HttpResponse(icon.read(), content_type="image/x-icon")
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -134,6 +134,7 @@ EXPECTED = {
     "reports/": (MANAGER, MANAGER_POST_ONLY),
     "reports/<slug:slug>.csv": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
+    "favicon.ico": (PUBLIC, NOT_ALLOWED),
     # No METRICS_TOKEN in tests: the URL does not exist (test_metrics.py sets one, and
     # a session is never a token).
     "metrics": (NOWHERE, NOT_ALLOWED),
