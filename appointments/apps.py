@@ -5,9 +5,12 @@ class AppointmentsConfig(AppConfig):
     name = "appointments"
 
     def ready(self):
-        from appointments import calendar_cache
+        from appointments import calendar_cache, clinical_gates, selectors
         from appointments.models import Appointment, WaitlistEntry
+        from clients.selectors import timeline_source_register
         from core import audit
 
         calendar_cache.connect()
+        clinical_gates.register()
+        timeline_source_register(selectors.client_timeline_events)
         audit.register((Appointment, "client_id"), (WaitlistEntry, "client_id"))

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, Practitioner
-from clients import links
+from core.site import site_host
 
 # What a feed covers: recent history, so a moved appointment's old slot clears, and
 # the bookings ahead.
@@ -63,7 +63,7 @@ def appointment_event(
     app takes them for one event; a move raises the sequence, so the later wins."""
     zone = appointment.location.zone
     event = icalendar.Event()
-    event.add("uid", f"appointment-{appointment.pk}@{links.site_host()}")
+    event.add("uid", f"appointment-{appointment.pk}@{site_host()}")
     event.add("dtstamp", now)
     event.add("dtstart", appointment.starts_at.astimezone(zone))
     event.add("dtend", appointment.ends_at.astimezone(zone))

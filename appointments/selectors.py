@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from appointments import feeds, slots
@@ -24,6 +25,7 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
+from clients.selectors import TimelineEvent
 from core.roles import Capability, can, refuse_erased
 
 
@@ -754,3 +756,20 @@ def waitlist_offer_for_link(pk) -> WaitlistOffer | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def client_timeline_events(user, client) -> list[TimelineEvent]:
+    """The client's bookings on their timeline (a source of clients.selectors)."""
+    return [
+        TimelineEvent(
+            a.starts_at,
+            "Appointment",
+            f"{a.service} with {a.practitioner}",
+            f"{a.get_status_display()} · {a.location}",
+            reverse("appointment_detail", args=[a.pk]),
+            zone=a.location.timezone,
+        )
+        for a in Appointment.objects.filter(client=client).select_related(
+            "service", "practitioner__user", "location"
+        )
+    ]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from appointments import feeds, gates, selectors, slots
+from appointments import feeds, gates, hooks, selectors, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -26,9 +26,8 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
-from clients import outbox
 from clients import services as client_services
-from clients.models import Client, MessageKind
+from clients.models import Client
 from core.accounts import staff_create, staff_invite_send
 from core.roles import Capability, Role, can
 
@@ -365,7 +364,7 @@ def appointment_book(
         overlap_reason=overlap_reason.strip() if override else "",
     )
     appointment = _save_or_conflict(appointment, conflict_args)
-    outbox.appointment_messages_schedule(appointment=appointment)
+    hooks.appointment_booked(appointment=appointment)
     return appointment
 
 
@@ -422,7 +421,7 @@ def appointment_reschedule(
     appointment.overlap_approved_by = by if override else None
     appointment.overlap_reason = overlap_reason.strip() if override else ""
     appointment = _save_or_conflict(appointment, conflict_args)
-    outbox.appointment_messages_reschedule(appointment=appointment)
+    hooks.appointment_moved(appointment=appointment)
     waitlist_offers_make(freed=freed)
     return appointment
 
@@ -453,7 +452,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by) -> Appointm
 
     freed = FreedTime.of(appointment)
     cancelled = _transition(appointment, Appointment.Status.CANCELLED, check=record)
-    outbox.appointment_messages_cancel(appointment=cancelled)
+    hooks.appointment_cancelled(appointment=cancelled)
     waitlist_offers_make(freed=freed)
     return cancelled
 
@@ -479,16 +478,12 @@ def appointment_check_in(*, appointment: Appointment, by) -> Appointment:
 
 @transaction.atomic
 def appointment_complete(*, appointment: Appointment, by) -> Appointment:
-    # treatments.services books courses through this module, so it is imported here.
-    from treatments.services import plan_session_completed
-
     completed = _transition(
         appointment,
         Appointment.Status.COMPLETED,
         check=lambda locked: _refuse_unless(locked.complete_refusal(timezone.now())),
     )
-    outbox.appointment_aftercare_schedule(appointment=completed)
-    plan_session_completed(appointment=completed)
+    hooks.appointment_completed(appointment=completed)
     return completed
 
 
@@ -499,7 +494,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by) -> Appointment:
         Appointment.Status.NO_SHOW,
         check=lambda locked: _refuse_unless(locked.no_show_refusal(timezone.now())),
     )
-    outbox.appointment_messages_cancel(appointment=missed)
+    hooks.appointment_missed(appointment=missed)
     return missed
 
 
@@ -781,9 +776,7 @@ def waitlist_offers_make(
             )
         )
     offers = WaitlistOffer.objects.bulk_create(offers)
-    outbox.waitlist_messages_schedule(
-        offers=offers, kind=MessageKind.WAITLIST_OFFER, now=now
-    )
+    hooks.waitlist_offered(offers=offers, now=now)
     return offers
 
 
@@ -814,9 +807,7 @@ def _gone(offers, now: datetime) -> None:
     WaitlistOffer.objects.filter(pk__in=[o.pk for o in gone]).update(
         status=WaitlistOffer.Status.GONE, answered_at=now
     )
-    outbox.waitlist_messages_schedule(
-        offers=gone, kind=MessageKind.WAITLIST_GONE, now=now
-    )
+    hooks.waitlist_time_gone(offers=gone, now=now)
 
 
 @transaction.atomic

@@ -36,18 +36,9 @@ from appointments.models import (
 )
 from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.forms import (
-    AftercareStepForm,
-    MessageSettingsForm,
-    MessageTextForm,
-    TreatmentGatesForm,
-)
-from clients.models import AftercareStep, MessageText
+from clients.forms import TreatmentGatesForm
 from clients.phones import display_phone
-from clients.texts import EXAMPLE_VALUES, TEXTS, fill
 from core.roles import Capability, require
-from treatments.forms import PigmentForm, PigmentLotForm
-from treatments.models import Pigment, PigmentLot
 
 
 def yes_no(value: bool) -> str:
@@ -119,52 +110,6 @@ KINDS = {
         ),
         "Changes apply to new bookings; booked appointments keep their times.",
     ),
-    "pigments": RecordKind(
-        "Pigments",
-        "pigment",
-        PigmentForm,
-        lambda: Pigment.objects.all(),
-        (
-            ("Brand", lambda r: r.brand),
-            ("Shade", lambda r: r.shade),
-            ("In use", lambda r: yes_no(r.is_active)),
-        ),
-        "Pigment products with their label data; each batch is a lot.",
-    ),
-    "lots": RecordKind(
-        "Pigment lots",
-        "lot",
-        PigmentLotForm,
-        lambda: PigmentLot.objects.select_related("pigment"),
-        (
-            ("Pigment", lambda r: r.pigment),
-            ("Lot", lambda r: r.lot_number),
-            ("Expires", lambda r: f"{r.expires_on:%d %b %Y}"),
-            ("Opened", lambda r: f"{r.opened_on:%d %b %Y}" if r.opened_on else "—"),
-            ("Use by", lambda r: f"{r.use_by():%d %b %Y}"),
-            ("Status", lambda r: r.get_status_display()),
-        ),
-        "Every batch in stock. A lot past its expiry or its shelf life after opening, "
-        "quarantined or recalled cannot be recorded on a patch test or a session. "
-        "Recall lists every client who received a lot, and quarantines or recalls it.",
-    ),
-    "aftercare": RecordKind(
-        "Aftercare emails",
-        "aftercare email",
-        AftercareStepForm,
-        lambda: AftercareStep.objects.all(),
-        (
-            ("Day", lambda r: r.day_offset),
-            ("After", lambda r: r.get_after_display()),
-            ("Subject", lambda r: r.subject),
-            ("Sent", lambda r: yes_no(r.is_active)),
-        ),
-        "Sent after a completed treatment session, by days after it (day 0: at "
-        "once; later days at 10:00 in the location's zone). A new session replaces "
-        "what an earlier one still had to send; steps for the final session only "
-        "(the “healed” message) wait for the last session of the course. Changes "
-        "apply to emails not sent yet.",
-    ),
     "closures": RecordKind(
         "Closures",
         "closure",
@@ -180,6 +125,17 @@ KINDS = {
         "Public holidays and other days a location takes no bookings.",
     ),
 }
+
+
+def setup_kind_register(slug: str, kind: RecordKind, *, before: str = "") -> None:
+    """Add a list to Set-up (an app above appointments, in AppConfig.ready(): pigments
+    and lots from treatments, the aftercare sequence from messaging), placed before
+    another list's slug, or last."""
+    items = [(key, value) for key, value in KINDS.items() if key != slug]
+    at = next((n for n, (key, _) in enumerate(items) if key == before), len(items))
+    items.insert(at, (slug, kind))
+    KINDS.clear()
+    KINDS.update(items)
 
 
 def kind_or_404(kind: str) -> RecordKind:
@@ -386,34 +342,6 @@ def time_off_delete(request, pk):
 
 
 @require(Capability.MANAGEMENT)
-def messages_setup(request):
-    form = MessageSettingsForm(
-        request.POST or None, instance=client_selectors.message_settings()
-    )
-    if request.method == "POST" and form.is_valid():
-        replanned = client_services.message_settings_update(
-            form=form,
-            by=request.user,
-            apply_to_booked=form.cleaned_data["apply_to_booked"],
-        )
-        note = "Saved the message times."
-        if replanned:
-            note += f" Re-planned the reminders of {replanned} appointments."
-        messages.success(request, note)
-        return redirect("setup_messages")
-    return render(
-        request,
-        "appointments/setup/messages.html",
-        {
-            "form": form,
-            "texts": client_selectors.message_texts().values(),
-            "aftercare_steps": AftercareStep.objects.all(),
-        },
-        status=422 if form.errors else 200,
-    )
-
-
-@require(Capability.MANAGEMENT)
 def gates_setup(request):
     """Which gates before treatment the clinic enforces; all on by default."""
     form = TreatmentGatesForm(
@@ -429,49 +357,3 @@ def gates_setup(request):
         {"form": form, "minimum_age": settings.TREATMENT_MINIMUM_AGE},
         status=422 if form.errors else 200,
     )
-
-
-def text_kind_or_404(key: str):
-    if key not in TEXTS:
-        raise Http404("No such email text.")
-    return TEXTS[key]
-
-
-@require(Capability.MANAGEMENT)
-def message_text_edit(request, key):
-    kind = text_kind_or_404(key)
-    current = client_selectors.message_texts()[key]
-    form = MessageTextForm(
-        request.POST or None,
-        instance=MessageText(key=key, subject=current.subject, body=current.body),
-    )
-    if request.method == "POST" and form.is_valid():
-        client_services.message_text_save(
-            key=key,
-            subject=form.cleaned_data["subject"],
-            body=form.cleaned_data["body"],
-        )
-        messages.success(request, f"Saved the text of “{kind.label}”.")
-        return redirect("setup_messages")
-    return render(
-        request,
-        "appointments/setup/message_text.html",
-        {
-            "kind": kind,
-            "key": key,
-            "text": current,
-            "form": form,
-            "example_subject": fill(current.subject, EXAMPLE_VALUES),
-            "example_body": fill(current.body, EXAMPLE_VALUES),
-        },
-        status=422 if form.errors else 200,
-    )
-
-
-@require(Capability.MANAGEMENT)
-@require_POST
-def message_text_reset(request, key):
-    kind = text_kind_or_404(key)
-    client_services.message_text_reset(key=key)
-    messages.success(request, f"“{kind.label}” uses the default text again.")
-    return redirect("setup_messages")

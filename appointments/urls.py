@@ -73,17 +73,6 @@ urlpatterns = [
         name="setup_closure_delete",
     ),
     path("setup/gates/", setup_views.gates_setup, name="setup_gates"),
-    path("setup/messages/", setup_views.messages_setup, name="setup_messages"),
-    path(
-        "setup/messages/<slug:key>/",
-        setup_views.message_text_edit,
-        name="setup_message_text",
-    ),
-    path(
-        "setup/messages/<slug:key>/reset/",
-        setup_views.message_text_reset,
-        name="setup_message_text_reset",
-    ),
     path("setup/<slug:kind>/", setup_views.record_list, name="setup_list"),
     path("setup/<slug:kind>/new/", setup_views.record_edit, name="setup_new"),
     path("setup/<slug:kind>/<int:pk>/", setup_views.record_edit, name="setup_edit"),

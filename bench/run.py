@@ -321,7 +321,7 @@ class World:
     def tidy(self) -> None:
         """Remove what the booking case wrote, so the data can be benchmarked again."""
         from appointments.models import Appointment
-        from clients.models import OutboundMessage
+        from messaging.models import OutboundMessage
 
         OutboundMessage.objects.filter(appointment_id__in=self.booked).delete()
         Appointment.objects.filter(pk__in=self.booked).delete()
@@ -455,8 +455,8 @@ def measure_sweep(world, count: int) -> Sweep:
 
     from appointments.models import Appointment
     from bench import server
-    from clients import outbox
-    from clients.models import AftercareStep, MessageKind, OutboundMessage
+    from messaging import outbox
+    from messaging.models import AftercareStep, MessageKind, OutboundMessage
 
     locmem = "django.core.mail.backends.locmem.EmailBackend"
     with override_settings(EMAIL_BACKEND=locmem):
@@ -576,7 +576,8 @@ def render(args, cases, sweep: Sweep, memory_mb: float, plans: dict) -> str:
     from django.db import connection
 
     from appointments.models import Appointment
-    from clients.models import Client, OutboundMessage
+    from clients.models import Client
+    from messaging.models import OutboundMessage
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -5,7 +5,6 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
-        from clients import gates
         from clients.models import (
             Client,
             Consent,
@@ -17,7 +16,6 @@ class ClientsConfig(AppConfig):
         )
         from core import audit
 
-        gates.register()
         audit.register(
             (Client, "pk"),
             (Intake, "client_id"),

@@ -5,13 +5,10 @@ from django.utils import timezone
 
 from clients.models import (
     STAGES,
-    AftercareStep,
     Client,
     ConsentText,
     Contraindication,
     Intake,
-    MessageSettings,
-    MessageText,
     PatchTest,
     Recommendation,
     Scale,
@@ -371,56 +368,6 @@ class ImportForm(forms.Form):
             raise ValidationError(
                 "The file is not UTF-8 text: save it as “CSV UTF-8”."
             ) from error
-
-
-class AftercareStepForm(forms.ModelForm):
-    class Meta:
-        model = AftercareStep
-        fields = ["day_offset", "after", "subject", "body", "is_active"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
-
-
-class MessageSettingsForm(forms.ModelForm):
-    apply_to_booked = forms.BooleanField(
-        required=False,
-        initial=True,
-        label="Also re-plan the reminders of appointments already booked",
-        help_text="Otherwise new times apply to bookings made or moved from now on. "
-        "Recalls of courses already completed keep their dates.",
-    )
-
-    class Meta:
-        model = MessageSettings
-        fields = [
-            "reminder_hours",
-            "preparation_hours",
-            "minoxidil_pause_days",
-            "course_nudge_days",
-            "permanent_check_months",
-            "permanent_touch_up_months",
-            "temporary_fade_check_months",
-        ]
-
-
-class MessageTextForm(forms.ModelForm):
-    class Meta:
-        model = MessageText
-        fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 10})}
-
-
-class ErasureForm(forms.Form):
-    confirm_name = forms.CharField(
-        label="Type the client's full name to confirm",
-        max_length=201,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    reason = forms.CharField(
-        label="Reason",
-        max_length=300,
-        help_text="For the audit trail, such as “Request by email on 20 Nov 2026”. "
-        "Do not write health details here.",
-    )
 
 
 class TreatmentGatesForm(forms.ModelForm):

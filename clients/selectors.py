@@ -1,32 +1,25 @@
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Prefetch, Q, QuerySet, When, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Appointment
-from clients import suitability, texts
+from clients import suitability
 from clients.models import (
-    CLINICAL_MESSAGE_KINDS,
     Client,
     Consent,
     ConsentKind,
     ConsentText,
     Contraindication,
     Intake,
-    MessageKind,
-    MessageSettings,
-    MessageStatus,
-    MessageText,
-    OutboundMessage,
     PatchTest,
     SuitabilityDecision,
     TreatmentGates,
@@ -34,7 +27,6 @@ from clients.models import (
 )
 from clients.phones import phone_search_digits
 from core.roles import Capability, can, refuse_erased
-from treatments.models import TreatmentSession
 
 SQLITE_SEARCH_TABLE = "clients_client_search"  # migration 0011
 
@@ -352,47 +344,27 @@ class TimelineEvent:
     zone: str = ""
 
 
-def _message_event(message) -> TimelineEvent:
-    url = reverse("message_detail", args=[message.pk])
-    if message.kind == MessageKind.AFTERCARE and message.status == MessageStatus.SENT:
-        # The aftercare receipt body-art codes ask for: what was sent, when, to whom.
-        return TimelineEvent(
-            message.sent_at,
-            "Aftercare receipt",
-            message.subject or message.get_kind_display(),
-            "Aftercare instructions sent by email",
-            url,
-        )
-    return TimelineEvent(
-        message.sent_at or message.due_at,
-        "Message",
-        f"{message.get_kind_display()}: {message.get_status_display().lower()}",
-        message.last_error,
-        url,
-    )
+# The timeline gathers events from the apps above clients too (bookings, session
+# records, photos, messages). Each registers a source in its AppConfig.ready():
+# source(user, client) -> events the user may see.
+TimelineSource = Callable[[object, Client], Iterable[TimelineEvent]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def timeline_source_register(source: TimelineSource) -> TimelineSource:
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+    return source
 
 
 def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
     """What happened to a client, newest first, as much as the user's role may see:
-    bookings for every booking role; consents, suitability decisions, patch tests and
-    contraindications for practitioners and managers."""
-    events = [
-        TimelineEvent(
-            a.starts_at,
-            "Appointment",
-            f"{a.service} with {a.practitioner}",
-            f"{a.get_status_display()} · {a.location}",
-            reverse("appointment_detail", args=[a.pk]),
-            zone=a.location.timezone,
-        )
-        for a in Appointment.objects.filter(client=client).select_related(
-            "service", "practitioner__user", "location"
-        )
-    ]
-    events += [
-        _message_event(m)
-        for m in messages_visible_to(user, client.messages.exclude(status="pending"))
-    ]
+    consents, suitability decisions, patch tests and contraindications for
+    practitioners and managers, and what the registered sources add (bookings and
+    messages for every booking role, treatment records for clinical roles)."""
+    events = []
+    for source in _timeline_sources:
+        events += source(user, client)
     if can(user, Capability.CLINICAL):
         events += [
             TimelineEvent(
@@ -427,119 +399,4 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             )
             for c in client.contraindications.all()
         ]
-        events += [
-            TimelineEvent(
-                s.recorded_at,
-                "Treatment session",
-                f"{s} recorded: {s.plan or s.appointment.service}",
-                ", ".join(
-                    f"{zone} ({density.lower()})" for zone, density in s.zone_list()
-                ),
-                reverse("session_record", args=[s.pk]),
-            )
-            for s in TreatmentSession.objects.filter(
-                client=client, recorded_at__isnull=False
-            ).select_related("plan", "appointment__service")
-        ]
-        events += [
-            TimelineEvent(
-                p.taken_at,
-                "Photo",
-                f"{p.get_kind_display()} photo",
-                p.caption,
-                reverse("photos", args=[client.pk]) + f"?b={p.pk}",
-            )
-            for p in client.photos.all()
-        ]
     return sorted(events, key=lambda event: event.at, reverse=True)
-
-
-def messages_visible_to(user, messages: QuerySet) -> QuerySet:
-    """Booking roles see the messages about bookings; only clinical roles see the
-    ones that quote the health or treatment record (CLINICAL_MESSAGE_KINDS)."""
-    if not can(user, Capability.BOOKING):
-        return messages.none()
-    if can(user, Capability.CLINICAL):
-        return messages
-    return messages.exclude(kind__in=CLINICAL_MESSAGE_KINDS)
-
-
-def outbox_for_user(user, *, status: str = "") -> QuerySet:
-    """Messages staff watch: failed first, then what is due soonest."""
-    found = messages_visible_to(
-        user,
-        OutboundMessage.objects.select_related("client", "appointment__service"),
-    )
-    if status:
-        return found.filter(status=status).order_by("-due_at")
-    return found.filter(status__in=["failed", "pending", "sending"]).order_by(
-        Case(When(status="failed", then=0), default=1), "due_at"
-    )
-
-
-def message_get_for_user(user, pk: int) -> OutboundMessage:
-    if not can(user, Capability.BOOKING):
-        raise Http404("No such message.")
-    # A clinical message is 404 to the front desk, like a record they may not see.
-    message = get_object_or_404(
-        messages_visible_to(
-            user,
-            OutboundMessage.objects.select_related(
-                "client",
-                "appointment__service",
-                "appointment__location",
-                "appointment__practitioner__user",
-            ),
-        ),
-        pk=pk,
-    )
-    refuse_erased(user, message.client, "No such message.")
-    return message
-
-
-def message_settings() -> MessageSettings:
-    """The clinic's message timing; a new clinic starts from the MESSAGE_* and
-    RECALL_* settings."""
-    current, _ = MessageSettings.objects.get_or_create(
-        pk=1,
-        defaults={
-            "reminder_hours": ", ".join(map(str, settings.MESSAGE_REMINDER_HOURS)),
-            "preparation_hours": settings.MESSAGE_PREPARATION_HOURS,
-            "minoxidil_pause_days": settings.MESSAGE_MINOXIDIL_PAUSE_DAYS,
-            "course_nudge_days": settings.COURSE_NUDGE_DAYS,
-            "permanent_check_months": ", ".join(
-                map(str, settings.RECALL_PERMANENT_CHECK_MONTHS)
-            ),
-            "permanent_touch_up_months": ", ".join(
-                map(str, settings.RECALL_PERMANENT_TOUCH_UP_MONTHS)
-            ),
-            "temporary_fade_check_months": ", ".join(
-                map(str, settings.RECALL_TEMPORARY_FADE_CHECK_MONTHS)
-            ),
-        },
-    )
-    return current
-
-
-@dataclass(frozen=True)
-class ClinicText:
-    key: str
-    label: str
-    subject: str
-    body: str
-    is_default: bool
-
-
-def message_texts() -> dict[str, ClinicText]:
-    """Every email text: the clinic's own where it wrote one, else the default."""
-    own = {text.key: text for text in MessageText.objects.all()}
-    return {
-        key: ClinicText(
-            key=key,
-            label=kind.label,
-            subject=own[key].subject if key in own else kind.subject,
-            body=own[key].body if key in own else kind.body,
-            is_default=key not in own,
-        )
-        for key, kind in texts.TEXTS.items()
-    }

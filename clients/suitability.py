@@ -13,16 +13,9 @@ from datetime import date
 
 from django.conf import settings
 
-from appointments.slots import add_months, age_on
-from clients.models import (
-    ContraindicationKind as Kind,
-)
-from clients.models import (
-    HairLossCause,
-    Recommendation,
-    Severity,
-    recommendation_text,
-)
+from clients.models import ContraindicationKind as Kind
+from clients.models import HairLossCause, Recommendation, Severity, recommendation_text
+from core.dates import add_months, age_on
 
 # Worst last: the worst finding decides the recommendation.
 ORDER = [

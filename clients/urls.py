@@ -8,18 +8,8 @@ urlpatterns = [
     path("options/", views.client_options, name="client_options"),
     path("import/", views.client_import, name="client_import"),
     path("consent-texts/", views.consent_texts, name="consent_texts"),
-    path("messages/", views.outbox_list, name="outbox"),
-    path("messages/<int:pk>/", views.message_detail, name="message_detail"),
-    path(
-        "messages/<int:pk>/email.html",
-        views.message_email_html,
-        name="message_email_html",
-    ),
-    path("messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
-    path("<int:pk>/export/", views.client_export, name="client_export"),
-    path("<int:pk>/erase/", views.client_erase, name="client_erase"),
     path("<int:pk>/intake/", views.intake, name="intake"),
     path(
         "<int:pk>/intake/<slug:section>/",

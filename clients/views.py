@@ -5,19 +5,15 @@ import base64
 import binascii
 import hashlib
 
-from csp.decorators import csp_exempt
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors as booking_selectors
-from clients import outbox, privacy, selectors, services
+from clients import selectors, services
 from clients.forms import (
     INTAKE_SECTIONS,
     ClearanceForm,
@@ -25,7 +21,6 @@ from clients.forms import (
     ConsentSignForm,
     ConsentTextForm,
     ContraindicationForm,
-    ErasureForm,
     ImportForm,
     NewClientForm,
     PatchTestForm,
@@ -502,100 +497,4 @@ def client_import(request):
         request,
         "clients/client_import.html",
         {"form": form, "preview": preview, "digest": digest},
-    )
-
-
-@require(Capability.BOOKING)
-@require_GET
-def outbox_list(request):
-    status = request.GET.get("status", "")
-    if status not in ("", "sent", "cancelled", "failed"):
-        status = ""
-    page = Paginator(
-        selectors.outbox_for_user(request.user, status=status), 100
-    ).get_page(request.GET.get("page"))
-    return render(request, "clients/outbox.html", {"page": page, "status": status})
-
-
-@require(Capability.BOOKING)
-@require_GET
-def message_detail(request, pk):
-    """The email as the client gets (or got) it, rendered from today's templates: the
-    text escaped on the page, the HTML version in a sandboxed frame of its own."""
-    message = selectors.message_get_for_user(request.user, pk)
-    email = outbox.build_email(message)
-    return render(
-        request,
-        "clients/message_detail.html",
-        {"message": message, "email": email, "has_html": bool(email.alternatives)},
-    )
-
-
-# The HTML version of an email is a document the clinic's templates wrote around a
-# visitor's words: it is shown in <iframe sandbox> and, should it be opened on its
-# own, runs nothing, loads nothing, submits nothing and is an opaque origin.
-EMAIL_HTML_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
-)
-
-
-@require(Capability.BOOKING)
-@require_GET
-@csp_exempt()
-@xframe_options_sameorigin
-def message_email_html(request, pk):
-    message = selectors.message_get_for_user(request.user, pk)
-    email = outbox.build_email(message)
-    if not email.alternatives:
-        raise Http404("This message has no HTML version.")
-    response = HttpResponse(email.alternatives[0][0], content_type="text/html")
-    response["Content-Security-Policy"] = EMAIL_HTML_POLICY
-    return response
-
-
-@require(Capability.BOOKING)
-@require_POST
-def message_retry(request, pk):
-    message = selectors.message_get_for_user(request.user, pk)
-    outbox.message_retry(message=message)
-    messages.success(request, "The message will be sent again within a minute.")
-    return redirect("outbox")
-
-
-@require(Capability.MANAGEMENT)
-@require_GET
-def client_export(request, pk):
-    """The client's whole record as a zip: record.json plus photos and documents."""
-    client = selectors.client_get_for_user(request.user, pk)
-    access_record(instance=client, page="client record", export="whole record (zip)")
-    return FileResponse(
-        privacy.client_export_zip(client),
-        as_attachment=True,
-        filename=f"client-{client.pk}-record.zip",
-        content_type="application/zip",
-    )
-
-
-@require(Capability.MANAGEMENT)
-def client_erase(request, pk):
-    client = selectors.client_get_for_user(request.user, pk)
-    form = ErasureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_erase(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "The client's personal data has been erased.")
-            return redirect("client_detail", pk=pk)
-    return render(
-        request,
-        "clients/client_erase.html",
-        {
-            "client": client,
-            "form": form,
-            "retention_years": settings.RECORD_RETENTION_YEARS,
-        },
-        status=422 if form.errors else 200,
     )

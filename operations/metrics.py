@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from clients.models import MessageStatus, OutboundMessage
+from messaging.models import MessageStatus, OutboundMessage
 from operations.selectors import backup_status
 
 # Not registered anywhere at import: each scrape builds its registry (see registry()).

@@ -24,14 +24,14 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     "send-due-messages": {
-        "task": "clients.tasks.send_due_messages",
+        "task": "messaging.tasks.send_due_messages",
         "schedule": settings.MESSAGE_SWEEP_SECONDS,
         # A sweep not started before the next is sent is replaced by it; claims keep
         # two overlapping sweeps from sending a message twice.
         "options": {"expires": settings.MESSAGE_SWEEP_SECONDS * 0.9},
     },
     "purge-expired-records": {
-        "task": "clients.tasks.purge_expired_records",
+        "task": "privacy.tasks.purge_expired_records",
         "schedule": 24 * 3600.0,
         "options": {"expires": 12 * 3600},
     },

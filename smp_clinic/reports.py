@@ -25,7 +25,8 @@ from appointments.models import (
     TimeOff,
     WorkingHours,
 )
-from clients.models import MessageKind, MessageStatus, OutboundMessage
+from core import dates
+from messaging.models import MessageKind, MessageStatus, OutboundMessage
 from treatments.models import PlanStatus, SessionPigment, TreatmentPlan
 
 LONGEST_PERIOD_DAYS = 731
@@ -342,7 +343,7 @@ def recalls_ahead(today: date, months: int = 12) -> Report:
     zone = timezone.get_current_timezone()
     first = datetime.combine(today.replace(day=1), time(0), tzinfo=zone)
     last = datetime.combine(
-        slots.add_months(today.replace(day=1), months), time(0), tzinfo=zone
+        dates.add_months(today.replace(day=1), months), time(0), tzinfo=zone
     )
     counts = defaultdict(lambda: defaultdict(int))
     for row in (
@@ -364,7 +365,7 @@ def recalls_ahead(today: date, months: int = 12) -> Report:
         touch_ups = counts[month][MessageKind.TOUCH_UP]
         fade_checks = counts[month][MessageKind.FADE_CHECK]
         rows.append([month, touch_ups, fade_checks, touch_ups + fade_checks])
-        month = slots.add_months(month, 1)
+        month = dates.add_months(month, 1)
     return Report(
         "recalls",
         "Touch-ups and fade checks ahead, by month",

@@ -100,7 +100,9 @@ INSTALLED_APPS = [
     "clients",
     "appointments",
     "treatments",
+    "messaging",
     "operations",
+    "privacy",
     "smp_clinic",
 ]
 

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from appointments.api import api
-from clients import public_views
 from smp_clinic import views
 
 urlpatterns = [
@@ -25,17 +24,12 @@ urlpatterns = [
         name="two_factor_verify",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("messaging.urls")),
+    path("", include("privacy.urls")),
     path("", include("appointments.urls")),
     path("clients/", include("clients.urls")),
     path("", include("treatments.urls")),
     path("", include("operations.urls")),
-    path("m/<str:token>/", public_views.message_link, name="message_link"),
-    path(
-        "m/waitlist/<str:token>/",
-        public_views.waitlist_offer_link,
-        name="waitlist_offer_link",
-    ),
-    path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ["core", "clients", "appointments", "treatments", "operations", "smp_clinic"]
+PACKAGES = [
+    "core",
+    "clients",
+    "appointments",
+    "treatments",
+    "messaging",
+    "operations",
+    "privacy",
+    "smp_clinic",
+]
 
 pytestmark = pytest.mark.skipif(
     not LINT_IMPORTS.exists(), reason="import-linter is not installed"

@@ -5,8 +5,10 @@ class TreatmentsConfig(AppConfig):
     name = "treatments"
 
     def ready(self):
+        from appointments import hooks as appointment_hooks
+        from clients.selectors import timeline_source_register
         from core import audit
-        from treatments import gates
+        from treatments import gates, selectors, services, setup
         from treatments.models import (
             Photo,
             Pigment,
@@ -18,6 +20,10 @@ class TreatmentsConfig(AppConfig):
         )
 
         gates.register()
+        setup.register()
+        timeline_source_register(selectors.client_timeline_events)
+        # A completed course session moves its course on (recalls, the next nudge).
+        appointment_hooks.appointment_completed.connect(services.plan_session_completed)
         audit.register(
             (TreatmentPlan, "client_id"),
             (TreatmentSession, "client_id"),

@@ -10,18 +10,10 @@ from PIL import Image, ImageDraw
 from appointments import selectors as schedule_selectors
 from appointments import slots
 from appointments.models import Appointment, Practitioner, Service
-from clients import outbox
 from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.models import (
-    STAGES,
-    Client,
-    ConsentKind,
-    HairLossCause,
-    PatchTest,
-    Scale,
-)
-from treatments import selectors, services
+from clients.models import STAGES, Client, ConsentKind, HairLossCause, PatchTest, Scale
+from treatments import hooks, selectors, services
 from treatments.models import (
     Healing,
     Pigment,
@@ -210,9 +202,7 @@ def seed_plans(
             plan.status = PlanStatus.COMPLETED
             plan.completed_at = now - timedelta(days=1)
             plan.save()
-            outbox.plan_recalls_schedule(
-                plan=plan, location=location, now=plan.completed_at
-            )
+            hooks.plan_completed(plan=plan, location=location, now=plan.completed_at)
             continue
         plan = selectors.plan_get_for_user(manager, plan.pk)
         for first in range(1, 30, 3):

@@ -6,13 +6,15 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from appointments import selectors as schedule
 from appointments import slots
 from appointments.models import Appointment, Location
 from clients.models import Client, Consent, ConsentKind, PatchTest
-from clients.selectors import suitability_latest
+from clients.selectors import TimelineEvent, suitability_latest
+from core import dates
 from core.roles import Capability, can, refuse_erased
 from treatments.models import (
     Photo,
@@ -143,7 +145,7 @@ def plan_earliest_start(plan: TreatmentPlan) -> date | None:
     surgery date plus SCAR_WAIT_MONTHS."""
     earliest = None
     if plan.goal == PlanGoal.SCAR and plan.surgery_on:
-        earliest = slots.add_months(plan.surgery_on, settings.SCAR_WAIT_MONTHS)
+        earliest = dates.add_months(plan.surgery_on, settings.SCAR_WAIT_MONTHS)
     decision = suitability_latest(plan.client)
     if decision is not None and decision.defer_until:
         earliest = max(filter(None, (earliest, decision.defer_until)))
@@ -407,3 +409,33 @@ def course_context(appointment: Appointment) -> CourseContext | None:
         pk=session.plan_id
     )
     return CourseContext(session, course_gap_problems(plan))
+
+
+def client_timeline_events(user, client) -> list[TimelineEvent]:
+    """Session records and photos on the client's timeline, for clinical roles (a
+    source of clients.selectors)."""
+    if not can(user, Capability.CLINICAL):
+        return []
+    events = [
+        TimelineEvent(
+            s.recorded_at,
+            "Treatment session",
+            f"{s} recorded: {s.plan or s.appointment.service}",
+            ", ".join(f"{zone} ({density.lower()})" for zone, density in s.zone_list()),
+            reverse("session_record", args=[s.pk]),
+        )
+        for s in TreatmentSession.objects.filter(
+            client=client, recorded_at__isnull=False
+        ).select_related("plan", "appointment__service")
+    ]
+    events += [
+        TimelineEvent(
+            p.taken_at,
+            "Photo",
+            f"{p.get_kind_display()} photo",
+            p.caption,
+            reverse("photos", args=[client.pk]) + f"?b={p.pk}",
+        )
+        for p in client.photos.all()
+    ]
+    return events

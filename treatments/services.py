@@ -18,10 +18,9 @@ from appointments.services import (
     appointment_complete,
     treatment_gate_check,
 )
-from clients import outbox
-from clients.models import Client, MessageStatus, OutboundMessage, Recommendation
+from clients.models import Client, Recommendation
 from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
-from treatments import selectors
+from treatments import hooks, selectors
 from treatments.models import (
     Density,
     Healing,
@@ -148,9 +147,7 @@ def plan_cancel(*, plan: TreatmentPlan) -> TreatmentPlan:
         raise ValidationError("Only an active plan can be cancelled.")
     plan.status = PlanStatus.CANCELLED
     plan.save(update_fields=["status"])
-    OutboundMessage.objects.filter(plan=plan, status=MessageStatus.PENDING).update(
-        status=MessageStatus.CANCELLED, last_error="The plan was cancelled."
-    )
+    hooks.plan_cancelled(plan=plan)
     return plan
 
 
@@ -249,9 +246,7 @@ def plan_session_completed(*, appointment: Appointment, now=None) -> None:
                 .order_by("-created_at", "-pk")
                 .first()
             )
-            outbox.touch_up_recalls_schedule(
-                appointment=appointment, plan=latest, now=now
-            )
+            hooks.touch_up_completed(appointment=appointment, plan=latest, now=now)
         return
     plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
     sessions = list(plan.sessions.select_related("appointment"))
@@ -263,11 +258,11 @@ def plan_session_completed(*, appointment: Appointment, now=None) -> None:
         plan.status = PlanStatus.COMPLETED
         plan.completed_at = now
         plan.save(update_fields=["status", "completed_at"])
-        outbox.plan_recalls_schedule(plan=plan, location=appointment.location, now=now)
+        hooks.plan_completed(plan=plan, location=appointment.location, now=now)
         return
     following = [s for s in sessions if s.number > session.number]
     if following and not selectors.is_live(following[0]):
-        outbox.course_nudge_schedule(
+        hooks.course_next_session_unbooked(
             plan=plan, after=session, location=appointment.location, now=now
         )
 
@@ -576,13 +571,15 @@ def lot_recall_notify(*, lot: PigmentLot) -> int:
     lot = PigmentLot.objects.select_for_update().get(pk=lot.pk)
     if lot.status == LotStatus.IN_USE:
         raise ValidationError("Quarantine or recall the lot before telling clients.")
-    return outbox.lot_recall_schedule(
-        lot=lot, clients=selectors.lot_recall_clients(lot)
+    return sum(
+        hooks.lot_recall_requested(lot=lot, clients=selectors.lot_recall_clients(lot))
     )
 
 
 @transaction.atomic
-def ink_passport_send(*, client: Client) -> OutboundMessage:
+def ink_passport_send(*, client: Client):
+    """Send the client their ink passport (the outbox writes it); the message."""
     if not client.email:
         raise ValidationError(f"{client} has no email address.")
-    return outbox.ink_passport_schedule(client=client)
+    sent = hooks.ink_passport_requested(client=client)
+    return sent[0] if sent else None

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from appointments import services, slots
 from appointments.models import Closure, WorkingHours
 from clients import services as client_services
+from privacy import services as privacy_services
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 
@@ -79,7 +80,7 @@ def test_a_client_renamed_or_erased_shows_at_once(page, jo, consultation, sam, m
     client_services.client_update(client=jo, first_name="Joanna")
     assert "Joanna Bloggs" in page()
 
-    client_services.client_erase(
+    privacy_services.client_erase(
         client=jo,
         by=manager,
         reason="Asked to be forgotten",

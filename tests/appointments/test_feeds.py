@@ -11,7 +11,7 @@ from django.db.models import F
 
 from appointments import feeds, services
 from appointments.models import Appointment, Practitioner
-from clients import outbox
+from messaging import outbox
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 

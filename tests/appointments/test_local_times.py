@@ -10,7 +10,7 @@ from django.core import mail
 
 from appointments import services
 from appointments.models import Location
-from clients import links, outbox
+from messaging import links, outbox
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -9,7 +9,8 @@ from django.core.cache import cache
 
 from appointments import services
 from appointments.models import Appointment
-from clients.models import Client, MessageKind, OutboundMessage
+from clients.models import Client
+from messaging.models import MessageKind, OutboundMessage
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from appointments import services
 from appointments.models import Appointment
-from clients.models import MessageKind, OutboundMessage
+from messaging.models import MessageKind, OutboundMessage
 
 # Monday 2 March 2026, London on GMT; the clock stands at 07:00.
 SESSION_AT = datetime(2026, 3, 2, 14, 15, tzinfo=UTC)

@@ -16,14 +16,9 @@ from django.core.exceptions import ValidationError
 
 from appointments import gates, services
 from appointments.models import Appointment, WaitlistOffer
-from clients import links
 from clients import services as client_services
-from clients.models import (
-    ConsentKind,
-    Intake,
-    SuitabilityDecision,
-    TreatmentGates,
-)
+from clients.models import ConsentKind, Intake, SuitabilityDecision, TreatmentGates
+from messaging import links
 from tests.conftest import NOW, make_treatment_ready
 from treatments import services as treatment_services
 from treatments.models import Pigment, PigmentLot

@@ -11,8 +11,9 @@ from django.core.cache import cache
 
 from appointments import services
 from appointments.models import Appointment, WaitlistEntry, WaitlistOffer
-from clients import links, outbox
-from clients.models import Client, MessageKind, OutboundMessage
+from clients.models import Client
+from messaging import links, outbox
+from messaging.models import MessageKind, OutboundMessage
 from tests.appointments.test_booking import race
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

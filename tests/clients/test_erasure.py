@@ -11,16 +11,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments.models import Appointment, WaitlistEntry, WaitlistOffer
-from clients import links, privacy
 from clients.models import (
     Client,
     Consent,
     Contraindication,
-    OutboundMessage,
     PatchTest,
     SuitabilityDecision,
 )
-from clients.services import client_erase
+from messaging import links
+from messaging.models import OutboundMessage
+from privacy import records as privacy
+from privacy.services import client_erase
 from tests.smp_clinic.test_access_matrix import (
     POST_BODIES,
     Rollback,

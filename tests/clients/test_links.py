@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from appointments import services
 from appointments.models import Appointment
-from clients import links
+from messaging import links
 from tests.conftest import NOW
 
 SESSION_AT = datetime(2026, 3, 4, 13, 30, tzinfo=UTC)

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from appointments import services
-from clients.models import MessageKind, MessageSettings, MessageText, OutboundMessage
-from clients.outbox import messages_send_due
-from clients.texts import TEXTS, TextError, fill, placeholders_check
+from messaging.models import MessageKind, MessageSettings, MessageText, OutboundMessage
+from messaging.outbox import messages_send_due
+from messaging.texts import TEXTS, TextError, fill, placeholders_check
 from tests.conftest import NOW, make_treatment_ready
 
 SESSION_AT = datetime(2026, 3, 9, 13, 30, tzinfo=UTC)
@@ -88,7 +88,7 @@ class TestPlaceholders:
 class TestTiming:
     def test_a_new_clinic_starts_from_the_settings(self, db, settings):
         settings.MESSAGE_REMINDER_HOURS = [36, 12]
-        from clients.selectors import message_settings
+        from messaging.selectors import message_settings
 
         assert message_settings().reminder_hour_list == [36, 12]
 

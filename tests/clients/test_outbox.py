@@ -14,8 +14,8 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection, connections
 
 from appointments import services
-from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
-from clients.outbox import messages_send_due
+from messaging.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from messaging.outbox import messages_send_due
 from tests.conftest import NOW, make_treatment_ready
 
 # Wednesday 4 March 2026, 13:30 in London (GMT): 54.5 hours after NOW.
@@ -143,7 +143,7 @@ class TestScheduling:
     def test_writing_the_same_message_twice_is_a_no_op(
         self, frozen_now, jo, consultation, sam, front_desk
     ):
-        from clients.outbox import appointment_messages_schedule
+        from messaging.outbox import appointment_messages_schedule
 
         appointment = book(jo, consultation, sam, front_desk)
         appointment_messages_schedule(appointment=appointment)
@@ -392,11 +392,11 @@ def test_the_task_and_the_command_share_the_sweep(
 ):
     from django.core.management import call_command
 
-    from clients.tasks import send_due_messages
+    from messaging.tasks import send_due_messages
     from smp_clinic.celery import app
 
     schedule = app.conf.beat_schedule["send-due-messages"]
-    assert schedule["task"] == "clients.tasks.send_due_messages"
+    assert schedule["task"] == "messaging.tasks.send_due_messages"
     assert schedule["schedule"] == 60.0
     book(jo, consultation, sam, front_desk)
     send_due_messages()

@@ -8,7 +8,7 @@ The worker is killed at the one moment an SMTP client can die without doubt abou
 outcome: its message is in the server's hands but not yet accepted. (A crash after
 the server's acceptance and before our commit cannot be told apart from one before
 it; the outbox then sends again: at least once rather than never. See the docstring
-of clients/outbox.py.)
+of messaging/outbox.py.)
 """
 
 import email
@@ -23,7 +23,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from clients.models import Client, MessageKind, MessageStatus, OutboundMessage
+from clients.models import Client
+from messaging.models import MessageKind, MessageStatus, OutboundMessage
 from tests.processes import Beat, RedisServer, Worker, free_port
 
 MESSAGES = 1000

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.services import BookingError, appointment_book
-from appointments.slots import add_months
-from clients.models import Client, Contraindication, Intake, OutboundMessage
-from clients.services import ErasureRefused, client_erase, records_purge_expired
+from clients.models import Client, Contraindication, Intake
+from core.dates import add_months
+from messaging.models import OutboundMessage
+from privacy.services import ErasureRefused, client_erase, records_purge_expired
 from treatments.models import Photo, PigmentLot, SessionPigment, TreatmentSession
 from treatments.selectors import lot_recall
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from appointments.slots import add_months
 from clients import suitability
 from clients.models import ContraindicationKind as Kind
 from clients.models import HairLossCause, Recommendation, Severity
@@ -15,6 +14,7 @@ from clients.suitability import (
     IntakeFacts,
     assess,
 )
+from core.dates import add_months
 
 TODAY = date(2026, 6, 15)
 

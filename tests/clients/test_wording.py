@@ -14,14 +14,14 @@ from appointments import services as booking
 from clients import services
 from clients.models import (
     Contraindication,
-    OutboundMessage,
     Recommendation,
     Severity,
     SuitabilityDecision,
 )
-from clients.outbox import messages_send_due
 from clients.phones import display_phone
 from clients.zones import zone_label
+from messaging.models import OutboundMessage
+from messaging.outbox import messages_send_due
 from tests.conftest import make_treatment_ready
 
 

@@ -33,10 +33,10 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
-from clients import outbox
 from clients import services as client_services
 from clients.models import Client, ConsentKind, PatchTest
 from core.roles import Role
+from messaging import outbox
 from tests.e2e.conftest import new_page
 from treatments import services as treatment_services
 from treatments.models import Pigment, PigmentLot

@@ -16,9 +16,9 @@ from appointments.models import (
     Service,
     WorkingHours,
 )
-from clients.models import MessageKind, OutboundMessage
-from clients.outbox import messages_send_due
 from core.roles import Role
+from messaging.models import MessageKind, OutboundMessage
+from messaging.outbox import messages_send_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

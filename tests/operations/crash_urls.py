@@ -5,7 +5,7 @@ import logging
 
 from django.urls import include, path
 
-logger = logging.getLogger("clients.outbox")
+logger = logging.getLogger("messaging.outbox")
 
 EMAIL = "sam.patient@example.org"
 NAME = "Samantha Oyelaran-Whitfield"

@@ -10,7 +10,8 @@ import requests
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
-from clients.models import Client, MessageKind, MessageStatus, OutboundMessage
+from clients.models import Client
+from messaging.models import MessageKind, MessageStatus, OutboundMessage
 from operations.models import BackupRun
 from operations.retention import archive_name
 from tests.conftest import subprocess_env

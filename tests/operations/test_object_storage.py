@@ -17,10 +17,11 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from clients.models import Client, ConsentKind
-from clients.services import client_erase, consent_sign
+from clients.services import consent_sign
 from clients.storage import private_storage
 from operations.models import BackupRun
 from operations.services import backup_create
+from privacy.services import client_erase
 from tests.conftest import subprocess_env
 from tests.operations.targets import fresh_database, manage
 from tests.processes import free_port

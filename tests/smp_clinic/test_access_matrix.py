@@ -32,17 +32,15 @@ from appointments.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from clients import links
-from clients.models import (
+from clients.models import Consent, Contraindication, PatchTest
+from core.roles import Role
+from messaging import links
+from messaging.models import (
     CLINICAL_MESSAGE_KINDS,
     AftercareStep,
-    Consent,
-    Contraindication,
     MessageKind,
     OutboundMessage,
-    PatchTest,
 )
-from core.roles import Role
 from treatments.models import Photo, PigmentLot, TreatmentSession
 
 ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager")

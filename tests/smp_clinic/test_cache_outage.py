@@ -14,9 +14,9 @@ from django.core.cache import cache
 
 from appointments import services
 from appointments.models import Appointment
-from clients import links
 from core.cache import CacheUnavailable
 from core.roles import Role
+from messaging import links
 from tests.processes import RedisServer
 
 pytestmark = [

@@ -4,9 +4,9 @@ scripts, and the rest of OWASP's list; in production HSTS and secure cookies too
 import json
 import re
 
-from clients import links
-from clients.models import OutboundMessage
 from core.headers import FEATURES_OFF
+from messaging import links
+from messaging.models import OutboundMessage
 from tests.smp_clinic.test_access_matrix import World, project_routes
 from tests.smp_clinic.test_settings import PRODUCTION, run_django
 from tests.smp_clinic.test_stored_html import AT

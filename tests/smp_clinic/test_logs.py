@@ -27,8 +27,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.run import free_port
 from clients.models import Client
-from clients.outbox import messages_send_due
 from core.roles import Role
+from messaging.outbox import messages_send_due
 
 pytestmark = pytest.mark.usefixtures("rooms")
 

@@ -18,7 +18,8 @@ from appointments import calendar_cache
 from appointments.demo import seed_history
 from bench.run import EXPECTED_QUERIES, UNCACHED, World
 from bench.server import is_query
-from clients.models import Client, OutboundMessage
+from clients.models import Client
+from messaging.models import OutboundMessage
 from tests.smp_clinic.test_access_matrix import World as MatrixWorld
 from tests.smp_clinic.test_access_matrix import project_routes
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients.models import MessageKind, OutboundMessage
+from messaging.models import MessageKind, OutboundMessage
 from smp_clinic import reports
 from treatments.models import PigmentLot, SessionPigment, TreatmentSession
 

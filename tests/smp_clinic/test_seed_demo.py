@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, Location
-from clients.models import OutboundMessage
 from core.roles import Role, primary_role
+from messaging.models import OutboundMessage
 from tests.appointments.test_booking import overlapping_pairs
 
 

@@ -16,9 +16,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeData
 
 from appointments import services
-from clients import outbox
-from clients.models import Client, MessageKind, OutboundMessage
-from clients.outbox import messages_send_due
+from clients.models import Client
+from messaging import outbox
+from messaging.models import MessageKind, OutboundMessage
+from messaging.outbox import messages_send_due
 
 HOSTILE = """<b hx-get="/x" hx-trigger=load>"{{x}}'</b>"""
 # The attack of the issue: a first name that cancels the appointment on sight.

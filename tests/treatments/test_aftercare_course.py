@@ -8,9 +8,10 @@ import time_machine
 from django.core import mail
 
 from appointments import services as booking
-from clients.models import AftercareStep, Client, MessageKind, OutboundMessage
-from clients.outbox import messages_send_due
+from clients.models import Client
 from clients.selectors import client_timeline
+from messaging.models import AftercareStep, MessageKind, OutboundMessage
+from messaging.outbox import messages_send_due
 from treatments import services
 
 DAY_0 = date(2026, 3, 3)

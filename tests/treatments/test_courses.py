@@ -10,15 +10,9 @@ from django.core.exceptions import ValidationError
 
 from appointments import services as booking
 from appointments.models import Appointment
-from clients.models import (
-    Intake,
-    MessageKind,
-    MessageStatus,
-    OutboundMessage,
-    Recommendation,
-    SuitabilityDecision,
-)
-from clients.outbox import messages_send_due
+from clients.models import Intake, Recommendation, SuitabilityDecision
+from messaging.models import MessageKind, MessageStatus, OutboundMessage
+from messaging.outbox import messages_send_due
 from tests.conftest import NOW
 from treatments import selectors, services
 from treatments.models import PlanStatus

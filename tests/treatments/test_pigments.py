@@ -327,8 +327,8 @@ class TestLotRecall:
     def test_a_manager_recalls_a_lot_and_every_client_is_emailed_once(
         self, client, manager, lot, exposed, mailoutbox
     ):
-        from clients.outbox import messages_send_due
         from clients.selectors import client_timeline
+        from messaging.outbox import messages_send_due
 
         client.force_login(manager)
         refused = client.post(reverse("lot_notify", args=[lot.pk]), follow=True)
@@ -380,7 +380,7 @@ def test_the_demo_has_a_client_whose_patch_test_misses_a_pigment(
 def test_a_recall_notice_is_never_sent_to_a_client_opted_out_of_all_email(
     jo, lot, practitioner, manager, mailoutbox
 ):
-    from clients.outbox import messages_send_due
+    from messaging.outbox import messages_send_due
 
     jo.email_opt_out = True
     jo.save()

@@ -6,9 +6,9 @@ from datetime import date, datetime, time
 
 import pytest
 
-from clients.models import MessageKind, MessageSettings, MessageText, OutboundMessage
-from clients.outbox import build_email
-from clients.selectors import message_settings
+from messaging.models import MessageKind, MessageSettings, MessageText, OutboundMessage
+from messaging.outbox import build_email
+from messaging.selectors import message_settings
 from treatments import services
 
 pytestmark = pytest.mark.usefixtures("frozen_now")

@@ -9,8 +9,8 @@ from django.core import mail
 
 from appointments import services as booking
 from appointments.models import Service
-from clients.models import MessageKind, MessageStatus, OutboundMessage
-from clients.outbox import messages_send_due, plan_recalls_schedule
+from messaging.models import MessageKind, MessageStatus, OutboundMessage
+from messaging.outbox import messages_send_due, plan_recalls_schedule
 from treatments.models import PlanStatus
 
 HOSTILE = '<b hx-get="/x" hx-trigger=load>"{{x}}\'</b>'

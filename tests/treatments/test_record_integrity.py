@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from appointments import services as booking
 from appointments.models import Appointment
-from clients.models import MessageKind, OutboundMessage
+from messaging.models import MessageKind, OutboundMessage
 from tests.html_forms import form_data
 from treatments import services
 from treatments.models import PigmentLot, TreatmentPlan, TreatmentSession

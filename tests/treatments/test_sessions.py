@@ -7,7 +7,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from appointments import services as booking
-from clients.outbox import messages_send_due
+from messaging.outbox import messages_send_due
 from treatments import selectors, services
 from treatments.models import PigmentLot
 

@@ -12,8 +12,9 @@ from PIL import Image
 
 from appointments import services as booking
 from appointments.models import Appointment
-from clients.models import Client, OutboundMessage
+from clients.models import Client
 from clients.services import consent_sign
+from messaging.models import OutboundMessage
 from tests.treatments.test_photos import jpeg_with_gps
 from treatments import services
 from treatments.models import TreatmentPlan

@@ -10,8 +10,8 @@ from clients.demo import (
     seed_client_records,
     seed_clients,
     seed_gate_clients,
-    seed_message_history,
 )
+from messaging.demo import seed_message_history
 from smp_clinic import demo
 from treatments.demo import (
     seed_pigments,

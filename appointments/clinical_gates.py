@@ -1,14 +1,14 @@
 """The gates before treatment that the client's record answers: intake, suitability,
-treatment consent, age, patch test. Registered in ClientsConfig.ready(), in the order
-a refusal lists them (appointments.gates)."""
+treatment consent, age, patch test. Registered in AppointmentsConfig.ready(), in the
+order a refusal lists them (appointments.gates); clients, below, knows no gate."""
 
 from django.conf import settings
 from django.urls import reverse
 
 from appointments import gates
 from appointments.gates import GateCheck, GateMissing
-from appointments.slots import age_on
 from clients import selectors
+from core.dates import age_on
 
 
 def intake_gate(check: GateCheck) -> list[GateMissing]:

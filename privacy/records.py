@@ -31,10 +31,10 @@ from clients.models import (
     Consent,
     Contraindication,
     Intake,
-    OutboundMessage,
     PatchTest,
     SuitabilityDecision,
 )
+from messaging.models import OutboundMessage
 from treatments.models import (
     Photo,
     PigmentLot,

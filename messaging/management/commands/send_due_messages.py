@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from clients.outbox import messages_send_due
+from messaging.outbox import messages_send_due
 
 
 class Command(BaseCommand):

@@ -14,10 +14,12 @@ from django.views.decorators.http import require_http_methods
 from appointments import selectors as booking_selectors
 from appointments import services as booking
 from appointments.models import Appointment, WaitlistOffer
-from clients import links, services
-from clients.models import Client, UsedLink
+from clients import services
+from clients.models import Client
 from core.errors import too_many_requests
 from core.ratelimit import over_limit
+from messaging import links
+from messaging.models import UsedLink
 
 ACTION_TEXT = {
     "confirm": ("Confirm your appointment", "Confirm I am coming"),

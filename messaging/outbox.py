@@ -31,11 +31,14 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from appointments import feeds, slots
+from appointments import hooks as appointment_hooks
 from appointments.models import Appointment
-from clients import links, selectors, texts
-from clients.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
 from clients.phones import display_phone
+from core import dates
 from core.mail import render_plain_text
+from messaging import links, selectors, texts
+from messaging.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from treatments import hooks as treatment_hooks
 from treatments import selectors as treatment_selectors
 
 logger = logging.getLogger(__name__)
@@ -290,7 +293,7 @@ def _recalls_write(wanted, *, counted_from, zone, key: str, **about) -> None:
         [
             OutboundMessage(
                 kind=kind,
-                due_at=_at_ten(slots.add_months(counted_from, months), zone),
+                due_at=_at_ten(dates.add_months(counted_from, months), zone),
                 dedupe_key=f"{key}:{kind}:{months}m",
                 **about,
             )
@@ -390,6 +393,13 @@ def appointment_messages_cancel(*, appointment) -> int:
     return OutboundMessage.objects.filter(
         appointment=appointment, status=MessageStatus.PENDING
     ).update(status=MessageStatus.CANCELLED, last_error="The appointment changed.")
+
+
+def plan_messages_cancel(*, plan) -> int:
+    """Cancel a cancelled plan's messages not sent yet."""
+    return OutboundMessage.objects.filter(
+        plan=plan, status=MessageStatus.PENDING
+    ).update(status=MessageStatus.CANCELLED, last_error="The plan was cancelled.")
 
 
 def appointment_messages_reschedule(*, appointment) -> None:
@@ -614,7 +624,7 @@ def message_retry(*, message: OutboundMessage) -> None:
 
 
 def text_key(message: OutboundMessage) -> str | None:
-    """Which of the clinic's texts (clients/texts.py) the message uses."""
+    """Which of the clinic's texts (messaging/texts.py) the message uses."""
     if message.kind == MessageKind.AFTERCARE:
         return None
     if (
@@ -806,3 +816,29 @@ def appointment_ics(appointment) -> str:
     day = appointment.starts_at.date()
     one_year = timedelta(days=366)
     return feeds.calendar_bytes(calendar, day - one_year, day + one_year).decode()
+
+
+def _waitlist_offered(*, offers, now) -> None:
+    waitlist_messages_schedule(offers=offers, kind=MessageKind.WAITLIST_OFFER, now=now)
+
+
+def _waitlist_time_gone(*, offers, now) -> None:
+    waitlist_messages_schedule(offers=offers, kind=MessageKind.WAITLIST_GONE, now=now)
+
+
+def connect() -> None:
+    """Write the messages each domain event causes, in the event's transaction
+    (MessagingConfig.ready())."""
+    appointment_hooks.appointment_booked.connect(appointment_messages_schedule)
+    appointment_hooks.appointment_moved.connect(appointment_messages_reschedule)
+    appointment_hooks.appointment_cancelled.connect(appointment_messages_cancel)
+    appointment_hooks.appointment_missed.connect(appointment_messages_cancel)
+    appointment_hooks.appointment_completed.connect(appointment_aftercare_schedule)
+    appointment_hooks.waitlist_offered.connect(_waitlist_offered)
+    appointment_hooks.waitlist_time_gone.connect(_waitlist_time_gone)
+    treatment_hooks.plan_completed.connect(plan_recalls_schedule)
+    treatment_hooks.course_next_session_unbooked.connect(course_nudge_schedule)
+    treatment_hooks.touch_up_completed.connect(touch_up_recalls_schedule)
+    treatment_hooks.plan_cancelled.connect(plan_messages_cancel)
+    treatment_hooks.lot_recall_requested.connect(lot_recall_schedule)
+    treatment_hooks.ink_passport_requested.connect(ink_passport_schedule)

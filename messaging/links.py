@@ -4,18 +4,13 @@ accept a time offered from the waitlist, and unsubscribe. A link expires
 Built from SITE_URL, never from a request's Host."""
 
 import hashlib
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-SALT = "smp_clinic.clients.links"
+SALT = "smp_clinic.messaging.links"
 ACTIONS = ("confirm", "cancel", "reschedule")
-
-
-def site_host() -> str:
-    return urlsplit(settings.SITE_URL).netloc
 
 
 def _url(name: str, token: str) -> str:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from clients.services import records_purge_expired
+from privacy.services import records_purge_expired
 
 
 class Command(BaseCommand):

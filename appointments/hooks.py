@@ -1,0 +1,17 @@
+"""What the booking services announce, for the apps above appointments to act on in
+the same transaction (core/hooks.py). Each is called with keyword arguments only."""
+
+from core.hooks import Hook
+
+# A new appointment is booked (front desk, API, online, course, waitlist).
+appointment_booked = Hook("appointment_booked", "appointment")
+# An appointment moved to a new time (its old messages no longer apply).
+appointment_moved = Hook("appointment_moved", "appointment")
+# An appointment is cancelled, or the client did not come.
+appointment_cancelled = Hook("appointment_cancelled", "appointment")
+appointment_missed = Hook("appointment_missed", "appointment")
+# An appointment is completed: its treatment record and course move on.
+appointment_completed = Hook("appointment_completed", "appointment")
+# A freed time is offered to waiting clients; or the offered time has been taken.
+waitlist_offered = Hook("waitlist_offered", "offers, now")
+waitlist_time_gone = Hook("waitlist_time_gone", "offers, now")

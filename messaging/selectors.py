@@ -1,0 +1,139 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Case, QuerySet, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from clients.selectors import TimelineEvent
+from core.roles import Capability, can, refuse_erased
+from messaging import texts
+from messaging.models import (
+    CLINICAL_MESSAGE_KINDS,
+    MessageKind,
+    MessageSettings,
+    MessageStatus,
+    MessageText,
+    OutboundMessage,
+)
+
+
+def _message_event(message) -> TimelineEvent:
+    url = reverse("message_detail", args=[message.pk])
+    if message.kind == MessageKind.AFTERCARE and message.status == MessageStatus.SENT:
+        # The aftercare receipt body-art codes ask for: what was sent, when, to whom.
+        return TimelineEvent(
+            message.sent_at,
+            "Aftercare receipt",
+            message.subject or message.get_kind_display(),
+            "Aftercare instructions sent by email",
+            url,
+        )
+    return TimelineEvent(
+        message.sent_at or message.due_at,
+        "Message",
+        f"{message.get_kind_display()}: {message.get_status_display().lower()}",
+        message.last_error,
+        url,
+    )
+
+
+def messages_visible_to(user, messages: QuerySet) -> QuerySet:
+    """Booking roles see the messages about bookings; only clinical roles see the
+    ones that quote the health or treatment record (CLINICAL_MESSAGE_KINDS)."""
+    if not can(user, Capability.BOOKING):
+        return messages.none()
+    if can(user, Capability.CLINICAL):
+        return messages
+    return messages.exclude(kind__in=CLINICAL_MESSAGE_KINDS)
+
+
+def outbox_for_user(user, *, status: str = "") -> QuerySet:
+    """Messages staff watch: failed first, then what is due soonest."""
+    found = messages_visible_to(
+        user,
+        OutboundMessage.objects.select_related("client", "appointment__service"),
+    )
+    if status:
+        return found.filter(status=status).order_by("-due_at")
+    return found.filter(status__in=["failed", "pending", "sending"]).order_by(
+        Case(When(status="failed", then=0), default=1), "due_at"
+    )
+
+
+def message_get_for_user(user, pk: int) -> OutboundMessage:
+    if not can(user, Capability.BOOKING):
+        raise Http404("No such message.")
+    # A clinical message is 404 to the front desk, like a record they may not see.
+    message = get_object_or_404(
+        messages_visible_to(
+            user,
+            OutboundMessage.objects.select_related(
+                "client",
+                "appointment__service",
+                "appointment__location",
+                "appointment__practitioner__user",
+            ),
+        ),
+        pk=pk,
+    )
+    refuse_erased(user, message.client, "No such message.")
+    return message
+
+
+def message_settings() -> MessageSettings:
+    """The clinic's message timing; a new clinic starts from the MESSAGE_* and
+    RECALL_* settings."""
+    current, _ = MessageSettings.objects.get_or_create(
+        pk=1,
+        defaults={
+            "reminder_hours": ", ".join(map(str, settings.MESSAGE_REMINDER_HOURS)),
+            "preparation_hours": settings.MESSAGE_PREPARATION_HOURS,
+            "minoxidil_pause_days": settings.MESSAGE_MINOXIDIL_PAUSE_DAYS,
+            "course_nudge_days": settings.COURSE_NUDGE_DAYS,
+            "permanent_check_months": ", ".join(
+                map(str, settings.RECALL_PERMANENT_CHECK_MONTHS)
+            ),
+            "permanent_touch_up_months": ", ".join(
+                map(str, settings.RECALL_PERMANENT_TOUCH_UP_MONTHS)
+            ),
+            "temporary_fade_check_months": ", ".join(
+                map(str, settings.RECALL_TEMPORARY_FADE_CHECK_MONTHS)
+            ),
+        },
+    )
+    return current
+
+
+@dataclass(frozen=True)
+class ClinicText:
+    key: str
+    label: str
+    subject: str
+    body: str
+    is_default: bool
+
+
+def message_texts() -> dict[str, ClinicText]:
+    """Every email text: the clinic's own where it wrote one, else the default."""
+    own = {text.key: text for text in MessageText.objects.all()}
+    return {
+        key: ClinicText(
+            key=key,
+            label=kind.label,
+            subject=own[key].subject if key in own else kind.subject,
+            body=own[key].body if key in own else kind.body,
+            is_default=key not in own,
+        )
+        for key, kind in texts.TEXTS.items()
+    }
+
+
+def client_timeline_events(user, client) -> list[TimelineEvent]:
+    """Messages sent to the client on their timeline, as the user's role may see them
+    (a source of clients.selectors)."""
+    return [
+        _message_event(m)
+        for m in messages_visible_to(user, client.messages.exclude(status="pending"))
+    ]

@@ -1,0 +1,67 @@
+from csp.decorators import csp_exempt
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from core.roles import Capability, require
+from messaging import outbox, selectors
+
+# The HTML version of an email is a document the clinic's templates wrote around a
+# visitor's words: it is shown in <iframe sandbox> and, should it be opened on its
+# own, runs nothing, loads nothing, submits nothing and is an opaque origin.
+EMAIL_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+
+
+@require(Capability.BOOKING)
+@require_GET
+def outbox_list(request):
+    status = request.GET.get("status", "")
+    if status not in ("", "sent", "cancelled", "failed"):
+        status = ""
+    page = Paginator(
+        selectors.outbox_for_user(request.user, status=status), 100
+    ).get_page(request.GET.get("page"))
+    return render(request, "clients/outbox.html", {"page": page, "status": status})
+
+
+@require(Capability.BOOKING)
+@require_GET
+def message_detail(request, pk):
+    """The email as the client gets (or got) it, rendered from today's templates: the
+    text escaped on the page, the HTML version in a sandboxed frame of its own."""
+    message = selectors.message_get_for_user(request.user, pk)
+    email = outbox.build_email(message)
+    return render(
+        request,
+        "clients/message_detail.html",
+        {"message": message, "email": email, "has_html": bool(email.alternatives)},
+    )
+
+
+@require(Capability.BOOKING)
+@require_GET
+@csp_exempt()
+@xframe_options_sameorigin
+def message_email_html(request, pk):
+    message = selectors.message_get_for_user(request.user, pk)
+    email = outbox.build_email(message)
+    if not email.alternatives:
+        raise Http404("This message has no HTML version.")
+    response = HttpResponse(email.alternatives[0][0], content_type="text/html")
+    response["Content-Security-Policy"] = EMAIL_HTML_POLICY
+    return response
+
+
+@require(Capability.BOOKING)
+@require_POST
+def message_retry(request, pk):
+    message = selectors.message_get_for_user(request.user, pk)
+    outbox.message_retry(message=message)
+    messages.success(request, "The message will be sent again within a minute.")
+    return redirect("outbox")
