@@ -5,12 +5,14 @@ class AppointmentsConfig(AppConfig):
     name = "appointments"
 
     def ready(self):
-        from appointments import calendar_cache, clinical_gates, selectors
+        from appointments import calendar_cache, clinical_gates, selectors, views
         from appointments.models import Appointment, WaitlistEntry
         from clients.selectors import timeline_source_register
+        from clients.views import client_page_section_register
         from core import audit
 
         calendar_cache.connect()
         clinical_gates.register()
         timeline_source_register(selectors.client_timeline_events)
+        client_page_section_register(views.client_page_section)
         audit.register((Appointment, "client_id"), (WaitlistEntry, "client_id"))

@@ -1,5 +1,6 @@
 """Front-desk pages: calendars, booking, the appointment workflow, today, next free."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlencode
@@ -25,7 +26,7 @@ from appointments.forms import (
     RescheduleForm,
     WaitlistForm,
 )
-from appointments.models import Location, Practitioner
+from appointments.models import Appointment, Location, Practitioner
 from clients import selectors as client_selectors
 from clients.models import Client
 from core import date_input
@@ -33,8 +34,6 @@ from core.htmx import is_htmx
 from core.pagination import peek_page
 from core.redirects import safe_next
 from core.roles import Capability, Role, primary_role, require
-from treatments.selectors import course_context, session_outside_course
-from treatments.services import OPEN_SESSION_KINDS
 
 
 def day_url(location: Location, day) -> str:
@@ -247,25 +246,34 @@ def offered_slots(conflict) -> list[dict]:
     ]
 
 
+# What the apps above appointments show on an appointment's page (its course and
+# session record): section(user, appointment) -> template context, registered in
+# their AppConfig.ready().
+AppointmentPageSection = Callable[[object, Appointment], dict]
+_appointment_page_sections: list[AppointmentPageSection] = []
+
+
+def appointment_page_section_register(
+    section: AppointmentPageSection,
+) -> AppointmentPageSection:
+    if section not in _appointment_page_sections:
+        _appointment_page_sections.append(section)
+    return section
+
+
 @require(Capability.BOOKING)
 def appointment_detail(request, pk):
     appointment = selectors.appointment_get_for_user(request.user, pk)
-    course = course_context(appointment)
-    return render(
-        request,
-        "appointments/appointment_detail.html",
-        {
-            "appointment": appointment,
-            "course": course,
-            "outside_course": None if course else session_outside_course(appointment),
-            "may_open_session": appointment.service.kind in OPEN_SESSION_KINDS
-            and appointment.status in ("checked_in", "completed"),
-            "cancel_form": CancelForm(),
-            "calendar_url": day_url(
-                appointment.location, appointment.local_starts_at().date()
-            ),
-        },
-    )
+    context = {
+        "appointment": appointment,
+        "cancel_form": CancelForm(),
+        "calendar_url": day_url(
+            appointment.location, appointment.local_starts_at().date()
+        ),
+    }
+    for section in _appointment_page_sections:
+        context.update(section(request.user, appointment))
+    return render(request, "appointments/appointment_detail.html", context)
 
 
 STATUS_ACTIONS = {
@@ -479,3 +487,8 @@ def waitlist_remove(request, pk):
     else:
         messages.success(request, f"{entry.client} is off the waitlist.")
     return redirect(safe_next(request, reverse("waitlist")))
+
+
+def client_page_section(user, client) -> dict:
+    """The client's waitlist entries on the client page (clients.views)."""
+    return {"waitlist": selectors.client_waitlist(client)}

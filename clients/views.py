@@ -4,6 +4,7 @@ patch tests, consents and the CSV import."""
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments import selectors as booking_selectors
 from clients import selectors, services
 from clients.forms import (
     INTAKE_SECTIONS,
@@ -27,12 +27,11 @@ from clients.forms import (
     PatchTestReadForm,
     SuitabilityForm,
 )
-from clients.models import ConsentKind, ConsentText, Intake
+from clients.models import Client, ConsentKind, ConsentText, Intake
 from core.audit import access_record
 from core.htmx import is_htmx
 from core.pagination import peek_page
 from core.roles import Capability, can, require
-from treatments.selectors import plans_for_client
 
 
 def search_query(request) -> str:
@@ -89,6 +88,18 @@ def client_new(request):
     )
 
 
+# What the apps above clients show on the client page (the plans, the waitlist):
+# each registers section(user, client) -> template context in its AppConfig.ready().
+ClientPageSection = Callable[[object, Client], dict]
+_client_page_sections: list[ClientPageSection] = []
+
+
+def client_page_section_register(section: ClientPageSection) -> ClientPageSection:
+    if section not in _client_page_sections:
+        _client_page_sections.append(section)
+    return section
+
+
 @require(Capability.BOOKING)
 def client_detail(request, pk):
     client = selectors.client_get_for_user(request.user, pk)
@@ -101,9 +112,9 @@ def client_detail(request, pk):
         "decision": selectors.suitability_latest(client),
         "timeline": selectors.client_timeline(user=request.user, client=client),
         "clinical": clinical,
-        "plans": plans_for_client(client),
-        "waitlist": booking_selectors.client_waitlist(client),
     }
+    for section in _client_page_sections:
+        context.update(section(request.user, client))
     if clinical:
         access_record(instance=client, page="client record")
         context.update(

@@ -6,9 +6,11 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self):
         from appointments import hooks as appointment_hooks
+        from appointments.views import appointment_page_section_register
         from clients.selectors import timeline_source_register
+        from clients.views import client_page_section_register
         from core import audit
-        from treatments import gates, selectors, services, setup
+        from treatments import gates, selectors, services, setup, views
         from treatments.models import (
             Photo,
             Pigment,
@@ -22,6 +24,8 @@ class TreatmentsConfig(AppConfig):
         gates.register()
         setup.register()
         timeline_source_register(selectors.client_timeline_events)
+        client_page_section_register(views.client_page_section)
+        appointment_page_section_register(views.appointment_page_section)
         # A completed course session moves its course on (recalls, the next nudge).
         appointment_hooks.appointment_completed.connect(services.plan_session_completed)
         audit.register(

@@ -511,3 +511,21 @@ def ink_passport(request, pk):
         "treatments/ink_passport.html",
         {"client": client, "passport": selectors.ink_passport(client)},
     )
+
+
+def client_page_section(user, client) -> dict:
+    """The client's plans on the client page (clients.views)."""
+    return {"plans": selectors.plans_for_client(client)}
+
+
+def appointment_page_section(user, appointment) -> dict:
+    """The appointment's course and session record on its page (appointments.views)."""
+    course = selectors.course_context(appointment)
+    return {
+        "course": course,
+        "outside_course": None
+        if course
+        else selectors.session_outside_course(appointment),
+        "may_open_session": appointment.service.kind in services.OPEN_SESSION_KINDS
+        and appointment.status in ("checked_in", "completed"),
+    }
