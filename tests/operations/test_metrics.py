@@ -177,20 +177,24 @@ def test_several_gunicorn_workers_count_every_request_in_multiprocess_mode(tmp_p
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # Three workers booting on a busy CI machine: a minute at most.
+        deadline = time.monotonic() + 60
+        while True:
             try:
-                requests.get(f"{base}/healthz", timeout=5)
+                requests.get(f"{base}/healthz", timeout=30)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         for _ in range(30):
-            requests.get(f"{base}/healthz", timeout=5)
+            requests.get(f"{base}/healthz", timeout=30)
         counts = []
         for _ in range(5):
             scraped = requests.get(
                 f"{base}/metrics",
                 headers={"Authorization": f"Bearer {TOKEN}"},
-                timeout=5,
+                timeout=30,
             )
             assert scraped.status_code == 200, scraped.text
             for family in text_string_to_metric_families(scraped.text):
@@ -204,5 +208,7 @@ def test_several_gunicorn_workers_count_every_request_in_multiprocess_mode(tmp_p
         os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
 
-    # The first request that found the server up, and the thirty after it.
-    assert counts == [31.0] * 5, output[-2000:]
+    # Every scrape, whichever worker answered it, counts the thirty requests and
+    # those that found the server up (one, or more that timed out while it booted).
+    assert len(counts) == 5, output[-2000:]
+    assert len(set(counts)) == 1 and counts[0] >= 31, (counts, output[-2000:])
