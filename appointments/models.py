@@ -431,6 +431,23 @@ class Appointment(models.Model):
             return "An appointment can be completed once it has started."
         return None
 
+    def session_record_refusal(self) -> str | None:
+        """Why the treatment session of this appointment cannot be recorded (yet):
+        what is done is recorded once the client has arrived."""
+        if self.status in (self.Status.CHECKED_IN, self.Status.COMPLETED):
+            return None
+        if self.status in (self.Status.BOOKED, self.Status.CONFIRMED):
+            when = self.local_starts_at()
+            return (
+                f"The appointment is on {when:%a} {when.day} {when:%b} at "
+                f"{when:%H:%M}: a session is recorded once the client has arrived "
+                "(checked in)."
+            )
+        return (
+            f"The appointment is {self.get_status_display().lower()}: there is no "
+            "session to record."
+        )
+
     def can_arrive(self, now) -> bool:
         return self.arrive_refusal(now) is None
 

@@ -18,9 +18,9 @@ from appointments.services import (
     appointment_complete,
     treatment_gate_check,
 )
-from clients.models import Client, Recommendation
+from clients.models import Client
 from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
-from treatments import hooks, selectors
+from treatments import hooks, rules, selectors
 from treatments.models import (
     Density,
     Healing,
@@ -36,10 +36,6 @@ from treatments.models import (
     Zone,
 )
 from treatments.photos import clean_photo
-
-# A plan may be made once a practitioner has decided the client can be treated, now
-# or from a date (the booking gate holds the sessions back until then).
-PLAN_ALLOWING = {Recommendation.SUITABLE, Recommendation.CAUTION, Recommendation.DEFER}
 
 
 @transaction.atomic
@@ -60,15 +56,8 @@ def plan_create(
     surgery_on: date | None = None,
 ) -> TreatmentPlan:
     decision = suitability_latest(client)
-    if decision is None or decision.decision not in PLAN_ALLOWING:
-        raise ValidationError(
-            "A plan needs a suitability decision that allows treatment; "
-            + (
-                f"the latest is “{decision.get_decision_display()}”."
-                if decision
-                else "none is recorded yet."
-            )
-        )
+    if refusal := rules.plan_refusal(decision):
+        raise ValidationError(refusal)
     if goal == PlanGoal.SCAR and surgery_on is None:
         intake = intake_for(client)
         surgery_on = intake.transplant_on if intake else None
@@ -335,13 +324,8 @@ def session_open(*, appointment: Appointment) -> TreatmentSession:
         raise ValidationError(
             f"A {appointment.service} puts no pigment on skin: nothing to record."
         )
-    if appointment.status not in (
-        Appointment.Status.CHECKED_IN,
-        Appointment.Status.COMPLETED,
-    ):
-        raise ValidationError(
-            "A session is recorded once the client has arrived (checked in)."
-        )
+    if refusal := rules.session_record_refusal(appointment):
+        raise ValidationError(refusal)
     session = TreatmentSession(
         client_id=appointment.client_id, appointment=appointment, number=1
     )
@@ -401,13 +385,8 @@ def session_record(
     same transaction (its aftercare starts), when it may be completed."""
     session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     appointment = session.appointment
-    if appointment is None or appointment.status not in (
-        Appointment.Status.CHECKED_IN,
-        Appointment.Status.COMPLETED,
-    ):
-        raise ValidationError(
-            "A session is recorded once the client has arrived (checked in)."
-        )
+    if refusal := rules.session_record_refusal(appointment):
+        raise ValidationError(refusal)
     if not session.is_recorded:
         # The gates before treatment hold on the session's day as they did at
         # booking: a consent withdrawn or a decision changed since stops the first

@@ -18,7 +18,7 @@ from core.audit import access_record
 from core.headers import uses_camera
 from core.roles import Capability, require
 from core.spreadsheets import safe_cell
-from treatments import selectors, services
+from treatments import rules, selectors, services
 from treatments.forms import (
     CourseForm,
     CourseStartForm,
@@ -43,6 +43,12 @@ def _invalid(form) -> int:
 @require(Capability.CLINICAL)
 def plan_new(request, pk):
     client = client_selectors.clinical_client_get_for_user(request.user, pk)
+    decision = client_selectors.suitability_latest(client)
+    # Not offered when it would be refused; a post (the decision changed since the
+    # form opened) goes to the service, which refuses with what was typed kept.
+    if request.method != "POST" and (refusal := rules.plan_refusal(decision)):
+        messages.error(request, refusal)
+        return redirect("client_detail", pk=client.pk)
     practitioner = getattr(request.user, "practitioner", None)
     form = PlanForm(request.POST or None, initial={"practitioner": practitioner})
     if request.method == "POST" and form.is_valid():
@@ -61,7 +67,7 @@ def plan_new(request, pk):
         {
             "client": client,
             "form": form,
-            "decision": client_selectors.suitability_latest(client),
+            "decision": decision,
         },
         status=_invalid(form),
     )
@@ -205,6 +211,13 @@ def course_book(request, pk):
 @require(Capability.CLINICAL)
 def session_record(request, pk):
     session = selectors.session_get_for_user(request.user, pk)
+    if request.method != "POST" and (
+        refusal := rules.session_record_refusal(session.appointment)
+    ):
+        messages.error(request, refusal)
+        if session.plan_id is None:
+            return redirect("client_detail", pk=session.client_id)
+        return redirect("plan_detail", pk=session.plan_id)
     previous = selectors.previous_session(session)
     if session.is_recorded:
         initial = SessionRecordForm.initial_for(session)
@@ -526,6 +539,6 @@ def appointment_page_section(user, appointment) -> dict:
         "outside_course": None
         if course
         else selectors.session_outside_course(appointment),
-        "may_open_session": appointment.service.kind in services.OPEN_SESSION_KINDS
-        and appointment.status in ("checked_in", "completed"),
+        # Offered or, not yet recordable, said why (the appointment's rule).
+        "may_open_session": appointment.service.kind in services.OPEN_SESSION_KINDS,
     }

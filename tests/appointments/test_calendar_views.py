@@ -409,12 +409,13 @@ def test_today_lists_the_day_with_workflow_buttons(
     client.force_login(front_desk)
     page = client.get("/appointments/today/").text
     assert "Jo Bloggs" in page
-    # Before the start a client can arrive, but cannot yet be a no-show.
-    assert "Arrived" in page and "No-show" not in page
+    # Before the start a client can arrive, but cannot yet be a no-show: it says when.
+    assert "Arrived" in page and "/no-show/" not in page
+    assert "No-show from 10:00." in page
     frozen_now.move_to(at(10, 1))
     client.force_login(front_desk)
     page = client.get("/appointments/today/").text
-    assert "Arrived" in page and "No-show" in page
+    assert "Arrived" in page and "/no-show/" in page and "No-show from" not in page
 
 
 def test_next_free_gives_each_practitioners_earliest_time(

@@ -100,3 +100,26 @@ def test_the_today_page_uses_the_same_rule(client, appointment, front_desk, froz
     frozen_now.move_to(SESSION_AT)
     client.force_login(front_desk)
     assert complete.encode() in client.get(reverse("appointments_today")).content
+
+
+def test_in_place_of_arrived_and_no_show_a_future_appointment_says_why(
+    client, appointment, front_desk, frozen_now
+):
+    client.force_login(front_desk)
+    frozen_now.move_to(SESSION_AT - timedelta(days=1))
+    page = client.get(reverse("appointment_detail", args=[appointment.pk])).text
+    assert "A client can be checked in on the day of the appointment only." in page
+    assert "No-show from 14:15." in page
+
+    frozen_now.move_to(SESSION_AT - timedelta(hours=4))
+    client.force_login(front_desk)
+    page = client.get(reverse("appointment_detail", args=[appointment.pk])).text
+    assert "checked in on the day" not in page
+    assert "No-show from 14:15." in page
+    assert "No-show from" in client.get(reverse("appointments_today")).text
+
+    frozen_now.move_to(SESSION_AT)
+    client.force_login(front_desk)
+    page = client.get(reverse("appointment_detail", args=[appointment.pk])).text
+    assert "No-show from" not in page
+    assert buttons(client, appointment) == {"confirm", "check-in", "no-show"}

@@ -12,7 +12,8 @@ from PIL import Image
 
 from appointments import services as booking
 from appointments.models import Appointment
-from clients.models import Client
+from clients import services as clients_services
+from clients.models import Client, Recommendation
 from clients.services import consent_sign
 from messaging.models import OutboundMessage
 from tests.treatments.test_photos import jpeg_with_gps
@@ -179,6 +180,38 @@ class TestPlanPages:
         page = client.get(response.url)
         assert b"4 sessions, 7\xe2\x80\x9321 days apart" in page.content
 
+    def test_new_plan_is_not_offered_for_a_not_suitable_client_and_says_why(
+        self, client, practitioner, jo, sam, smp_session
+    ):
+        decide(jo, practitioner, Recommendation.NOT_SUITABLE)
+        client.force_login(practitioner)
+        page = client.get(reverse("client_detail", args=[jo.pk])).text
+        assert reverse("plan_new", args=[jo.pk]) not in page
+        assert "New plan is not available." in page
+        assert "the latest is “Not suitable”." in page
+
+        response = client.get(reverse("plan_new", args=[jo.pk]), follow=True)
+        assert response.redirect_chain == [
+            (reverse("client_detail", args=[jo.pk]), 302)
+        ]
+        assert "the latest is “Not suitable”." in response.text
+        assert 'name="design_notes"' not in response.text
+
+        decide(jo, practitioner, Recommendation.SUITABLE)
+        page = client.get(reverse("client_detail", args=[jo.pk])).text
+        assert reverse("plan_new", args=[jo.pk]) in page
+        assert "New plan is not available." not in page
+        assert client.get(reverse("plan_new", args=[jo.pk])).status_code == 200
+
+
+def decide(person, by, decision):
+    clients_services.suitability_decide(
+        client=person,
+        decision=decision,
+        by=by,
+        override_reason="Seen in person: the practitioner's call.",
+    )
+
 
 class TestSessionRecordPage:
     def test_an_expired_lot_is_not_a_choice_and_what_was_typed_stays(
@@ -203,6 +236,45 @@ class TestSessionRecordPage:
         assert b"zone zone-dense" in response.content
         held_session.refresh_from_db()
         assert not held_session.is_recorded
+
+    def test_a_future_session_offers_no_record_and_refuses_one_opened_by_url(
+        self, client, practitioner, plan, london, front_desk, lot
+    ):
+        services.course_book(
+            plan=plan,
+            starts={1: local(DAY, 9, 15, london.zone)},
+            location=london,
+            booked_by=front_desk,
+        )
+        session = plan.sessions.get(number=1)
+        record_url = reverse("session_record", args=[session.pk])
+        client.force_login(practitioner)
+        page = client.get(reverse("plan_detail", args=[plan.pk])).text
+        assert record_url not in page
+        why = "The appointment is on Tue 3 Mar at 09:15: a session is recorded once"
+        assert why in page
+        detail = reverse("appointment_detail", args=[session.appointment_id])
+        assert record_url not in client.get(detail).text
+        assert why in client.get(detail).text
+
+        response = client.get(record_url, follow=True)
+        assert response.redirect_chain == [
+            (reverse("plan_detail", args=[plan.pk]), 302)
+        ]
+        assert why in response.text
+        assert 'name="lot_1"' not in response.text
+        # A post (a stale page) reaches the service, which refuses and keeps nothing.
+        refused = client.post(record_url, {"zone_crown": "dense", "lot_1": lot.pk})
+        assert refused.status_code == 422
+        assert why in refused.text
+        session.refresh_from_db()
+        assert not session.is_recorded
+
+        with time_machine.travel(local(DAY, 9, 15, london.zone), tick=False):
+            booking.appointment_check_in(appointment=session.appointment, by=front_desk)
+            client.force_login(practitioner)
+            assert record_url in client.get(reverse("plan_detail", args=[plan.pk])).text
+            assert client.get(record_url).status_code == 200
 
     def test_the_session_is_recorded(self, client, practitioner, held_session, lot):
         client.force_login(practitioner)

@@ -1,5 +1,6 @@
 from django import template
 
+from treatments import rules
 from treatments.diagram import head_svg
 from treatments.selectors import unbooked_sessions
 
@@ -15,3 +16,15 @@ def head_diagram(zones: dict | None = None, interactive: bool = False) -> str:
 def has_unbooked_sessions(plan) -> bool:
     """Whether a session of the plan is still to book (from its prefetched sessions)."""
     return bool(unbooked_sessions(plan))
+
+
+@register.simple_tag
+def plan_refusal(decision) -> str | None:
+    """Why New plan is not offered for this latest decision (treatments.rules)."""
+    return rules.plan_refusal(decision)
+
+
+@register.simple_tag
+def session_record_refusal(appointment) -> str | None:
+    """Why a session of this appointment cannot be recorded yet (treatments.rules)."""
+    return rules.session_record_refusal(appointment)
