@@ -1,7 +1,10 @@
+import functools
 import itertools
+import zoneinfo
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from appointments import slots
@@ -151,7 +154,49 @@ class NextFreeForm(forms.Form):
 # Manager set-up: locations, rooms, services, practitioners, hours, time off, closures.
 
 
+# The regions of the IANA database's canonical zone names; the rest of what
+# zoneinfo lists are old aliases (US/Eastern, GB, Factory) kept for compatibility.
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@functools.cache
+def timezone_choices() -> tuple:
+    """IANA zones to pick from, in option groups by region: ("Europe", (("Europe/
+    London", "London"), ...)); UTC on its own first."""
+    by_region: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _, place = name.partition("/")
+        if region in ZONE_REGIONS and place:
+            by_region.setdefault(region, []).append(
+                (name, place.replace("_", " ").replace("/", " / "))
+            )
+    return (
+        ("UTC", "UTC"),
+        *((region, tuple(zones)) for region, zones in by_region.items()),
+    )
+
+
 class LocationForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        help_text="The zone of the location's clocks: every time there is shown in it.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not an IANA time zone: pick one from "
+            "the list (e.g. Europe, London)."
+        },
+    )
+
     class Meta:
         model = Location
         fields = ["name", "address", "phone", "timezone", "is_active"]
@@ -159,6 +204,18 @@ class LocationForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 3}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = list(timezone_choices())
+        current = self.instance.timezone if self.instance.pk else ""
+        # A location saved with an old alias (US/Eastern) keeps it until changed.
+        offered = {"UTC"} | {name for _, zones in choices[1:] for name, _ in zones}
+        if current and current not in offered:
+            choices.insert(0, (current, current))
+        self.fields["timezone"].choices = choices
+        if not self.instance.pk:
+            self.initial.setdefault("timezone", settings.TIME_ZONE)
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])

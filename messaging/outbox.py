@@ -700,7 +700,9 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         location = message.appointment.location
         context["location"] = location
         values.update(location=location.name, sessions="", gap="")
-    if message.kind in RECALL_KINDS and context.get("location"):
+    if context.get("location"):
+        # Every email that names a location gives its number: "call Soho" is no use
+        # without one.
         context["location_phone"] = display_phone(context["location"].phone)
     if message.kind == MessageKind.PREPARATION:
         timing = selectors.message_settings()

@@ -59,6 +59,36 @@ def test_a_manager_adds_a_location_and_a_bad_time_zone_changes_nothing(client, m
     assert Location.objects.get().timezone == "Europe/London"
 
 
+def test_the_time_zone_is_picked_from_the_iana_zones_grouped_by_region(client, manager):
+    client.force_login(manager)
+    page = client.get("/setup/locations/new/").text
+    assert '<select name="timezone"' in page
+    assert '<optgroup label="Europe">' in page
+    assert '<option value="Europe/London" selected>London</option>' in page
+    assert '<option value="America/Argentina/Buenos_Aires">' in page
+    assert 'value="US/Eastern"' not in page  # old aliases are not offered
+    response = client.post(
+        "/setup/locations/new/",
+        {"name": "Leeds", "timezone": "<b>Europe/Leeds</b>", "is_active": "on"},
+    )
+    assert "“&lt;b&gt;Europe/Leeds&lt;/b&gt;” is not an IANA time zone" in response.text
+    assert not Location.objects.exists()
+
+
+def test_a_location_on_an_old_alias_keeps_it_until_a_zone_is_picked(client, manager):
+    legacy = Location.objects.create(name="Boston", timezone="US/Eastern")
+    client.force_login(manager)
+    page = client.get(f"/setup/locations/{legacy.pk}/").text
+    assert '<option value="US/Eastern" selected>US/Eastern</option>' in page
+    response = client.post(
+        f"/setup/locations/{legacy.pk}/",
+        {"name": "Boston", "timezone": "America/New_York", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    legacy.refresh_from_db()
+    assert legacy.timezone == "America/New_York"
+
+
 def test_a_locations_phone_is_stored_in_e164_and_listed_in_national_format(
     client, manager, settings
 ):
