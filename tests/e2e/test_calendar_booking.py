@@ -1,7 +1,7 @@
 """The front desk books from the calendar in a real browser: a free time, the dialog,
 client search as you type, a conflict with offered times, then the day's workflow."""
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,10 +13,12 @@ from appointments.models import (
     Practitioner,
     Room,
     Service,
+    TimeOff,
     WorkingHours,
 )
 from clients.models import Client
 from core.roles import Role
+from tests.e2e.conftest import axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,3 +117,59 @@ def test_the_front_desk_books_from_a_free_time_and_resolves_a_conflict(
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Status: Confirmed")).to_be_visible()
     screenshot("5-confirmed")
+
+
+def test_time_off_over_bookings_draws_each_at_its_time_side_by_side(
+    live_server, page, screenshot, clinic
+):
+    london, tomorrow = clinic
+    sam = Practitioner.objects.get()
+    consultation = Service.objects.get()
+    jo, max_ = Client.objects.order_by("pk")
+    starts = {
+        name: datetime.combine(tomorrow, at, london.zone)
+        for name, at in (("jo", time(11)), ("max", time(14)))
+    }
+    for person, key in ((jo, "jo"), (max_, "max")):
+        Appointment.objects.create(
+            client=person,
+            service=consultation,
+            practitioner=sam,
+            location=london,
+            starts_at=starts[key],
+            ends_at=starts[key] + timedelta(minutes=30),
+            busy_starts_at=starts[key],
+            busy_ends_at=starts[key] + timedelta(minutes=30),
+            source="phone",
+        )
+    # Time off added afterwards, over Jo's booking: 10:00-13:00.
+    TimeOff.objects.create(
+        practitioner=sam,
+        starts_at=datetime.combine(tomorrow, time(10), london.zone),
+        ends_at=datetime.combine(tomorrow, time(13), london.zone),
+        reason="Dentist",
+    )
+    log_in(page, live_server)
+    page.goto(
+        f"{live_server.url}/calendar/?location={london.pk}&date={tomorrow.isoformat()}"
+    )
+    time_off = page.locator(".cal-entry.time-off")
+    jo_entry = page.locator(".cal-entry", has_text="Jo Bloggs")
+    max_entry = page.locator(".cal-entry", has_text="Max Mustermann")
+    expect(time_off).to_be_visible()
+    expect(jo_entry).to_be_visible()
+    screenshot("side-by-side")
+
+    def row_top(label: str) -> float:
+        return page.locator("th.time", has_text=label).bounding_box()["y"]
+
+    off_box, jo_box = time_off.bounding_box(), jo_entry.bounding_box()
+    # Each starts on its own row, not one under the other from 10:00.
+    assert abs(off_box["y"] - row_top("10:00")) < 6
+    assert abs(jo_box["y"] - row_top("11:00")) < 6
+    # Side by side: Jo's booking right of the time off, neither covering the other.
+    assert jo_box["x"] >= off_box["x"] + off_box["width"] - 1
+    # A booking alone uses the column's full width again.
+    max_box = max_entry.bounding_box()
+    assert max_box["width"] > 1.6 * jo_box["width"]
+    assert not axe_violations(page)
