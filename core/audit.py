@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from auditlog.cid import get_cid
-from auditlog.middleware import AuditlogMiddleware
+from auditlog.cid import get_cid, set_cid
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
@@ -204,25 +203,34 @@ def redaction_allowed() -> Iterator[None]:
                 cursor.execute("SELECT set_config('smp.audit_redaction', '', true)")
 
 
-class AuditMiddleware(AuditlogMiddleware):
-    """auditlog's middleware with our reading of the client's address (it would trust
-    the first X-Forwarded-For entry, which anyone can write) and a lazy actor: the
-    user is loaded only when an entry is written, not on every request."""
+class AuditMiddleware:
+    """Who did it and from where, for each audit entry a request writes: the actor is
+    the request's user (loaded only when an entry is written) and the address our
+    reading of it (auditlog's would trust the first X-Forwarded-For entry, which
+    anyone can write). auditlog's own middleware connected and disconnected a signal
+    receiver on every request, locking the dispatcher and clearing its cache of
+    pre_save receivers for every model each time; one receiver (entry_actor, connected
+    in core.apps) reads the request from a context variable instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
 
     def __call__(self, request):
-        # auditlog's own context outlives the request; ours is reset after it.
+        set_cid(request)
         token = _current_request.set(request)
         try:
-            return super().__call__(request)
+            return self.get_response(request)
         finally:
             _current_request.reset(token)
 
-    def get_extra_data(self, request):
-        return {
-            "remote_addr": client_address(request),
-            "remote_port": None,
-            "actor": request.user,
-        }
+
+def entry_actor(sender, instance, **kwargs) -> None:
+    """pre_save of a LogEntry: its actor and address from the request being served."""
+    if instance.actor_id is not None:
+        return
+    for name, value in _request_context().items():
+        if getattr(instance, name, None) in (None, ""):
+            setattr(instance, name, value)
 
 
 @dataclass(frozen=True)

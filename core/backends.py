@@ -1,18 +1,28 @@
-"""The staff login backend: Django's, but a request's user comes with their roles.
+"""The staff login backend: Django's, but a request's user comes with their roles,
+from the cache.
 
-Every page asks `core.roles` what the user may do. Loaded lazily, the roles were
-a query of their own on every request; joined here they are part of the query that
-loads the user (bench/RESULTS.md). Still read on every request, so a role taken away
-takes effect at once.
+Every page asks `core.roles` what the user may do, and every request loads the user.
+Joined with the roles that was one query a request; now the user with their roles is
+kept in the cache (the deployment's: Redis, or files in the embedded default) for
+AUTH_CACHE_SECONDS, and forgotten the moment it changes: a save or delete of the user,
+a change of their groups, a group renamed or deleted (the signals in invalidate_*
+below, connected in core.apps). A role taken away or an account deactivated takes
+effect on the next request, as before.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Aggregate, CharField
 
+from core.cache import invalidate_on_commit, read_through
 from core.roles import roles_from_names
 
 SEPARATOR = "\x1f"  # a character no group name holds
+
+
+def user_key(user_id) -> str:
+    return f"auth:user:{user_id}"
 
 
 class JoinedNames(Aggregate):
@@ -28,16 +38,58 @@ class JoinedNames(Aggregate):
         )
 
 
+def user_with_roles(user_id):
+    """The user and their roles in one query, or None."""
+    user = (
+        get_user_model()
+        ._default_manager.annotate(group_names=JoinedNames("groups__name"))
+        .filter(pk=user_id)
+        .first()
+    )
+    if user is None:
+        return None
+    names = user.group_names.split(SEPARATOR) if user.group_names else []
+    user._smp_roles = roles_from_names(names, superuser=user.is_superuser)
+    return user
+
+
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):
-        user = (
-            get_user_model()
-            ._default_manager.annotate(group_names=JoinedNames("groups__name"))
-            .filter(pk=user_id)
-            .first()
+        user = read_through(
+            user_key(user_id),
+            lambda: user_with_roles(user_id),
+            settings.AUTH_CACHE_SECONDS,
         )
         if user is None or not self.user_can_authenticate(user):
             return None
-        names = user.group_names.split(SEPARATOR) if user.group_names else []
-        user._smp_roles = roles_from_names(names, superuser=user.is_superuser)
         return user
+
+
+def invalidate_user(sender, instance, update_fields=None, **kwargs) -> None:
+    """post_save / post_delete of a user (a password, is_active, a name...). The time
+    of the last login, saved at each login, changes nothing a request needs."""
+    if update_fields is not None and set(update_fields) == {"last_login"}:
+        return
+    invalidate_on_commit([user_key(instance.pk)])
+
+
+def invalidate_members(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """m2m_changed of User.groups, from either side."""
+    if not action.startswith(("post_", "pre_clear")):
+        return
+    if not reverse:
+        user_ids = [instance.pk]
+    elif pk_set is not None:
+        user_ids = list(pk_set)
+    else:  # group.user_set.clear(): before, while the members are known
+        user_ids = list(instance.user_set.values_list("pk", flat=True))
+    invalidate_on_commit(user_key(pk) for pk in user_ids)
+
+
+def invalidate_group(sender, instance, **kwargs) -> None:
+    """pre_save / pre_delete of a group: its name is a role."""
+    if instance.pk is None:
+        return
+    invalidate_on_commit(
+        user_key(pk) for pk in instance.user_set.values_list("pk", flat=True)
+    )

@@ -9,6 +9,13 @@ error is logged once per back-off, without the key: keys name addresses and page
 Sockets time out after CACHE_TIMEOUT_SECONDS and, once Redis has failed, nothing is
 tried for CACHE_RETRY_SECONDS: a dead Redis costs each process at most about one
 timeout every few seconds, not one per cache call.
+
+A write or delete that Redis missed leaves it holding an older value, which it would
+serve once it is back (a session signed out, a role taken away during the outage). So
+the keys of missed writes and deletes are owed: the first call that reaches Redis again
+deletes them before anything else. Owed keys are kept per process, so a key is stale
+for at most the time until that process's next cache call, and the cached sign-in
+state (core.backends) lasts AUTH_CACHE_SECONDS at most anyway.
 """
 
 import logging
@@ -16,8 +23,10 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from redis.exceptions import DataError, RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
@@ -28,9 +37,21 @@ class CacheUnavailable(Exception):
 
 
 # Per process, shared by the threads' backend instances: the moment each server (by
-# its LOCATION) may be tried again.
+# its LOCATION) may be tried again, and the keys (made, with prefix and version) it
+# missed a write or delete of.
 _retry_at: dict[str, float] = {}
+_owed: dict[str, set[str]] = {}
 _lock = threading.Lock()
+# Beyond this many owed keys in one outage the rest are dropped (and logged): they
+# expire on their own timeouts.
+MAX_OWED_KEYS = 10_000
+
+# Stored in place of a forgotten value for a few seconds (invalidate(), read_through()):
+# a request that read the database before the change committed must not store what it
+# read.
+TOMBSTONE = "core.cache:invalidated"
+# Stored for a lookup that found nothing (read_through() caches None as this).
+ABSENT = "core.cache:absent"
 
 
 def _is_outage(error: RedisError) -> bool:
@@ -63,16 +84,48 @@ class ResilientRedisCache(RedisCache):
                 settings.CACHE_RETRY_SECONDS,
             )
 
-    def _guarded(self, call, fallback):
-        if not self.available():
-            return fallback
+    def _guarded(self, call, fallback, *, owe=()):
+        """call() if Redis answers, else fallback; a missed write or delete owes its
+        keys (owe: the keys as the caller named them, with the version)."""
+        if self.available():
+            try:
+                self._pay_owed()
+                return call()
+            except RedisError as error:
+                if not _is_outage(error):
+                    raise
+                self._failed(error)
+        if owe:
+            self._owe(owe)
+        return fallback
+
+    def _owe(self, owe) -> None:
+        keys, version = owe
+        made = {self.make_and_validate_key(key, version=version) for key in keys}
+        with _lock:
+            owed = _owed.setdefault(self._server_key, set())
+            room = MAX_OWED_KEYS - len(owed)
+            if len(made) > room:
+                logger.warning(
+                    "cache unavailable: more than %s keys owed; the rest expire "
+                    "on their timeouts",
+                    MAX_OWED_KEYS,
+                )
+                made = set(list(made)[: max(room, 0)])
+            owed |= made
+
+    def _pay_owed(self) -> None:
+        """Delete the keys missed during an outage, before anything else is read."""
+        if not _owed.get(self._server_key):
+            return
+        with _lock:
+            owed = _owed.pop(self._server_key, set())
         try:
-            return call()
-        except RedisError as error:
-            if not _is_outage(error):
-                raise
-            self._failed(error)
-            return fallback
+            self._cache.delete_many(list(owed))
+        except RedisError:
+            with _lock:
+                _owed.setdefault(self._server_key, set()).update(owed)
+            raise
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(
@@ -90,6 +143,7 @@ class ResilientRedisCache(RedisCache):
         self._guarded(
             lambda: super(ResilientRedisCache, self).set(key, value, timeout, version),
             None,
+            owe=([key], version),
         )
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
@@ -100,7 +154,9 @@ class ResilientRedisCache(RedisCache):
 
     def delete(self, key, version=None):
         return self._guarded(
-            lambda: super(ResilientRedisCache, self).delete(key, version), False
+            lambda: super(ResilientRedisCache, self).delete(key, version),
+            False,
+            owe=([key], version),
         )
 
     def get_many(self, keys, version=None):
@@ -117,11 +173,15 @@ class ResilientRedisCache(RedisCache):
         return self._guarded(
             lambda: super(ResilientRedisCache, self).set_many(data, timeout, version),
             list(data),
+            owe=(list(data), version),
         )
 
     def delete_many(self, keys, version=None):
+        keys = list(keys)
         self._guarded(
-            lambda: super(ResilientRedisCache, self).delete_many(keys, version), None
+            lambda: super(ResilientRedisCache, self).delete_many(keys, version),
+            None,
+            owe=(keys, version),
         )
 
     def clear(self):
@@ -137,6 +197,38 @@ class ResilientRedisCache(RedisCache):
         if found is unavailable:
             raise CacheUnavailable("the cache does not answer")
         return found
+
+
+def invalidate(keys, *, hold: float = 2) -> None:
+    """Forget cached values whose source changed, and for `hold` seconds let
+    read_through() load them without storing them: a request that read the old rows
+    just before the change committed cannot store them again."""
+    cache.set_many(dict.fromkeys(keys, TOMBSTONE), hold)
+
+
+def invalidate_on_commit(keys) -> None:
+    """Forget cached values now, so the changing request sees the change, and again
+    (invalidate()) when its transaction commits, so that a value read meanwhile from
+    the old rows is not kept."""
+    keys = list(keys)
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: invalidate(keys), robust=True)
+
+
+def read_through(key: str, load, seconds: float):
+    """The cached value of key, else load() (stored unless just invalidated). A None
+    from load() is cached too, as ABSENT."""
+    found = cache.get(key)
+    if isinstance(found, str) and found in (TOMBSTONE, ABSENT):
+        return None if found == ABSENT else load()
+    if found is not None:
+        return found
+    value = load()
+    # add, not set: a tombstone written since the get stays.
+    cache.add(key, ABSENT if value is None else value, seconds)
+    return value
 
 
 def cache_ok(cache) -> bool:

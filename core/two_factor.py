@@ -4,7 +4,9 @@ A password alone opens a half-signed-in session: until the six-digit code from a
 authenticator app (or a recovery code) is given, every page sends the person to the
 code page, and a manager without an app yet to setting one up. Which of the two a
 session needs is decided once, at login, and kept in the session, so an ordinary
-request costs no query for it.
+request costs no query for it. The device that verified a session comes from the cache
+(OTPMiddleware below), forgotten when it is saved or deleted: an app removed or
+replaced stops verifying the sessions it verified on their next request.
 """
 
 from base64 import b32encode
@@ -15,8 +17,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.cache import invalidate_on_commit, read_through
 from core.roles import Role, user_roles
 
 SESSION_KEY = "two_factor"
@@ -54,6 +59,28 @@ def login_stamp(sender, request, user, **kwargs) -> None:
 def settled(request) -> None:
     """The code was given (or the app set up): the session owes nothing more."""
     request.session.pop(SESSION_KEY, None)
+
+
+def device_key(persistent_id: str) -> str:
+    return f"auth:device:{persistent_id}"
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's, with the session's verifying device read from the cache."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        return read_through(
+            device_key(persistent_id),
+            lambda: Device.from_persistent_id(persistent_id),
+            settings.AUTH_CACHE_SECONDS,
+        )
+
+
+def invalidate_device(sender, instance, **kwargs) -> None:
+    """post_save / post_delete of any django-otp device."""
+    if isinstance(instance, Device) and instance.pk is not None:
+        invalidate_on_commit([device_key(instance.persistent_id)])
 
 
 class TwoFactorMiddleware:

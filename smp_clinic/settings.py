@@ -115,7 +115,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, with the verifying device from the cache.
+    "core.two_factor.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Cache-Control, Permissions-Policy, Clear-Site-Data; outside the session
     # lifetime, so a session it ends gets them too.
@@ -242,6 +243,12 @@ AUDITLOG_STORE_JSON_CHANGES = True
 SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
 SESSION_MAX_HOURS = int(env("SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Sessions in the database, read through the cache (CACHES below): a request costs no
+# query for its session. The signed-in user with their roles and the two-factor
+# device that verified the session are cached too (core/backends.py,
+# core/two_factor.py), forgotten at once when they change, and kept this long at most.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+AUTH_CACHE_SECONDS = int(env("AUTH_CACHE_SECONDS", "300"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

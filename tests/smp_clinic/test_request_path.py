@@ -1,0 +1,134 @@
+"""What a signed-in request costs before its view runs: the session, the user with
+their roles and the two-factor device come from the cache, and each change to them
+takes effect on the very next request."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from bench.server import is_query
+from core.roles import Role
+
+REPORTS = "/reports/"  # managers only
+
+
+def queries(client, path):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return response, [q["sql"] for q in captured.captured_queries if is_query(q["sql"])]
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_a_signed_in_request_costs_no_query_before_its_view(client, front_desk):
+    client.force_login(front_desk)
+    first, _ = queries(client, "/bench/trivial/")
+    again, sql = queries(client, "/bench/trivial/")
+    assert first.status_code == again.status_code == 200
+    assert sql == []
+
+
+def test_a_role_taken_away_takes_effect_on_the_next_request(client, manager):
+    client.force_login(manager)
+    assert client.get(REPORTS).status_code == 200
+    _, sql = queries(client, REPORTS)
+    assert not any('FROM "auth_user"' in q for q in sql)  # served from the cache
+
+    manager.groups.set([Group.objects.get(name=Role.FRONT_DESK.value)])
+
+    assert client.get(REPORTS).status_code == 403
+
+
+def test_a_role_given_from_the_groups_side_takes_effect_at_once(client, front_desk):
+    client.force_login(front_desk)
+    assert client.get(REPORTS).status_code == 403
+    Group.objects.get(name=Role.MANAGER.value).user_set.add(front_desk)
+    assert client.get(REPORTS).status_code == 200
+    Group.objects.get(name=Role.MANAGER.value).user_set.clear()
+    assert client.get(REPORTS).status_code == 403
+
+
+def test_a_renamed_group_is_no_longer_the_role(client, manager):
+    client.force_login(manager)
+    assert client.get(REPORTS).status_code == 200
+    group = Group.objects.get(name=Role.MANAGER.value)
+    group.name = "Former managers"
+    group.save()
+    assert client.get(REPORTS).status_code == 403
+
+
+def test_a_deactivated_or_deleted_account_is_signed_out_on_the_next_request(
+    client, front_desk, make_staff
+):
+    client.force_login(front_desk)
+    assert client.get("/").status_code == 200
+    front_desk.is_active = False
+    front_desk.save()
+    assert client.get("/").status_code == 302  # to the login page
+
+    other = make_staff(Role.FRONT_DESK)
+    client.force_login(other)
+    assert client.get("/").status_code == 200
+    other.delete()
+    assert client.get("/").status_code == 302
+
+
+def test_a_new_password_ends_the_cached_sessions(client, front_desk):
+    client.force_login(front_desk)
+    assert client.get("/").status_code == 200
+    front_desk.set_password("another long passphrase 77")
+    front_desk.save()
+    assert client.get("/").status_code == 302
+
+
+def verified_session(client, user, device):
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.mark.parametrize("how", ["deleted", "unconfirmed", "recovery codes removed"])
+def test_a_device_removed_stops_verifying_the_session_on_the_next_request(
+    client, manager, how
+):
+    if how == "recovery codes removed":
+        device = StaticDevice.objects.create(user=manager, name="codes")
+    else:
+        device = TOTPDevice.objects.create(user=manager, name="app", confirmed=True)
+    verified_session(client, manager, device)
+    assert client.get("/").status_code == 200
+    _, sql = queries(client, "/")
+    assert not any("otp_" in q for q in sql)  # the device came from the cache
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+    if how == "unconfirmed":
+        device.confirmed = False
+        device.save()
+    elif how == "recovery codes removed":
+        StaticDevice.objects.filter(user=manager).delete()
+    else:
+        TOTPDevice.objects.filter(user=manager).delete()
+
+    client.get("/")
+    # django-otp found no verifying device and dropped it from the session.
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_sessions_are_read_from_the_cache_and_kept_in_the_database(client, front_desk):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(front_desk)
+    client.get("/")
+    key = client.cookies["sessionid"].value
+    assert Session.objects.filter(session_key=key).exists()
+    _, sql = queries(client, "/")
+    assert not any("django_session" in q for q in sql)
+
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=key).exists()
+    client.cookies["sessionid"] = key  # a copy of the old cookie
+    assert client.get("/").status_code == 302
