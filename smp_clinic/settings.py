@@ -181,7 +181,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so a booking's check
     # and insert cannot interleave with another writer's; WAL lets readers go on.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist (DATABASE_CONN_MAX_AGE, as on PostgreSQL): opening one and
+    # setting its pragmas cost each request of the embedded default about a
+    # millisecond; now the pragmas are set once per connection (bench/RESULTS.md).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

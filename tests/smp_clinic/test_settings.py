@@ -127,3 +127,22 @@ def test_the_embedded_default_needs_no_server(tmp_path):
         "core.mail.EmlFileBackend",
     ], result.stderr
     assert (tmp_path / "celery-broker" / "queue").is_dir()
+
+
+def test_the_embedded_default_keeps_its_sqlite_connection_between_requests(tmp_path):
+    """Opened once with its pragmas, kept when a request ends (request_finished
+    calls close_old_connections), not opened again for every request."""
+    result = run_django(
+        "from django.db import close_old_connections, connection; "
+        "cursor = connection.cursor(); "
+        "cursor.execute('PRAGMA journal_mode'); journal = cursor.fetchone()[0]; "
+        "cursor.execute('PRAGMA synchronous'); synchronous = cursor.fetchone()[0]; "
+        "raw = connection.connection; close_old_connections(); "
+        "print(journal, synchronous, connection.connection is raw)",
+        DEBUG="1",
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL="",
+    )
+
+    # WAL kept, synchronous NORMAL (1), the same connection after the request ends.
+    assert result.stdout.split() == ["wal", "1", "True"], result.stderr
