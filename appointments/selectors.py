@@ -325,7 +325,10 @@ class ToMove:
 
 
 def appointments_to_move(
-    *, practitioner: Practitioner | None = None, now: datetime | None = None
+    *,
+    practitioner: Practitioner | None = None,
+    now: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[ToMove]:
     """Upcoming booked appointments that can no longer be kept where they are, by
     time, with why: a closure of their day, time off over them, or working hours
@@ -337,6 +340,8 @@ def appointments_to_move(
     )
     if practitioner is not None:
         found = found.filter(practitioner=practitioner)
+    if until is not None:
+        found = found.filter(starts_at__lt=until)
     appointments = list(
         found.select_related(
             "client", "service", "location", "practitioner__user"
@@ -373,8 +378,9 @@ def appointments_to_move(
             working=slots.working_intervals(day - timedelta(days=1), blocks, zone)
             + slots.working_intervals(day, blocks, zone),
             time_off=time_off[appointment.practitioner_id],
-            closure=closures.get((appointment.location_id, day))
-            or closures.get((None, day)),
+            closure=closures.get(
+                (appointment.location_id, day), closures.get((None, day))
+            ),
             check_hours=appointment.overlap_approved_by_id is None,
         )
         if reason:

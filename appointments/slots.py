@@ -240,7 +240,8 @@ def why_outside_hours(
     on purpose: `check_hours` False).
     """
     if closure is not None:
-        return f"the location is closed that day ({closure})"
+        named = f" ({closure})" if closure else ""
+        return f"the location is closed that day{named}"
     for interval, reason in time_off:
         if interval.overlaps(held):
             return f"time off ({reason})" if reason else "time off"

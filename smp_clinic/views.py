@@ -1,6 +1,6 @@
 import csv
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +20,11 @@ from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from kombu.exceptions import KombuError
 
-from appointments.selectors import appointments_today, online_bookings_to_prepare
+from appointments.selectors import (
+    appointments_to_move,
+    appointments_today,
+    online_bookings_to_prepare,
+)
 from clients import selectors as client_selectors
 from core import accounts, audit, charts, date_input, two_factor
 from core.cache import cache_ok
@@ -71,6 +75,8 @@ class PasswordResetView(auth_views.PasswordResetView):
         return HttpResponseRedirect(self.get_success_url())
 
 
+TO_MOVE_WEEKS = 8
+
 DASHBOARD_TEMPLATES = {
     Role.FRONT_DESK: "dashboard/front_desk.html",
     Role.PRACTITIONER: "dashboard/practitioner.html",
@@ -90,6 +96,11 @@ def home(request):
     }
     if role == Role.FRONT_DESK:
         context["online_bookings"] = online_bookings_to_prepare(user=request.user)
+        # The weeks the front desk books into; set-up pages list every one.
+        context["to_move"] = appointments_to_move(
+            until=timezone.now() + timedelta(weeks=TO_MOVE_WEEKS)
+        )
+        context["to_move_weeks"] = TO_MOVE_WEEKS
     if role == Role.MANAGER:
         context["status"] = selectors.system_status()
         context["backups"] = backup_status()

@@ -2,7 +2,7 @@
 saved, and the appointments it left outside are listed at once, each with the way to
 move it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -202,3 +202,19 @@ def test_why_outside_hours_names_the_first_cause():
         )
         is None
     )
+
+
+def test_the_front_desk_dashboard_lists_the_next_weeks_appointments_to_move(
+    client, front_desk, sam, jo, make_client, book
+):
+    soon = book(sam, jo, at(10))
+    later = book(sam, make_client(), at(10) + timedelta(weeks=9))
+    TimeOff.objects.create(practitioner=sam, starts_at=at(0), ends_at=at(11))
+    # Unnamed (made outside the form): still a closure.
+    Closure.objects.create(location=sam.locations.get(), date=later.starts_at.date())
+    client.force_login(front_desk)
+    page = client.get("/").text
+    assert "Appointments to move (1) in the next 8 weeks" in page
+    assert f"/appointments/{soon.pk}/reschedule/" in page
+    assert f"/appointments/{later.pk}/reschedule/" not in page
+    assert len(appointments_to_move()) == 2
