@@ -94,6 +94,12 @@ class Process:
             os.killpg(self.pgid, signal.SIGKILL)
         self.process.wait()
 
+    def terminate(self) -> None:
+        """SIGTERM to the process group, without waiting: stop() waits."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pgid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             try:
@@ -137,6 +143,30 @@ class Beat(Process):
 
     def __str__(self) -> str:
         return f"the beat {self.pgid}"
+
+
+def procfile_command(kind: str) -> list[str]:
+    """The Procfile's command for a process type (web, worker, beat), run by a shell
+    as honcho runs it, so that $PORT and ${VAR:-default} come from the environment."""
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == kind and command.strip():
+            return ["/bin/sh", "-c", f"exec {command.strip()}"]
+    raise LookupError(f"the Procfile has no {kind!r} line")
+
+
+class ProcfileProcess(Process):
+    """One line of the Procfile as a host would run it: the virtualenv's programs
+    first on PATH, and a VAR_DIR of its own (its working directory)."""
+
+    def __init__(self, kind: str, *, var_dir: Path, ready_line: str = "", **env: str):
+        self.kind = kind
+        self.ready_line = ready_line
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+        super().__init__(procfile_command(kind), cwd=var_dir, PATH=path, **env)
+
+    def __str__(self) -> str:
+        return f"the {self.kind} {self.pgid}"
 
 
 REDIS_SERVER = shutil.which("redis-server")

@@ -8,12 +8,10 @@ import subprocess
 import sys
 from datetime import date
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from clients.models import Client, ConsentKind
@@ -23,37 +21,12 @@ from operations.models import BackupRun
 from operations.services import backup_create
 from privacy.services import client_erase
 from tests.conftest import subprocess_env
+from tests.operations.conftest import bucket_client
 from tests.operations.targets import fresh_database, manage
-from tests.processes import free_port
 from treatments import services as treatment_services
 
 BUCKET = "clinic-private"
 CREDENTIALS = {"MEDIA_S3_ACCESS_KEY_ID": "testing", "MEDIA_S3_SECRET_ACCESS_KEY": "x"}
-
-
-@pytest.fixture
-def s3_endpoint(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # moto keeps its buckets per process, whichever server started them.
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    yield endpoint
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    server.stop()
-
-
-def bucket_client(endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="eu-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="x",
-    )
 
 
 def objects(endpoint, bucket=BUCKET) -> dict[str, bytes]:
