@@ -20,8 +20,8 @@ from clients.suitability import DEFAULT_SEVERITY
 from core import date_input
 from core.form_mixins import LineEndingsMixin
 from core.forms import DateInput
-from treatments.forms import LotsField
-from treatments.selectors import lots_for_picker
+from pigments.forms import LotsField
+from pigments.selectors import lots_for_picker
 
 
 class DateTimeInput(forms.DateTimeInput):

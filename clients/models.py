@@ -393,7 +393,7 @@ class PatchTest(models.Model):
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="patch_tests"
     )
-    lots = models.ManyToManyField("treatments.PigmentLot", related_name="patch_tests")
+    lots = models.ManyToManyField("pigments.PigmentLot", related_name="patch_tests")
     applied_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(

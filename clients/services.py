@@ -30,7 +30,7 @@ from clients.models import (
 from clients.phones import normalise_phone
 from clients.zones import zone_label
 from core import audit, date_input
-from treatments.models import PigmentLot
+from pigments.models import PigmentLot
 
 
 class DuplicateClient(Exception):

@@ -241,7 +241,7 @@ class OutboundMessage(models.Model):
     )
     # A lot recall notice names the pigment lot it is about.
     lot = models.ForeignKey(
-        "treatments.PigmentLot",
+        "pigments.PigmentLot",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

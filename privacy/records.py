@@ -35,9 +35,9 @@ from clients.models import (
     SuitabilityDecision,
 )
 from messaging.models import OutboundMessage
+from pigments.models import PigmentLot
 from treatments.models import (
     Photo,
-    PigmentLot,
     SessionNeedle,
     SessionPigment,
     TreatmentPlan,

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # The project's own apps, base first (docs/architecture.md has the layers).
     "core",
+    "pigments",
     "clients",
     "appointments",
     "treatments",

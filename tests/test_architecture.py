@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = [
     "core",
+    "pigments",
     "clients",
     "appointments",
     "treatments",

@@ -13,8 +13,6 @@ class TreatmentsConfig(AppConfig):
         from treatments import gates, selectors, services, setup, views
         from treatments.models import (
             Photo,
-            Pigment,
-            PigmentLot,
             SessionNeedle,
             SessionPigment,
             TreatmentPlan,
@@ -34,6 +32,4 @@ class TreatmentsConfig(AppConfig):
             (SessionPigment, "session.client_id"),
             (SessionNeedle, "session.client_id"),
             (Photo, "client_id"),
-            (Pigment, ""),
-            (PigmentLot, ""),
         )

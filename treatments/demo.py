@@ -13,14 +13,9 @@ from appointments.models import Appointment, Practitioner, Service
 from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import STAGES, Client, ConsentKind, HairLossCause, PatchTest, Scale
+from pigments.models import Pigment, PigmentLot
 from treatments import hooks, selectors, services
-from treatments.models import (
-    Healing,
-    Pigment,
-    PigmentLot,
-    PlanStatus,
-    SessionPigment,
-)
+from treatments.models import Healing, PlanStatus, SessionPigment
 
 PIGMENTS = [
     ("Perma Blend", "SMP Dark", "Carbon black (CI 77266), glycerin, water, alcohol."),

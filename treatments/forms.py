@@ -6,47 +6,19 @@ from appointments.gates import TREATMENT_KINDS
 from appointments.models import Location, Practitioner, Service
 from core import date_input
 from core.form_mixins import LineEndingsMixin
-from core.forms import DateInput, RecordsField, TimeInput
-from treatments import selectors
+from core.forms import DateInput, TimeInput
+from pigments import selectors as pigment_selectors
+from pigments.forms import LotField
+from pigments.models import LotStatus, Pigment, PigmentLot
 from treatments.models import (
     Density,
     Healing,
-    LotStatus,
     PhotoKind,
     PhotoView,
-    Pigment,
-    PigmentLot,
     TreatmentPlan,
     TreatmentSession,
     Zone,
 )
-
-
-class LotChoices:
-    """A lot picker over the lots `selectors.lots_for_picker` let through; an
-    already-recorded lot that would be refused now is marked with why."""
-
-    def __init__(self, *, lots, **kwargs):
-        self.marks = {lot.pk: lot.unusable for lot in lots}
-        super().__init__(
-            queryset=PigmentLot.objects.filter(pk__in=self.marks).select_related(
-                "pigment"
-            ),
-            **kwargs,
-        )
-
-    def label_from_instance(self, lot):
-        label = f"{lot.pigment} lot {lot.lot_number}"
-        mark = self.marks.get(lot.pk)
-        return f"{label}: already recorded; now {mark}" if mark else label
-
-
-class LotField(LotChoices, forms.ModelChoiceField):
-    pass
-
-
-class LotsField(LotChoices, RecordsField):
-    pass
 
 
 class PigmentForm(forms.ModelForm):
@@ -213,7 +185,7 @@ class SessionRecordForm(LineEndingsMixin, forms.Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, lots=None, can_complete: bool = False, **kwargs):
-        """`lots`: what the pickers offer (selectors.lots_for_picker for the
+        """`lots`: what the pickers offer (pigments.selectors.lots_for_picker for the
         session's day, keeping the lots already recorded on it)."""
         super().__init__(*args, **kwargs)
         # A session with more lots than the usual rows keeps every one of them.
@@ -239,7 +211,7 @@ class SessionRecordForm(LineEndingsMixin, forms.Form):
                 label=label, choices=DENSITY_CHOICES, required=False
             )
         if lots is None:
-            lots = selectors.lots_for_picker(timezone.localdate())
+            lots = pigment_selectors.lots_for_picker(timezone.localdate())
         for row in range(1, self.lot_row_count + 1):
             self.fields[f"lot_{row}"] = LotField(
                 lots=lots, label=f"Pigment lot {row}", required=row == 1

@@ -1,4 +1,3 @@
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,10 +15,10 @@ from clients.models import Client, Consent, ConsentKind, PatchTest
 from clients.selectors import TimelineEvent, suitability_latest
 from core import dates
 from core.roles import Capability, can, refuse_erased
+from pigments.models import PigmentLot
 from treatments.models import (
     Photo,
     PhotoView,
-    PigmentLot,
     PlanGoal,
     SessionPigment,
     TreatmentPlan,
@@ -241,22 +240,6 @@ def lot_recall(lot: PigmentLot) -> QuerySet[SessionPigment]:
         )
         .order_by("session__appointment__starts_at", "pk")
     )
-
-
-def lots_for_picker(on: date, *, keep: Iterable[int] = ()) -> list[PigmentLot]:
-    """The lots a session or patch test on `on` may use, for a picker: in use, in
-    date and within their shelf life after opening. The lots in `keep` (already
-    recorded on what is being edited) stay whatever their state, with `unusable` set
-    to why they would be refused now ("" when they would not)."""
-    keep = set(keep)
-    lots = []
-    for lot in PigmentLot.objects.select_related("pigment").order_by(
-        "pigment__brand", "pigment__shade", "-expires_on", "lot_number"
-    ):
-        lot.unusable = lot.unusable_reason(on)
-        if not lot.unusable or lot.pk in keep:
-            lots.append(lot)
-    return lots
 
 
 def lot_recall_patch_tests(lot: PigmentLot) -> QuerySet[PatchTest]:

@@ -20,13 +20,12 @@ from appointments.services import (
 )
 from clients.models import Client
 from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
+from pigments.models import LotStatus, PigmentLot
 from treatments import hooks, rules, selectors
 from treatments.models import (
     Density,
     Healing,
-    LotStatus,
     Photo,
-    PigmentLot,
     PlanGoal,
     PlanStatus,
     SessionNeedle,

@@ -2,8 +2,8 @@
 TreatmentsConfig.ready()."""
 
 from appointments.setup_views import RecordKind, setup_kind_register, yes_no
+from pigments.models import Pigment, PigmentLot
 from treatments.forms import PigmentForm, PigmentLotForm
-from treatments.models import Pigment, PigmentLot
 
 
 def register() -> None:

@@ -18,6 +18,7 @@ from core.audit import access_record
 from core.headers import uses_camera
 from core.roles import Capability, require
 from core.spreadsheets import safe_cell
+from pigments import selectors as pigment_selectors
 from treatments import rules, selectors, services
 from treatments.forms import (
     CourseForm,
@@ -227,7 +228,7 @@ def session_record(request, pk):
     form = SessionRecordForm(
         request.POST or None,
         initial=initial,
-        lots=selectors.lots_for_picker(
+        lots=pigment_selectors.lots_for_picker(
             selectors.session_local_day(session)
             if session.appointment
             else timezone.localdate(),

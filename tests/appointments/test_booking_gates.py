@@ -8,8 +8,8 @@ import pytest
 from appointments import services
 from appointments.models import Appointment
 from clients import services as client_services
+from pigments.models import Pigment, PigmentLot
 from tests.conftest import NOW, make_treatment_ready
-from treatments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 

@@ -17,7 +17,7 @@ from appointments.models import (
 )
 from appointments.selectors import availability
 from core.roles import Role, user_roles
-from treatments.models import Pigment, PigmentLot
+from pigments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

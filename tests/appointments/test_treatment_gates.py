@@ -19,9 +19,9 @@ from appointments.models import Appointment, WaitlistOffer
 from clients import services as client_services
 from clients.models import ConsentKind, Intake, SuitabilityDecision, TreatmentGates
 from messaging import links
+from pigments.models import Pigment, PigmentLot
 from tests.conftest import NOW, make_treatment_ready
 from treatments import services as treatment_services
-from treatments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
 

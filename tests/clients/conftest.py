@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from clients.models import Client
-from treatments.models import Pigment, PigmentLot
+from pigments.models import Pigment, PigmentLot
 
 
 @pytest.fixture

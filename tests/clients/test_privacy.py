@@ -19,8 +19,9 @@ from appointments.services import BookingError, appointment_book
 from clients.models import Client, Contraindication, Intake
 from core.dates import add_months
 from messaging.models import OutboundMessage
+from pigments.models import PigmentLot
 from privacy.services import ErasureRefused, client_erase, records_purge_expired
-from treatments.models import Photo, PigmentLot, SessionPigment, TreatmentSession
+from treatments.models import Photo, SessionPigment, TreatmentSession
 from treatments.selectors import lot_recall
 
 

@@ -37,9 +37,9 @@ from clients import services as client_services
 from clients.models import Client, ConsentKind, PatchTest
 from core.roles import Role
 from messaging import outbox
+from pigments.models import Pigment, PigmentLot
 from tests.e2e.conftest import new_page
 from treatments import services as treatment_services
-from treatments.models import Pigment, PigmentLot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.axe]
 

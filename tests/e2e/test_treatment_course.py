@@ -18,9 +18,9 @@ from appointments.models import (
 from clients import services as client_services
 from clients.models import Client
 from core.roles import Role
+from pigments.models import Pigment, PigmentLot
 from tests.conftest import make_treatment_ready
 from treatments import services
-from treatments.models import Pigment, PigmentLot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -41,7 +41,8 @@ from messaging.models import (
     MessageKind,
     OutboundMessage,
 )
-from treatments.models import Photo, PigmentLot, TreatmentSession
+from pigments.models import PigmentLot
+from treatments.models import Photo, TreatmentSession
 
 ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager")
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from appointments import services as booking
 from clients.models import Client, Intake
 from core.audit import MASKED, redaction_allowed
-from treatments.models import Pigment, PigmentLot
+from pigments.models import Pigment, PigmentLot
 
 SESSION_AT = datetime(2026, 3, 4, 9, 15, tzinfo=UTC)
 

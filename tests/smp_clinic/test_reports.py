@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from messaging.models import MessageKind, OutboundMessage
+from pigments.models import PigmentLot
 from smp_clinic import reports
-from treatments.models import PigmentLot, SessionPigment, TreatmentSession
+from treatments.models import SessionPigment, TreatmentSession
 
 MONDAY = date(2026, 3, 2)
 WEEK = reports.Period(MONDAY, MONDAY + timedelta(days=6))

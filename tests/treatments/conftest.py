@@ -3,9 +3,9 @@ from datetime import date
 import pytest
 
 from clients.models import Client
+from pigments.models import Pigment, PigmentLot
 from tests.conftest import make_treatment_ready
 from treatments import services
-from treatments.models import Pigment, PigmentLot
 
 
 @pytest.fixture

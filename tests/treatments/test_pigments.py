@@ -13,9 +13,9 @@ from appointments import services as booking
 from clients import services as client_services
 from clients.models import PatchTest
 from clients.selectors import patch_test_uncovered
+from pigments.models import LotStatus, Pigment, PigmentLot
 from tests.conftest import NOW, make_treatment_ready
 from treatments import services
-from treatments.models import LotStatus, Pigment, PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 from appointments import services as booking
 from appointments.models import Appointment
 from messaging.models import MessageKind, OutboundMessage
+from pigments.models import PigmentLot
 from tests.html_forms import form_data
 from treatments import services
-from treatments.models import PigmentLot, TreatmentPlan, TreatmentSession
+from treatments.models import TreatmentPlan, TreatmentSession
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

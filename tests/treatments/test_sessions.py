@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from appointments import services as booking
 from messaging.outbox import messages_send_due
+from pigments.models import PigmentLot
 from treatments import selectors, services
-from treatments.models import PigmentLot
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
