@@ -820,6 +820,10 @@ def appointment_ics(appointment) -> str:
     return feeds.calendar_bytes(calendar, day - one_year, day + one_year).decode()
 
 
+def lot_recall_notices_count(*, lot) -> int:
+    return OutboundMessage.objects.filter(lot=lot, kind=MessageKind.LOT_RECALL).count()
+
+
 def _waitlist_offered(*, offers, now) -> None:
     waitlist_messages_schedule(offers=offers, kind=MessageKind.WAITLIST_OFFER, now=now)
 
@@ -844,3 +848,4 @@ def connect() -> None:
     treatment_hooks.plan_cancelled.connect(plan_messages_cancel)
     treatment_hooks.lot_recall_requested.connect(lot_recall_schedule)
     treatment_hooks.ink_passport_requested.connect(ink_passport_schedule)
+    treatment_hooks.lot_recall_notices_count.connect(lot_recall_notices_count)

@@ -18,3 +18,5 @@ plan_cancelled = Hook("plan_cancelled", "plan")
 lot_recall_requested = Hook("lot_recall_requested", "lot, clients")
 # Send the client their ink passport; listeners return the message they wrote.
 ink_passport_requested = Hook("ink_passport_requested", "client")
+# How many recall notices of this lot were written (the lot's recall page).
+lot_recall_notices_count = Hook("lot_recall_notices_count", "lot")

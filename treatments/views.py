@@ -19,7 +19,7 @@ from core.headers import uses_camera
 from core.roles import Capability, require
 from core.spreadsheets import safe_cell
 from pigments import selectors as pigment_selectors
-from treatments import rules, selectors, services
+from treatments import hooks, rules, selectors, services
 from treatments.forms import (
     CourseForm,
     CourseStartForm,
@@ -412,7 +412,7 @@ def lot_recall(request, pk):
             "uses": uses,
             "tests": tests,
             "contacts": selectors.lot_recall_clients(lot),
-            "notified": lot.messages.filter(kind="lot_recall").count(),
+            "notified": sum(hooks.lot_recall_notices_count(lot=lot)),
             "status_form": LotStatusForm(initial={"status": lot.status}),
         },
     )
