@@ -171,6 +171,9 @@ class TestDayView:
                 assert day_view(client, london).status_code == 200
             return len(queries)
 
+        # The first request after logging in reads the user once, then the cache
+        # has it (core.backends): counted before, both counts are of the same kind.
+        assert client.get("/calendar/week/").status_code == 200
         assert count(10) == count(1000)
         assert count(10) <= 12, count(10)
 
