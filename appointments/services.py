@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from django import forms
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from appointments import feeds, gates, hooks, selectors, slots
@@ -99,23 +100,66 @@ def describe(appointment: Appointment) -> str:
 
 def _working_location(
     practitioner: Practitioner, held: slots.Interval
-) -> tuple[Location | None, bool]:
-    """The location whose working block holds `held`, and whether one does."""
-    for location in practitioner.locations.filter(is_active=True):
+) -> tuple[Location | None, bool, set[int]]:
+    """The location whose working block holds `held`, whether one does, and the
+    active locations the practitioner works at with hours (one query: the hours with
+    their locations, at the practitioner's own active locations)."""
+    hours = (
+        WorkingHours.objects.filter(
+            practitioner=practitioner,
+            location__is_active=True,
+            location__practitioners=practitioner,
+        )
+        .select_related("location")
+        .order_by("location__name", "location_id")
+    )
+    weekly_by_location: dict[int, list] = {}
+    locations: dict[int, Location] = {}
+    for h in hours:
+        locations[h.location_id] = h.location
+        weekly_by_location.setdefault(h.location_id, []).append(
+            slots.WeeklyBlock(h.weekday, h.start_time, h.end_time)
+        )
+    for location_id, weekly in weekly_by_location.items():
+        location = locations[location_id]
         zone = location.zone
         day = held.start.astimezone(zone).date()
-        weekly = [
-            slots.WeeklyBlock(h.weekday, h.start_time, h.end_time)
-            for h in WorkingHours.objects.filter(
-                practitioner=practitioner, location=location
-            )
-        ]
         for candidate in (day - timedelta(days=1), day):
             if slots.within_blocks(
                 held, slots.working_intervals(candidate, weekly, zone)
             ):
-                return location, True
-    return None, False
+                return location, True, set(locations)
+    return None, False, set(locations)
+
+
+def _check_closed_or_off(
+    practitioner: Practitioner, location: Location, held, starts_at: datetime
+) -> None:
+    """A closure of the location that day, or the practitioner's time off then: one
+    query for both."""
+    local_day = starts_at.astimezone(location.zone).date()
+    closures = (
+        # No location: every location (`location__in=[location, None]` dropped the
+        # None, so a clinic-wide closure did not stop a booking).
+        Closure.objects.filter(
+            models.Q(location=location) | models.Q(location__isnull=True),
+            date=local_day,
+        )
+        .order_by()
+        .values_list(Value("closure"), "name")
+    )
+    time_off = (
+        TimeOff.objects.filter(
+            practitioner=practitioner, starts_at__lt=held.end, ends_at__gt=held.start
+        )
+        .order_by()
+        .values_list(Value("off"), Value(""))
+    )
+    found = list(closures.union(time_off, all=True))
+    for what, name in sorted(found):  # a closure first, as before
+        if what == "closure":
+            raise BookingError(f"{location} is closed that day ({name}).")
+        raise BookingError(f"{practitioner} is off at that time.")
 
 
 def _place(
@@ -143,7 +187,7 @@ def _place(
             "That time has passed or is too soon: bookings need "
             f"{settings.BOOKING_MIN_NOTICE_MINUTES} minutes' notice."
         )
-    working_location, in_hours = _working_location(practitioner, held)
+    working_location, in_hours, member_of = _working_location(practitioner, held)
     location = location or working_location
     if location is None:
         only = list(practitioner.locations.filter(is_active=True)[:2])
@@ -153,7 +197,12 @@ def _place(
                 " (outside working hours or a break)."
             )
         location = only[0]
-    if not practitioner.locations.filter(pk=location.pk).exists():
+    # The hours just read name the practitioner's active locations: ask again only
+    # for another one.
+    if (
+        location.pk not in member_of
+        and not practitioner.locations.filter(pk=location.pk).exists()
+    ):
         raise BookingError(f"{practitioner} does not work at {location}.")
     if not override:
         if not in_hours or working_location != location:
@@ -161,16 +210,7 @@ def _place(
                 f"{practitioner} does not work at {location} at that time"
                 " (outside working hours or a break)."
             )
-        local_day = starts_at.astimezone(location.zone).date()
-        closure = Closure.objects.filter(location__in=[location, None], date=local_day)
-        if closure.exists():
-            raise BookingError(
-                f"{location} is closed that day ({closure.first().name})."
-            )
-        if TimeOff.objects.filter(
-            practitioner=practitioner, starts_at__lt=held.end, ends_at__gt=held.start
-        ).exists():
-            raise BookingError(f"{practitioner} is off at that time.")
+        _check_closed_or_off(practitioner, location, held, starts_at)
 
     if room is not None and room.location_id != location.pk:
         raise BookingError(f"{room.name} is not at {location}.")

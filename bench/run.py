@@ -45,7 +45,7 @@ EXPECTED_QUERIES = {
     "client_search": 1,
     # 9 before the waitlist section: one query (its offers only when there are some).
     "client_page": 10,
-    "booking": 15,
+    "booking": 10,
 }
 # A sweep: one query a message (recording its result) and a fixed few more.
 SWEEP_FIXED_QUERIES = 5

@@ -309,3 +309,18 @@ def test_postgresql_refuses_an_overlap_that_skips_the_service(
             busy_ends_at=first.ends_at,
             source="api",
         )
+
+
+def test_a_closure_and_time_off_together_name_the_closure(
+    jo, consultation, sam, london, desk
+):
+    """Both are read in one query now: the closure is still the reason given."""
+    TimeOff.objects.create(
+        practitioner=sam, starts_at=TEN, ends_at=TEN + timedelta(hours=1)
+    )
+    Closure.objects.create(location=None, date=TEN.date(), name="Clinic <b>away</b>")
+    with pytest.raises(
+        services.BookingError, match=r"closed that day \(Clinic <b>away</b>\)"
+    ):
+        book(jo, consultation, sam, TEN, desk)
+    assert not Appointment.objects.exists()
