@@ -144,6 +144,7 @@ class TestDayView:
         self, client, front_desk, london, sam, alex, make_client, consultation
     ):
         client.force_login(front_desk)
+        day_view(client, london)  # the signed-in user, cached from now
 
         def count(appointments: int) -> int:
             Appointment.objects.all().delete()
