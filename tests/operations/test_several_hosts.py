@@ -4,7 +4,8 @@ that share no disk, against one PostgreSQL, one Redis (a redis-server of the tes
 own) and one S3-compatible store (moto's server). Behind a load balancer a person's
 requests land on any web host, and every host must see what another one wrote:
 
-- a login made through one web host holds on the other (sessions in the database);
+- a login made through one web host holds on the other, and a logout through the
+  other ends it on both (sessions in the database, read through the shared cache);
 - a photo uploaded through one is served by the other (the bucket, not a disk);
 - a booking made through one shows at once on the other's calendar (the calendar's
   version in the shared cache);
@@ -311,6 +312,26 @@ def test_two_web_hosts_two_workers_and_two_beats_share_what_they_must(
         assert booked.status_code == 201, booked.text
         after = browser.get(web_b.url(calendar), timeout=30)
         assert "Hostsworth" in after.text, "B's calendar is stale"
+
+        # Logging out through B ends the session on A too, for a copy of its cookie
+        # as well (the browser drops its own): sessions are read through the cache
+        # (cached_db), and a host with a cache of its own would still hold it.
+        session_id = browser.cookies["sessionid"]
+        logout = browser.post(
+            web_b.url("/accounts/logout/"),
+            data={"csrfmiddlewaretoken": csrf(browser)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert logout.status_code == 302, logout.status_code
+        gone = requests.get(
+            web_a.url("/"),
+            cookies={"sessionid": session_id},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert gone.status_code == 302, "A still serves a session ended through B"
+        assert "/accounts/login/" in gone.headers["Location"]
 
         # The email links' rate limit counts the requests to A and B together.
         answers = [
