@@ -347,18 +347,19 @@ def appointments_to_move(
             "client", "service", "location", "practitioner__user"
         ).order_by("starts_at", "pk")
     )
-    if not appointments:
-        return []
-    ids = {a.practitioner_id for a in appointments}
+    # Hours and time off of everyone asked about (not of the practitioners found:
+    # an empty list would skip the query, and the dashboard's count would change
+    # with what is booked). Both tables are small: a row per block, per absence.
+    whose = Q() if practitioner is None else Q(practitioner=practitioner)
     weekly: dict[tuple[int, int], list[slots.WeeklyBlock]] = defaultdict(list)
-    hours = WorkingHours.objects.filter(practitioner_id__in=ids).values_list(
+    hours = WorkingHours.objects.filter(whose).values_list(
         "practitioner_id", "location_id", "weekday", "start_time", "end_time"
     )
     for pid, location_id, weekday, start, end in hours:
         weekly[pid, location_id].append(slots.WeeklyBlock(weekday, start, end))
     time_off: dict[int, list[tuple[slots.Interval, str]]] = defaultdict(list)
     for pid, starts_at, ends_at, reason in TimeOff.objects.filter(
-        practitioner_id__in=ids, ends_at__gt=now
+        whose, ends_at__gt=now
     ).values_list("practitioner_id", "starts_at", "ends_at", "reason"):
         time_off[pid].append((slots.Interval(starts_at, ends_at), reason))
     closures = {
