@@ -69,7 +69,7 @@ def appointment_event(
     event.add("dtend", appointment.ends_at.astimezone(zone))
     event.add("summary", summary)
     event.add("location", where)
-    event.add("sequence", int(appointment.updated_at.timestamp()))
+    event.add("sequence", appointment.calendar_sequence)
     return event
 
 

@@ -137,7 +137,8 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         max_length=200,
         label="Reason for cancelling",
-        help_text="Kept with the appointment, e.g. 'client ill, will call back'.",
+        help_text="Kept with the appointment, and given to the client in the email "
+        "that tells them (e.g. 'your practitioner is ill').",
     )
 
 

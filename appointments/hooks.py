@@ -5,10 +5,11 @@ from core.hooks import Hook
 
 # A new appointment is booked (front desk, API, online, course, waitlist).
 appointment_booked = Hook("appointment_booked", "appointment")
-# An appointment moved to a new time (its old messages no longer apply).
-appointment_moved = Hook("appointment_moved", "appointment")
-# An appointment is cancelled, or the client did not come.
-appointment_cancelled = Hook("appointment_cancelled", "appointment")
+# An appointment moved (its old messages no longer apply): `was` is the start it had.
+appointment_moved = Hook("appointment_moved", "appointment, was")
+# An appointment is cancelled (by_client: the client cancelled it themselves, not the
+# clinic), or the client did not come.
+appointment_cancelled = Hook("appointment_cancelled", "appointment, by_client")
 appointment_missed = Hook("appointment_missed", "appointment")
 # An appointment is completed: its treatment record and course move on.
 appointment_completed = Hook("appointment_completed", "appointment")

@@ -332,6 +332,9 @@ class Appointment(models.Model):
         related_name="+",
     )
     overlap_reason = models.CharField(max_length=200, blank=True)
+    # The iCalendar SEQUENCE of the event sent to the client: raised by every move and
+    # by the cancellation, so a calendar app replaces the event it holds in place.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

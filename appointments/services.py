@@ -427,6 +427,7 @@ def appointment_reschedule(
             f"A {appointment.get_status_display().lower()} appointment cannot be moved."
         )
     freed = FreedTime.of(appointment)
+    was = appointment.starts_at
     override = _check_override(by, overlap_reason.strip())
     _check_client(
         appointment.client, appointment.service, starts_at, appointment.location
@@ -460,8 +461,9 @@ def appointment_reschedule(
     appointment.status = Appointment.Status.BOOKED
     appointment.overlap_approved_by = by if override else None
     appointment.overlap_reason = overlap_reason.strip() if override else ""
+    appointment.calendar_sequence += 1
     appointment = _save_or_conflict(appointment, conflict_args)
-    hooks.appointment_moved(appointment=appointment)
+    hooks.appointment_moved(appointment=appointment, was=was)
     waitlist_offers_make(freed=freed)
     return appointment
 
@@ -482,17 +484,22 @@ def _transition(appointment: Appointment, to: str, *, check=None) -> Appointment
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, reason: str, by) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, by, by_client: bool = False
+) -> Appointment:
+    """by_client: the client cancelled it themselves (their email link); otherwise
+    the clinic did, and the client's email apologises and offers to rebook."""
     reason = reason.strip()
     if not reason:
         raise BookingError("Give a reason for the cancellation.")
 
     def record(locked: Appointment) -> None:
         locked.cancellation_reason = reason[:200]
+        locked.calendar_sequence += 1
 
     freed = FreedTime.of(appointment)
     cancelled = _transition(appointment, Appointment.Status.CANCELLED, check=record)
-    hooks.appointment_cancelled(appointment=cancelled)
+    hooks.appointment_cancelled(appointment=cancelled, by_client=by_client)
     waitlist_offers_make(freed=freed)
     return cancelled
 

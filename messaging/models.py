@@ -21,6 +21,9 @@ from messaging.texts import TEXTS, TextError, placeholders_check
 
 class MessageKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation"
+    MOVED = "moved", "Appointment moved"
+    CANCELLED = "cancelled", "Appointment cancelled by the clinic"
+    CANCELLED_BY_CLIENT = "cancelled_by_client", "Appointment cancelled by the client"
     PREPARATION = "preparation", "Preparation before a treatment"
     REMINDER = "reminder", "Appointment reminder"
     AFTERCARE = "aftercare", "Aftercare"

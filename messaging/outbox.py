@@ -27,6 +27,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -46,7 +47,17 @@ logger = logging.getLogger(__name__)
 # Sent whatever the reminder consent: a booking's confirmation; aftercare, which is
 # care (body-art codes ask for its receipt), not a reminder; and a lot recall notice,
 # which is about the client's safety.
-CARE_KINDS = {MessageKind.CONFIRMATION, MessageKind.AFTERCARE, MessageKind.LOT_RECALL}
+# A move or a cancellation is news about a booking, like its confirmation.
+CANCELLED_KINDS = {MessageKind.CANCELLED, MessageKind.CANCELLED_BY_CLIENT}
+CARE_KINDS = {
+    MessageKind.CONFIRMATION,
+    MessageKind.MOVED,
+    *CANCELLED_KINDS,
+    MessageKind.AFTERCARE,
+    MessageKind.LOT_RECALL,
+}
+# The messages that told the client when their appointment is.
+TOLD_KINDS = (MessageKind.CONFIRMATION, MessageKind.MOVED)
 
 # Service kinds that put pigment in the skin get a preparation note.
 PREPARED_KINDS = {"smp_session", "scar_camouflage", "touch_up"}
@@ -419,9 +430,65 @@ def plan_messages_cancel(*, plan) -> int:
     ).update(status=MessageStatus.CANCELLED, last_error="The plan was cancelled.")
 
 
-def appointment_messages_reschedule(*, appointment) -> None:
+def _told(appointment) -> bool:
+    """Whether an email that gave the client the appointment's time has gone out."""
+    return OutboundMessage.objects.filter(
+        appointment=appointment, kind__in=TOLD_KINDS, status=MessageStatus.SENT
+    ).exists()
+
+
+def appointment_messages_reschedule(
+    *, appointment, was=None, now: datetime | None = None
+) -> None:
+    """The appointment_moved hook. A client already told the time gets one "moved"
+    email (the old time struck, the new one, the calendar event updated in place);
+    one not told yet (moved before the sweep sent the confirmation) gets the
+    confirmation of the new time instead. Reminders follow the new time either way.
+    Keyed by the appointment's calendar sequence: once per move."""
+    now = now or timezone.now()
     appointment_messages_cancel(appointment=appointment)
-    appointment_messages_schedule(appointment=appointment)
+    if not _told(appointment):
+        appointment_messages_schedule(appointment=appointment, now=now)
+        return
+    moved = OutboundMessage(
+        client_id=appointment.client_id,
+        appointment=appointment,
+        kind=MessageKind.MOVED,
+        for_starts_at=appointment.starts_at,
+        due_at=now,
+        dedupe_key=_key(
+            appointment, MessageKind.MOVED, f"-{appointment.calendar_sequence}"
+        ),
+    )
+    timing = selectors.message_settings()
+    _write([moved, *_reminders(appointment, timing, now)])
+
+
+def appointment_messages_cancelled(
+    *, appointment, by_client: bool = False, now: datetime | None = None
+) -> None:
+    """The appointment_cancelled hook: what was still to be sent is cancelled, and a
+    client who was told the time gets one "cancelled" email with a calendar file that
+    removes the event (the clinic's cancellation apologises and offers to rebook)."""
+    now = now or timezone.now()
+    appointment_messages_cancel(appointment=appointment)
+    # Nothing to take back where the client never heard of it, or it has begun.
+    if appointment.starts_at <= now or not _told(appointment):
+        return
+    kind = MessageKind.CANCELLED_BY_CLIENT if by_client else MessageKind.CANCELLED
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=appointment.client_id,
+                appointment=appointment,
+                kind=kind,
+                for_starts_at=appointment.starts_at,
+                due_at=now,
+                dedupe_key=f"appointment:{appointment.pk}:cancelled",
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 @dataclass
@@ -492,6 +559,10 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
     if message.kind == MessageKind.WAITLIST_GONE:
         return ""
     appointment = message.appointment
+    if message.kind in CANCELLED_KINDS:
+        if appointment is None or appointment.status != "cancelled":
+            return "The appointment is no longer cancelled."
+        return ""
     if message.kind == MessageKind.AFTERCARE:
         step = message.aftercare_step
         if step is None or not step.is_active:
@@ -506,6 +577,11 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
             return "The appointment has moved."
         if appointment.starts_at <= now:
             return "The appointment has started."
+        if (
+            message.kind == MessageKind.MOVED
+            and _last_told_start(message) == appointment.starts_at
+        ):
+            return "The appointment is back at the time the client was told."
     return ""
 
 
@@ -690,6 +766,16 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             time=date_format(starts_at, "H:i"),
             location=appointment.location.name,
         )
+        if message.kind == MessageKind.MOVED:
+            was = _last_told_start(message).astimezone(zone)
+            context["was_starts_at"] = was
+            values.update(
+                old_date=date_format(was, "D j M"), old_time=date_format(was, "H:i")
+            )
+        if message.kind in CANCELLED_KINDS:
+            context["cancelled"] = True
+        if message.kind == MessageKind.CANCELLED:
+            context["rebook_url"] = settings.SITE_URL + reverse("book_location")
     if message.waitlist_offer is not None:
         offer = message.waitlist_offer
         context.update(_offer_context(offer))
@@ -738,13 +824,33 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         context["passport"] = list(treatment_selectors.ink_passport(message.client))
     if message.kind == MessageKind.AFTERCARE:
         context["step"] = message.aftercare_step
-    elif appointment is not None:
+    elif appointment is not None and message.kind not in CANCELLED_KINDS:
         context.update(
             confirm_url=links.action_url("confirm", appointment),
             cancel_url=links.action_url("cancel", appointment),
             reschedule_url=links.action_url("reschedule", appointment),
         )
     return context
+
+
+def _last_told_start(message: OutboundMessage) -> datetime:
+    """The start the client was last told before this message: what the "moved"
+    email strikes out (after two moves before a sweep, the first time, not the
+    middle one they never heard of)."""
+    told = (
+        OutboundMessage.objects.filter(
+            appointment_id=message.appointment_id,
+            kind__in=TOLD_KINDS,
+            status=MessageStatus.SENT,
+            for_starts_at__isnull=False,
+        )
+        .exclude(pk=message.pk)
+        .filter(sent_at__lte=message.sent_at or timezone.now())
+        .order_by("-sent_at", "-pk")
+        .values_list("for_starts_at", flat=True)
+        .first()
+    )
+    return told or message.for_starts_at or message.appointment.starts_at
 
 
 def _offer_context(offer) -> dict:
@@ -773,6 +879,7 @@ def _plan_location(plan):
 
 APPOINTMENT_KINDS = {
     MessageKind.CONFIRMATION,
+    MessageKind.MOVED,
     MessageKind.PREPARATION,
     MessageKind.REMINDER,
     MessageKind.AFTERCARE,
@@ -780,6 +887,8 @@ APPOINTMENT_KINDS = {
 
 
 def template_name(kind: str) -> str:
+    if kind in CANCELLED_KINDS:
+        return "emails/appointment_cancelled"
     if kind in APPOINTMENT_KINDS:
         return f"emails/appointment_{kind}"
     return f"emails/{kind}"
@@ -810,28 +919,41 @@ def build_email(
         },
     )
     email.attach_alternative(html, "text/html")
-    if message.kind == MessageKind.CONFIRMATION and message.appointment is not None:
+    if message.appointment is not None and message.kind in ICS_METHODS:
+        method = ICS_METHODS[message.kind]
         email.attach(
             "appointment.ics",
-            appointment_ics(message.appointment),
-            "text/calendar; method=PUBLISH",
+            appointment_ics(message.appointment, method=method),
+            f"text/calendar; method={method}",
         )
     return email
 
 
-def appointment_ics(appointment) -> str:
-    """An iCalendar event for the appointment, times in its location's zone."""
+# The calendar file each kind carries: the event (a move raises its SEQUENCE, so the
+# calendar updates the one it holds), or its cancellation.
+ICS_METHODS = {
+    MessageKind.CONFIRMATION: "PUBLISH",
+    MessageKind.MOVED: "PUBLISH",
+    MessageKind.CANCELLED: "CANCEL",
+    MessageKind.CANCELLED_BY_CLIENT: "CANCEL",
+}
+
+
+def appointment_ics(appointment, *, method: str = "PUBLISH") -> str:
+    """An iCalendar event for the appointment, times in its location's zone; with
+    method CANCEL, the same event (UID, higher SEQUENCE) marked cancelled."""
     calendar = feeds.new_calendar()
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     location = appointment.location
-    calendar.add_component(
-        feeds.appointment_event(
-            appointment,
-            summary=f"{appointment.service} at {settings.CLINIC_NAME}",
-            where=f"{location.name}, {location.address}".strip(", "),
-            now=timezone.now(),
-        )
+    event = feeds.appointment_event(
+        appointment,
+        summary=f"{appointment.service} at {settings.CLINIC_NAME}",
+        where=f"{location.name}, {location.address}".strip(", "),
+        now=timezone.now(),
     )
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
+    calendar.add_component(event)
     day = appointment.starts_at.date()
     one_year = timedelta(days=366)
     return feeds.calendar_bytes(calendar, day - one_year, day + one_year).decode()
@@ -854,7 +976,7 @@ def connect() -> None:
     (MessagingConfig.ready())."""
     appointment_hooks.appointment_booked.connect(appointment_messages_first)
     appointment_hooks.appointment_moved.connect(appointment_messages_reschedule)
-    appointment_hooks.appointment_cancelled.connect(appointment_messages_cancel)
+    appointment_hooks.appointment_cancelled.connect(appointment_messages_cancelled)
     appointment_hooks.appointment_missed.connect(appointment_messages_cancel)
     appointment_hooks.appointment_completed.connect(appointment_aftercare_schedule)
     appointment_hooks.waitlist_offered.connect(_waitlist_offered)

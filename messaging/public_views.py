@@ -60,6 +60,7 @@ def _act(action: str, appointment: Appointment) -> str:
             appointment=appointment,
             reason="Cancelled by the client from an email link.",
             by=None,
+            by_client=True,
         )
         return "Your appointment is cancelled. We hope to see you another time."
     booking.appointment_reschedule_request(appointment=appointment)

@@ -19,6 +19,11 @@ APPOINTMENT_PLACEHOLDERS = {
     "time": "the appointment's start, e.g. 13:30",
     "location": "the location's name",
 }
+MOVED_PLACEHOLDERS = {
+    **APPOINTMENT_PLACEHOLDERS,
+    "old_date": "the date the client had before the move, e.g. Tue 3 Mar",
+    "old_time": "the time the client had before the move, e.g. 10:00",
+}
 PLAN_PLACEHOLDERS = {
     "first_name": "the client's first name",
     "clinic": "the clinic's name",
@@ -49,6 +54,8 @@ EXAMPLE_VALUES = {
     "pigment": "Perma Blend SMP Dark",
     "lot": "L26001A",
     "minoxidil_days": "7",
+    "old_date": "Tue 3 Mar",
+    "old_time": "10:00",
 }
 
 # Every preparation note asks for this; the shaving advice is only where the head is
@@ -76,6 +83,31 @@ TEXTS = {
         "Booked: {service} on {date} at {time}",
         "Your appointment is booked. The attached calendar file adds it to your "
         "calendar.",
+    ),
+    "moved": TextKind(
+        "Appointment moved",
+        MOVED_PLACEHOLDERS,
+        "Moved: {service} is now {date} at {time}",
+        "Your appointment has moved. It is no longer on {old_date} at {old_time}: "
+        "it is now on {date} at {time}. The attached calendar file updates the event "
+        "in your calendar.",
+    ),
+    "cancelled": TextKind(
+        "Appointment cancelled by the clinic",
+        APPOINTMENT_PLACEHOLDERS,
+        "Cancelled: {service} on {date} at {time}",
+        "We are sorry: we have had to cancel your appointment on {date} at {time}. "
+        "Please book another time that suits you, or call {location} and we will "
+        "find one with you. The attached calendar file removes the event from your "
+        "calendar.",
+    ),
+    "cancelled_by_client": TextKind(
+        "Appointment cancelled by the client",
+        APPOINTMENT_PLACEHOLDERS,
+        "Cancelled: {service} on {date} at {time}",
+        "Your appointment on {date} at {time} is cancelled, as you asked. The "
+        "attached calendar file removes the event from your calendar. We hope to see "
+        "you another time.",
     ),
     "preparation": TextKind(
         "Preparation before a treatment (shaved head)",

@@ -478,6 +478,9 @@ CLINICAL_MESSAGE = (
 )
 MESSAGE_KINDS = {
     MessageKind.CONFIRMATION: BOOKING_MESSAGE,
+    MessageKind.MOVED: BOOKING_MESSAGE,
+    MessageKind.CANCELLED: BOOKING_MESSAGE,
+    MessageKind.CANCELLED_BY_CLIENT: BOOKING_MESSAGE,
     MessageKind.PREPARATION: CLINICAL_MESSAGE,
     MessageKind.REMINDER: BOOKING_MESSAGE,
     MessageKind.AFTERCARE: CLINICAL_MESSAGE,
@@ -496,6 +499,9 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
     related = {}
     if kind in (
         MessageKind.CONFIRMATION,
+        MessageKind.MOVED,
+        MessageKind.CANCELLED,
+        MessageKind.CANCELLED_BY_CLIENT,
         MessageKind.PREPARATION,
         MessageKind.REMINDER,
         MessageKind.AFTERCARE,

@@ -7,7 +7,7 @@ made with the staff member's CSRF token) and `{{ }}` (a template that would be
 rendered twice)."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -110,6 +110,41 @@ def test_the_html_part_of_every_email_escapes_the_name(hostile_world):
         html = email.alternatives[0][0]
         assert markup_from(html) == [], email.subject
         assert escape(HOSTILE) in html
+
+
+@pytest.mark.parametrize("by_client", [False, True])
+def test_the_moved_and_cancelled_emails_escape_the_name_and_the_reason(
+    hostile_world, front_desk, by_client
+):
+    """Issue 21: the new emails about a change, with a hostile name and a hostile
+    cancellation reason (which the clinic's cancellation quotes)."""
+    mail.outbox.clear()
+    services.appointment_reschedule(
+        appointment=hostile_world, starts_at=AT + timedelta(days=1), by=front_desk
+    )
+    messages_send_due()
+    services.appointment_cancel(
+        appointment=hostile_world, reason=HOSTILE, by=front_desk, by_client=by_client
+    )
+    messages_send_due()
+    kinds = [
+        OutboundMessage.objects.get(pk=email.extra_headers["X-SMP-Message"]).kind
+        for email in mail.outbox
+    ]
+    cancelled = MessageKind.CANCELLED_BY_CLIENT if by_client else MessageKind.CANCELLED
+    assert kinds == [MessageKind.MOVED, cancelled]
+    for email in mail.outbox:
+        html = email.alternatives[0][0]
+        assert markup_from(html) == [], email.subject
+        assert escape(HOSTILE) in html
+        assert HOSTILE in email.body  # plain text, as typed
+        assert not isinstance(email.body, SafeData)
+    html = mail.outbox[1].alternatives[0][0]
+    if by_client:
+        assert "Reason:" not in html
+    else:
+        assert f"<p>Reason: {escape(HOSTILE)}</p>" in html
+        assert f"Reason: {HOSTILE}" in mail.outbox[1].body
 
 
 def test_the_message_page_shows_the_text_escaped_and_the_html_only_in_a_sandbox(
