@@ -35,6 +35,9 @@ install-test: $(VENV)/.installed-test $(E2E_NPM)
 # The whole app: web, Celery worker and beat. Embedded defaults (SQLite, filesystem
 # broker, emails to var/outbox/) unless .env or the environment says otherwise.
 run: export DEBUG ?= 1
+# Links in emails point at the port served (the worker writes them, and honcho gives
+# each process type a PORT of its own: web 8000, worker 8100, beat 8200).
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: export PATH := $(BIN):$(PATH)
 run: install
 	$(MANAGE) migrate --noinput

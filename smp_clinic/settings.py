@@ -65,7 +65,9 @@ if not SECRET_KEY:
 
 # The public address of the app, used for links in emails and for the HTTPS settings:
 # an https:// SITE_URL switches on secure cookies, HSTS and the redirect to HTTPS.
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it is this host at PORT, the port the web server is given (the Makefile
+# passes `make run`'s to the worker and beat too, whose PORT honcho numbers apart).
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
 _site = urlsplit(SITE_URL)
 if _site.scheme not in {"http", "https"} or not _site.hostname:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
