@@ -199,7 +199,11 @@ class ResilientRedisCache(RedisCache):
         return found
 
 
-def invalidate(keys, *, hold: float = 2) -> None:
+# How long invalidate() keeps read_through() from storing a forgotten key again.
+INVALIDATION_HOLD_SECONDS = 2
+
+
+def invalidate(keys, *, hold: float = INVALIDATION_HOLD_SECONDS) -> None:
     """Forget cached values whose source changed, and for `hold` seconds let
     read_through() load them without storing them: a request that read the old rows
     just before the change committed cannot store them again."""
