@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import connection, transaction
@@ -248,6 +249,10 @@ def backup_restore(
                     )
         finally:
             reader.close()
+    # What the cache holds (signed-in users and their roles, sessions, rendered
+    # calendars) describes the database before the restore: forget it, or a session
+    # made after the archive would still read as signed in.
+    cache.clear()
     result = RestoreResult(
         created_at=manifest.created_at,
         tables=len(manifest.tables),

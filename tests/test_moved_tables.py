@@ -111,11 +111,11 @@ def test_the_outbox_tables_keep_every_row_across_the_move():
     assert AftercareStep.objects.get(subject="Day 3").body == "Keep it dry.\nNo gym."
     assert MessageText.objects.get(key="reminder").subject == "See you {date}"
     # The content types moved with the models: the same rows, relabelled.
+    assert set(type_ids) == {name.lower() for name in MOVED}
     for model, pk in type_ids.items():
         assert ContentType.objects.get(pk=pk).app_label == "messaging", model
-    assert ContentType.objects.get_for_model(OutboundMessage).pk == type_ids.get(
-        "outboundmessage", ContentType.objects.get_for_model(OutboundMessage).pk
-    )
+    outbox_type = ContentType.objects.get_for_model(OutboundMessage)
+    assert outbox_type.pk == type_ids["outboundmessage"]
 
 
 PIGMENTS_BEFORE = [("pigments", None)]
@@ -194,5 +194,7 @@ def test_pigments_and_lots_keep_every_row_and_every_link_across_the_move():
     )
     assert SessionPigment.objects.get().lot_id == lots[5].pk
     assert OutboundMessage.objects.get(kind="lot_recall").lot_id == lots[3].pk
+    assert set(type_ids) == {"pigment", "pigmentlot"}
     for model, pk in type_ids.items():
         assert ContentType.objects.get(pk=pk).app_label == "pigments", model
+    assert ContentType.objects.get_for_model(PigmentLot).pk == type_ids["pigmentlot"]
