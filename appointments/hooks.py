@@ -3,8 +3,9 @@ the same transaction (core/hooks.py). Each is called with keyword arguments only
 
 from core.hooks import Hook
 
-# A new appointment is booked (front desk, API, online, course, waitlist).
-appointment_booked = Hook("appointment_booked", "appointment")
+# A new appointment is booked (front desk, API, online, course, waitlist). confirm:
+# False where the caller books several at once and confirms them together (a course).
+appointment_booked = Hook("appointment_booked", "appointment, confirm")
 # An appointment moved (its old messages no longer apply): `was` is the start it had.
 appointment_moved = Hook("appointment_moved", "appointment, was")
 # An appointment is cancelled (by_client: the client cancelled it themselves, not the

@@ -363,8 +363,12 @@ def appointment_book(
     room: Room | None = None,
     notes: str = "",
     overlap_reason: str = "",
+    confirm: bool = True,
 ) -> Appointment:
     """Book one appointment, or raise BookingError / BookingConflict and change nothing.
+
+    confirm=False: the caller books several and announces them together (a course
+    sends one confirmation listing every session), so this one sends none of its own.
 
     With `overlap_reason` a manager books over working hours, notice and other
     appointments deliberately; the approval and reason are stored on the appointment.
@@ -404,7 +408,7 @@ def appointment_book(
         overlap_reason=overlap_reason.strip() if override else "",
     )
     appointment = _save_or_conflict(appointment, conflict_args)
-    hooks.appointment_booked(appointment=appointment)
+    hooks.appointment_booked(appointment=appointment, confirm=confirm)
     return appointment
 
 

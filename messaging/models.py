@@ -24,6 +24,7 @@ class MessageKind(models.TextChoices):
     MOVED = "moved", "Appointment moved"
     CANCELLED = "cancelled", "Appointment cancelled by the clinic"
     CANCELLED_BY_CLIENT = "cancelled_by_client", "Appointment cancelled by the client"
+    COURSE_CONFIRMATION = "course_confirmation", "Course booking confirmation"
     PREPARATION = "preparation", "Preparation before a treatment"
     REMINDER = "reminder", "Appointment reminder"
     AFTERCARE = "aftercare", "Aftercare"
@@ -253,6 +254,8 @@ class OutboundMessage(models.Model):
     # For an appointment's messages: the start it was written for. A message whose
     # appointment has moved since no longer applies.
     for_starts_at = models.DateTimeField(null=True, blank=True)
+    # A "moved" email: the start the client was told before (struck in the email).
+    previous_starts_at = models.DateTimeField(null=True, blank=True, editable=False)
     due_at = models.DateTimeField()
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(

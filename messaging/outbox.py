@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 CANCELLED_KINDS = {MessageKind.CANCELLED, MessageKind.CANCELLED_BY_CLIENT}
 CARE_KINDS = {
     MessageKind.CONFIRMATION,
+    MessageKind.COURSE_CONFIRMATION,
     MessageKind.MOVED,
     *CANCELLED_KINDS,
     MessageKind.AFTERCARE,
@@ -127,9 +128,63 @@ def _reminders(appointment, timing, now: datetime) -> list[OutboundMessage]:
     ]
 
 
-def appointment_messages_first(*, appointment) -> None:
-    """The appointment_booked hook: a new appointment, with no messages yet."""
-    appointment_messages_schedule(appointment=appointment, new=True)
+def appointment_messages_first(*, appointment, confirm: bool = True) -> None:
+    """The appointment_booked hook: a new appointment, with no messages yet. Without
+    `confirm` (a course's session: course_confirmation_schedule confirms them all),
+    its preparation note and reminders only."""
+    if confirm:
+        appointment_messages_schedule(appointment=appointment, new=True)
+        return
+    now = timezone.now()
+    _write(_reminders(appointment, selectors.message_settings(), now), revive=False)
+
+
+COURSE_KEY = "plan:{plan}:course_confirmation:{ids}"
+
+
+def course_confirmation_schedule(
+    *, plan, appointments, now: datetime | None = None
+) -> None:
+    """The course_booked hook: one confirmation listing every session booked
+    together, with one calendar file holding them all. Its key names the
+    appointments, which the email lists (those still to come when it goes)."""
+    if not appointments:
+        return
+    now = now or timezone.now()
+    first = appointments[0]
+    ids = "-".join(str(a.pk) for a in appointments)
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                client_id=plan.client_id,
+                plan=plan,
+                appointment=first,
+                kind=MessageKind.COURSE_CONFIRMATION,
+                for_starts_at=first.starts_at,
+                due_at=now,
+                dedupe_key=COURSE_KEY.format(plan=plan.pk, ids=ids),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def course_appointments(message: OutboundMessage, now: datetime | None = None) -> list:
+    """The sessions a course confirmation lists: those it was written for that are
+    still booked and to come, in order."""
+    tail = message.dedupe_key.rsplit(":", 1)[-1].split("-")
+    ids = [int(pk) for pk in tail if pk.isdigit()]
+    return list(
+        Appointment.objects.filter(
+            pk__in=ids,
+            status__in=("booked", "confirmed"),
+            starts_at__gt=now or timezone.now(),
+        )
+        .select_related(
+            "service", "location", "practitioner__user", "treatment_session"
+        )
+        .order_by("starts_at")
+    )
 
 
 def appointment_messages_schedule(
@@ -431,9 +486,24 @@ def plan_messages_cancel(*, plan) -> int:
 
 
 def _told(appointment) -> bool:
-    """Whether an email that gave the client the appointment's time has gone out."""
+    """Whether an email that gave the client the appointment's time has gone out:
+    its own confirmation or move, or the confirmation of the course it is part of."""
     return OutboundMessage.objects.filter(
-        appointment=appointment, kind__in=TOLD_KINDS, status=MessageStatus.SENT
+        Q(appointment=appointment, kind__in=TOLD_KINDS)
+        | Q(
+            kind=MessageKind.COURSE_CONFIRMATION,
+            plan__sessions__appointment=appointment,
+            sent_at__gte=appointment.created_at,
+        ),
+        status=MessageStatus.SENT,
+    ).exists()
+
+
+def _course_confirmation_pending(appointment) -> bool:
+    return OutboundMessage.objects.filter(
+        kind=MessageKind.COURSE_CONFIRMATION,
+        plan__sessions__appointment=appointment,
+        status=MessageStatus.PENDING,
     ).exists()
 
 
@@ -446,22 +516,43 @@ def appointment_messages_reschedule(
     confirmation of the new time instead. Reminders follow the new time either way.
     Keyed by the appointment's calendar sequence: once per move."""
     now = now or timezone.now()
+    # The time the client was last told: the one a "moved" email not sent yet would
+    # have struck (two moves before a sweep make one email from the first time).
+    told_start = (
+        OutboundMessage.objects.filter(
+            appointment=appointment,
+            kind=MessageKind.MOVED,
+            status=MessageStatus.PENDING,
+        )
+        .values_list("previous_starts_at", flat=True)
+        .first()
+    ) or was
     appointment_messages_cancel(appointment=appointment)
+    timing = selectors.message_settings()
+    reminders = _reminders(appointment, timing, now)
     if not _told(appointment):
-        appointment_messages_schedule(appointment=appointment, now=now)
+        if _course_confirmation_pending(appointment):
+            # The course's confirmation, not sent yet, lists it at its new time.
+            _write(reminders)
+        else:
+            appointment_messages_schedule(appointment=appointment, now=now)
+        return
+    if told_start == appointment.starts_at:
+        # Moved away and back before the sweep: the client's time stands.
+        _write(reminders)
         return
     moved = OutboundMessage(
         client_id=appointment.client_id,
         appointment=appointment,
         kind=MessageKind.MOVED,
         for_starts_at=appointment.starts_at,
+        previous_starts_at=told_start,
         due_at=now,
         dedupe_key=_key(
             appointment, MessageKind.MOVED, f"-{appointment.calendar_sequence}"
         ),
     )
-    timing = selectors.message_settings()
-    _write([moved, *_reminders(appointment, timing, now)])
+    _write([moved, *reminders])
 
 
 def appointment_messages_cancelled(
@@ -559,6 +650,12 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
     if message.kind == MessageKind.WAITLIST_GONE:
         return ""
     appointment = message.appointment
+    if message.kind == MessageKind.COURSE_CONFIRMATION:
+        if message.plan is None or message.plan.status == "cancelled":
+            return "The treatment plan was cancelled."
+        if not course_appointments(message, now):
+            return "No session of the course is still to come."
+        return ""
     if message.kind in CANCELLED_KINDS:
         if appointment is None or appointment.status != "cancelled":
             return "The appointment is no longer cancelled."
@@ -577,11 +674,6 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
             return "The appointment has moved."
         if appointment.starts_at <= now:
             return "The appointment has started."
-        if (
-            message.kind == MessageKind.MOVED
-            and _last_told_start(message) == appointment.starts_at
-        ):
-            return "The appointment is back at the time the client was told."
     return ""
 
 
@@ -745,9 +837,9 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         "message": message,
         "unsubscribe_url": links.unsubscribe_url(message.client),
     }
-    if message.kind in RECALL_KINDS:
+    if message.kind in RECALL_KINDS or message.kind == MessageKind.COURSE_CONFIRMATION:
         # A recall's appointment is the touch-up that wrote it, long past: the email
-        # is about booking the next one.
+        # is about booking the next one. A course's confirmation lists its sessions.
         appointment = None
     values = {"first_name": message.client.first_name, "clinic": settings.CLINIC_NAME}
     if appointment is not None:
@@ -767,7 +859,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             location=appointment.location.name,
         )
         if message.kind == MessageKind.MOVED:
-            was = _last_told_start(message).astimezone(zone)
+            was = (message.previous_starts_at or appointment.starts_at).astimezone(zone)
             context["was_starts_at"] = was
             values.update(
                 old_date=date_format(was, "D j M"), old_time=date_format(was, "H:i")
@@ -807,6 +899,16 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         # Every email that names a location gives its number: "call Soho" is no use
         # without one.
         context["location_phone"] = display_phone(context["location"].phone)
+    if message.kind == MessageKind.COURSE_CONFIRMATION:
+        context.update(_course_context(message))
+        values.update(
+            service=str(message.plan.service),
+            practitioner=str(message.plan.practitioner),
+            booked=str(len(context["course_sessions"])),
+            date=context["course_sessions"][0]["date"]
+            if context["course_sessions"]
+            else "",
+        )
     if message.kind == MessageKind.PREPARATION:
         timing = selectors.message_settings()
         values["minoxidil_days"] = str(timing.minoxidil_pause_days)
@@ -833,24 +935,24 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
     return context
 
 
-def _last_told_start(message: OutboundMessage) -> datetime:
-    """The start the client was last told before this message: what the "moved"
-    email strikes out (after two moves before a sweep, the first time, not the
-    middle one they never heard of)."""
-    told = (
-        OutboundMessage.objects.filter(
-            appointment_id=message.appointment_id,
-            kind__in=TOLD_KINDS,
-            status=MessageStatus.SENT,
-            for_starts_at__isnull=False,
+def _course_context(message: OutboundMessage) -> dict:
+    sessions = []
+    for appointment in course_appointments(message):
+        zone = appointment.location.zone
+        starts_at = appointment.starts_at.astimezone(zone)
+        session = getattr(appointment, "treatment_session", None)
+        sessions.append(
+            {
+                "appointment": appointment,
+                "number": session.number if session else None,
+                "starts_at": starts_at,
+                "ends_at": appointment.ends_at.astimezone(zone),
+                "date": date_format(starts_at, "D j M"),
+                "reschedule_url": links.action_url("reschedule", appointment),
+                "cancel_url": links.action_url("cancel", appointment),
+            }
         )
-        .exclude(pk=message.pk)
-        .filter(sent_at__lte=message.sent_at or timezone.now())
-        .order_by("-sent_at", "-pk")
-        .values_list("for_starts_at", flat=True)
-        .first()
-    )
-    return told or message.for_starts_at or message.appointment.starts_at
+    return {"course_sessions": sessions}
 
 
 def _offer_context(offer) -> dict:
@@ -919,7 +1021,14 @@ def build_email(
         },
     )
     email.attach_alternative(html, "text/html")
-    if message.appointment is not None and message.kind in ICS_METHODS:
+    if message.kind == MessageKind.COURSE_CONFIRMATION:
+        if context["course_sessions"]:
+            email.attach(
+                "course.ics",
+                course_ics([s["appointment"] for s in context["course_sessions"]]),
+                "text/calendar; method=PUBLISH",
+            )
+    elif message.appointment is not None and message.kind in ICS_METHODS:
         method = ICS_METHODS[message.kind]
         email.attach(
             "appointment.ics",
@@ -959,6 +1068,28 @@ def appointment_ics(appointment, *, method: str = "PUBLISH") -> str:
     return feeds.calendar_bytes(calendar, day - one_year, day + one_year).decode()
 
 
+def course_ics(appointments) -> str:
+    """One calendar file holding every session of a course, each its own event (the
+    UID each session's later emails use, so a move updates it in place)."""
+    calendar = feeds.new_calendar()
+    calendar.add("method", "PUBLISH")
+    now = timezone.now()
+    for appointment in appointments:
+        location = appointment.location
+        calendar.add_component(
+            feeds.appointment_event(
+                appointment,
+                summary=f"{appointment.service} at {settings.CLINIC_NAME}",
+                where=f"{location.name}, {location.address}".strip(", "),
+                now=now,
+            )
+        )
+    one_year = timedelta(days=366)
+    first = min(a.starts_at for a in appointments).date()
+    last = max(a.starts_at for a in appointments).date()
+    return feeds.calendar_bytes(calendar, first - one_year, last + one_year).decode()
+
+
 def lot_recall_notices_count(*, lot) -> int:
     return OutboundMessage.objects.filter(lot=lot, kind=MessageKind.LOT_RECALL).count()
 
@@ -981,6 +1112,7 @@ def connect() -> None:
     appointment_hooks.appointment_completed.connect(appointment_aftercare_schedule)
     appointment_hooks.waitlist_offered.connect(_waitlist_offered)
     appointment_hooks.waitlist_time_gone.connect(_waitlist_time_gone)
+    treatment_hooks.course_booked.connect(course_confirmation_schedule)
     treatment_hooks.plan_completed.connect(plan_recalls_schedule)
     treatment_hooks.course_next_session_unbooked.connect(course_nudge_schedule)
     treatment_hooks.touch_up_completed.connect(touch_up_recalls_schedule)

@@ -24,6 +24,16 @@ MOVED_PLACEHOLDERS = {
     "old_date": "the date the client had before the move, e.g. Tue 3 Mar",
     "old_time": "the time the client had before the move, e.g. 10:00",
 }
+COURSE_PLACEHOLDERS = {
+    "first_name": "the client's first name",
+    "clinic": "the clinic's name",
+    "service": "the service booked",
+    "practitioner": "the practitioner's name",
+    "location": "the location's name",
+    "sessions": "the number of sessions in the course",
+    "booked": "how many sessions are listed, e.g. 3",
+    "date": "the first listed session's date, e.g. Wed 4 Mar",
+}
 PLAN_PLACEHOLDERS = {
     "first_name": "the client's first name",
     "clinic": "the clinic's name",
@@ -56,6 +66,7 @@ EXAMPLE_VALUES = {
     "minoxidil_days": "7",
     "old_date": "Tue 3 Mar",
     "old_time": "10:00",
+    "booked": "3",
 }
 
 # Every preparation note asks for this; the shaving advice is only where the head is
@@ -91,6 +102,13 @@ TEXTS = {
         "Your appointment has moved. It is no longer on {old_date} at {old_time}: "
         "it is now on {date} at {time}. The attached calendar file updates the event "
         "in your calendar.",
+    ),
+    "course_confirmation": TextKind(
+        "Course booking confirmation",
+        COURSE_PLACEHOLDERS,
+        "Booked: your {service} course, {booked} sessions from {date}",
+        "Your SMP course is booked: the sessions are listed below. The attached "
+        "calendar file adds every one of them to your calendar.",
     ),
     "cancelled": TextKind(
         "Appointment cancelled by the clinic",

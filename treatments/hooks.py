@@ -3,6 +3,9 @@ the same transaction (core/hooks.py). Each is called with keyword arguments only
 
 from core.hooks import Hook
 
+# Sessions of a course are booked together (appointments: in order): one
+# confirmation lists them all.
+course_booked = Hook("course_booked", "plan, appointments")
 # A course is complete: its recalls (touch-up, fade checks) are due in months.
 plan_completed = Hook("plan_completed", "plan, location, now")
 # A course session is done and the next one is not booked yet.

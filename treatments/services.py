@@ -201,6 +201,7 @@ def course_book(
                 location=location,
                 booked_by=booked_by,
                 notes=f"Session {number} of {plan.sessions_planned}: {plan}",
+                confirm=False,
             )
         except BookingError as error:
             refused = CourseError(
@@ -212,6 +213,7 @@ def course_book(
         session.appointment = appointment
         session.save(update_fields=["appointment"])
         booked.append(appointment)
+    hooks.course_booked(plan=plan, appointments=booked)
     return booked
 
 

@@ -479,6 +479,7 @@ CLINICAL_MESSAGE = (
 MESSAGE_KINDS = {
     MessageKind.CONFIRMATION: BOOKING_MESSAGE,
     MessageKind.MOVED: BOOKING_MESSAGE,
+    MessageKind.COURSE_CONFIRMATION: BOOKING_MESSAGE,
     MessageKind.CANCELLED: BOOKING_MESSAGE,
     MessageKind.CANCELLED_BY_CLIENT: BOOKING_MESSAGE,
     MessageKind.PREPARATION: CLINICAL_MESSAGE,
@@ -500,6 +501,7 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
     if kind in (
         MessageKind.CONFIRMATION,
         MessageKind.MOVED,
+        MessageKind.COURSE_CONFIRMATION,
         MessageKind.CANCELLED,
         MessageKind.CANCELLED_BY_CLIENT,
         MessageKind.PREPARATION,
@@ -509,7 +511,12 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
         related["appointment"] = world.appointment
     if kind == MessageKind.AFTERCARE:
         related["aftercare_step"] = AftercareStep.objects.first()
-    if kind in (MessageKind.COURSE_NUDGE, MessageKind.FADE_CHECK, MessageKind.TOUCH_UP):
+    if kind in (
+        MessageKind.COURSE_NUDGE,
+        MessageKind.FADE_CHECK,
+        MessageKind.TOUCH_UP,
+        MessageKind.COURSE_CONFIRMATION,
+    ):
         related["plan"] = world.plan
     if kind == MessageKind.LOT_RECALL:
         related["lot"] = world.lot
