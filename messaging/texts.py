@@ -98,7 +98,7 @@ TEXTS = {
     "moved": TextKind(
         "Appointment moved",
         MOVED_PLACEHOLDERS,
-        "Moved: {service} is now {date} at {time}",
+        "Your appointment has moved: {service} is now {date} at {time}",
         "Your appointment has moved. It is no longer on {old_date} at {old_time}: "
         "it is now on {date} at {time}. The attached calendar file updates the event "
         "in your calendar.",
@@ -113,7 +113,7 @@ TEXTS = {
     "cancelled": TextKind(
         "Appointment cancelled by the clinic",
         APPOINTMENT_PLACEHOLDERS,
-        "Cancelled: {service} on {date} at {time}",
+        "Your appointment is cancelled: {service} on {date} at {time}",
         "We are sorry: we have had to cancel your appointment on {date} at {time}. "
         "Please book another time that suits you, or call {location} and we will "
         "find one with you. The attached calendar file removes the event from your "
@@ -122,7 +122,7 @@ TEXTS = {
     "cancelled_by_client": TextKind(
         "Appointment cancelled by the client",
         APPOINTMENT_PLACEHOLDERS,
-        "Cancelled: {service} on {date} at {time}",
+        "Your appointment is cancelled: {service} on {date} at {time}",
         "Your appointment on {date} at {time} is cancelled, as you asked. The "
         "attached calendar file removes the event from your calendar. We hope to see "
         "you another time.",

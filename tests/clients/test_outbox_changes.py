@@ -89,7 +89,9 @@ class TestMoved:
         messages_send_due()
         assert len(mail.outbox) == 1
         email = mail.outbox[0]
-        assert email.subject.startswith("Moved: Consultation is now Thu 5 Mar at 14:30")
+        assert email.subject.startswith(
+            "Your appointment has moved: Consultation is now Thu 5 Mar at 14:30"
+        )
         assert "Booked" not in email.subject
         assert "no longer on Wed 4 Mar at 13:30" in email.body
         assert "No longer: Wednesday 4 March 2026, 13:30" in email.body
@@ -181,7 +183,9 @@ class TestCancelled:
         messages_send_due()
         assert len(mail.outbox) == 1
         email = mail.outbox[0]
-        assert email.subject.startswith("Cancelled: Consultation on Wed 4 Mar at 13:30")
+        assert email.subject.startswith(
+            "Your appointment is cancelled: Consultation on Wed 4 Mar at 13:30"
+        )
         assert "We are sorry" in email.body
         assert "Reason: Your practitioner is ill" in email.body
         assert f"Book another time: {settings.SITE_URL}/book/" in email.body
@@ -227,7 +231,9 @@ class TestCancelled:
         services.appointment_cancel(appointment=told, reason="Ill", by=front_desk)
         messages_send_due()
         messages_send_due()
-        assert [e.subject.split(":")[0] for e in mail.outbox] == ["Cancelled"]
+        assert [e.subject.split(":")[0] for e in mail.outbox] == [
+            "Your appointment is cancelled"
+        ]
 
     def test_cancelled_before_anything_was_sent_sends_nothing(
         self, frozen_now, jo, consultation, sam, front_desk
@@ -293,4 +299,6 @@ class TestEditableTexts:
         assert "{old_time} is not a placeholder here" in response.text
         assert not MessageText.objects.exists()
         page = client.get(f"{SETUP}{key}/").text
-        assert "Cancelled: SMP session on Wed 4 Mar at 13:30" in page
+        assert (
+            "Your appointment is cancelled: SMP session on Wed 4 Mar at 13:30" in page
+        )

@@ -82,7 +82,7 @@ def test_a_session_moved_after_the_course_email_updates_its_own_event(
     messages_send_due()
     assert len(mail.outbox) == 2
     moved = mail.outbox[1]
-    assert moved.subject.startswith("Moved:")
+    assert moved.subject.startswith("Your appointment has moved:")
     old = second.starts_at.astimezone(second.location.zone)
     assert f"No longer: {old:%A} {old.day} {old:%B %Y, %H:%M}" in moved.body
     (event,) = calendar_of(moved).walk("VEVENT")
