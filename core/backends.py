@@ -22,7 +22,8 @@ SEPARATOR = "\x1f"  # a character no group name holds
 
 
 def user_key(user_id) -> str:
-    return f"auth:user:{user_id}"
+    # v2: the user without the password hash, with the session hash.
+    return f"auth:user:v2:{user_id}"
 
 
 class JoinedNames(Aggregate):
@@ -53,15 +54,33 @@ def user_with_roles(user_id):
     return user
 
 
+def _cacheable_user(user_id):
+    """What the cache keeps of a user: no password hash (a cache is not where a
+    password hash belongs; Redis may be shared with the broker and its workers), but
+    the session hash Django checks on every request, computed from it now."""
+    user = user_with_roles(user_id)
+    if user is None:
+        return None
+    session_hash = user.get_session_auth_hash()
+    # Deferred: read from the database if anything asks (a password change).
+    del user.__dict__["password"]
+    return user, session_hash
+
+
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):
-        user = read_through(
+        found = read_through(
             user_key(user_id),
-            lambda: user_with_roles(user_id),
+            lambda: _cacheable_user(user_id),
             settings.AUTH_CACHE_SECONDS,
         )
-        if user is None or not self.user_can_authenticate(user):
+        if found is None:
             return None
+        user, session_hash = found
+        if not self.user_can_authenticate(user):
+            return None
+        # Django compares the session's hash with this on every request.
+        user.get_session_auth_hash = lambda: session_hash
         return user
 
 

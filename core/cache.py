@@ -19,6 +19,7 @@ state (core.backends) lasts AUTH_CACHE_SECONDS at most anyway.
 """
 
 import logging
+import pickle
 import threading
 import time
 
@@ -224,7 +225,12 @@ def invalidate_on_commit(keys) -> None:
 def read_through(key: str, load, seconds: float):
     """The cached value of key, else load() (stored unless just invalidated). A None
     from load() is cached too, as ABSENT."""
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, EOFError):
+        # Written by another release (a class renamed or moved since): a miss.
+        logger.warning("cache: unreadable entry %s, read again", key)
+        found = None
     if isinstance(found, str) and found in (TOMBSTONE, ABSENT):
         return None if found == ABSENT else load()
     if found is not None:

@@ -72,9 +72,18 @@ class OTPMiddleware(DjangoOTPMiddleware):
         persistent_id = self._normalize_persistent_id(persistent_id)
         return read_through(
             device_key(persistent_id),
-            lambda: Device.from_persistent_id(persistent_id),
+            lambda: _cacheable_device(persistent_id),
             settings.AUTH_CACHE_SECONDS,
         )
+
+
+def _cacheable_device(persistent_id: str):
+    """The device without its secret (a TOTP seed): a request needs only to know
+    which device verified it; checking a code reads the seed from the database."""
+    device = Device.from_persistent_id(persistent_id)
+    if device is not None:
+        device.__dict__.pop("key", None)
+    return device
 
 
 def invalidate_device(sender, instance, **kwargs) -> None:

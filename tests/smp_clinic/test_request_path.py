@@ -132,3 +132,52 @@ def test_sessions_are_read_from_the_cache_and_kept_in_the_database(client, front
     assert not Session.objects.filter(session_key=key).exists()
     client.cookies["sessionid"] = key  # a copy of the old cookie
     assert client.get("/").status_code == 302
+
+
+def test_the_cache_holds_no_password_hash_and_no_two_factor_seed(client, manager):
+    """Redis may be shared with the broker and read on every worker host: what it
+    keeps of a signed-in user must not let anyone log in as them (review)."""
+    from django.core.cache import cache
+
+    from core.backends import user_key
+    from core.two_factor import device_key
+
+    device = TOTPDevice.objects.create(user=manager, name="app", confirmed=True)
+    verified_session(client, manager, device)
+    assert client.get("/").status_code == 200
+    assert client.get(REPORTS).status_code == 200  # from the cache, still a manager
+
+    cached_user, session_hash = cache.get(user_key(manager.pk))
+    assert "password" not in cached_user.__dict__
+    assert manager.password not in repr(vars(cached_user))
+    assert session_hash == manager.get_session_auth_hash()
+    cached_device = cache.get(device_key(device.persistent_id))
+    assert cached_device.pk == device.pk
+    assert "key" not in cached_device.__dict__
+    # What needs the secret still has it, from the database.
+    assert cached_device.key == device.key
+    # A password changed elsewhere still ends the session on the next request.
+    manager.set_password("a new long passphrase 12")
+    manager.save()
+    assert client.get("/").status_code == 302
+
+
+class Renamed:
+    pass
+
+
+def test_an_entry_another_release_wrote_is_read_again_not_a_500(
+    client, front_desk, monkeypatch
+):
+    """A cached object whose class has since moved cannot be unpickled: a miss."""
+    import sys
+
+    from django.core.cache import cache
+
+    from core.backends import user_key
+
+    client.force_login(front_desk)
+    cache.set(user_key(front_desk.pk), Renamed(), 300)
+    # The class is gone, as after a release that moved it.
+    monkeypatch.delattr(sys.modules[__name__], "Renamed")
+    assert client.get("/").status_code == 200
