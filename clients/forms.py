@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clients.models import (
+    FITZPATRICK_TYPES,
     STAGES,
     Client,
     ConsentText,
@@ -147,15 +148,7 @@ class SkinHairForm(LineEndingsMixin, forms.ModelForm):
         fields = ["fitzpatrick", "hair_colour"]
         widgets = {
             "fitzpatrick": forms.Select(
-                choices=[
-                    ("", "Not recorded"),
-                    (1, "I: always burns, never tans"),
-                    (2, "II: usually burns, tans minimally"),
-                    (3, "III: sometimes burns, tans gradually"),
-                    (4, "IV: burns minimally, tans well"),
-                    (5, "V: rarely burns, tans deeply"),
-                    (6, "VI: never burns"),
-                ]
+                choices=[("", "Not recorded"), *FITZPATRICK_TYPES.items()]
             )
         }
 

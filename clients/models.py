@@ -114,6 +114,17 @@ STAGES = {
 }
 
 
+# Fitzpatrick skin types as the intake offers them and the client page shows them.
+FITZPATRICK_TYPES = {
+    1: "I: always burns, never tans",
+    2: "II: usually burns, tans minimally",
+    3: "III: sometimes burns, tans gradually",
+    4: "IV: burns minimally, tans well",
+    5: "V: rarely burns, tans deeply",
+    6: "VI: never burns",
+}
+
+
 class Intake(models.Model):
     """A client's intake; each section is saved on its own as the practitioner goes."""
 
@@ -184,6 +195,23 @@ class Intake(models.Model):
 
     def __str__(self):
         return f"Intake of {self.client}"
+
+    @property
+    def stage_text(self) -> str:
+        """'Norwood-Hamilton III vertex', or '' when no stage is recorded."""
+        if not (self.scale and self.stage):
+            return ""
+        return f"{Scale(self.scale).label} {self.stage}"
+
+    @property
+    def fitzpatrick_text(self) -> str:
+        return FITZPATRICK_TYPES.get(self.fitzpatrick, "")
+
+    @property
+    def health_answered(self) -> bool:
+        """The health section is saved once reactions are answered yes or no; before
+        that, empty medications mean "not asked", not "none"."""
+        return self.pigment_reaction is not None
 
 
 class TreatmentGates(models.Model):

@@ -117,9 +117,12 @@ def client_detail(request, pk):
         context.update(section(request.user, client))
     if clinical:
         access_record(instance=client, page="client record")
+        intake = selectors.intake_for(client)
         context.update(
             assessment=selectors.client_assessment(client),
-            intake=selectors.intake_for(client),
+            intake=intake,
+            intake_missing=selectors.intake_missing_sections(intake),
+            active_contraindications=selectors.active_contraindications(client),
             contraindications=client.contraindications.all(),
             patch_tests=client.patch_tests.all(),
             consents=selectors.consent_statuses(client),

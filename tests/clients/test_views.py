@@ -338,3 +338,114 @@ class TestImportPage:
     def test_only_managers_import(self, client, front_desk):
         client.force_login(front_desk)
         assert client.get("/clients/import/").status_code == 403
+
+
+class TestClinicalSummary:
+    """Issue 20 item 4: what a practitioner needs before touching a scalp leads the
+    client page, above the timeline; the front desk sees none of it."""
+
+    @pytest.fixture
+    def record(self, jo, practitioner):
+        services.intake_save(
+            client=jo,
+            fields={
+                "hair_loss_cause": "androgenetic",
+                "scale": "norwood",
+                "stage": "III vertex",
+                "fitzpatrick": 4,
+                "medications": "Finasteride <script>alert(1)</script>",
+                "allergies": "Nickel 💥",
+                "pigment_reaction": False,
+            },
+            by=practitioner,
+        )
+        active = services.contraindication_record(
+            client=jo,
+            kind="psoriasis",
+            severity="temporary",
+            until=date(2027, 3, 1),
+            notes="",
+            document=None,
+            by=practitioner,
+        )
+        gone = services.contraindication_record(
+            client=jo,
+            kind="retinoids",
+            severity="temporary",
+            until=date(2027, 1, 1),
+            notes="",
+            document=None,
+            by=practitioner,
+        )
+        services.contraindication_resolve(contraindication=gone, by=practitioner)
+        return active
+
+    def summary(self, page: str) -> str:
+        start = page.index('id="summary-heading"')
+        return page[start : page.index("</section>", start)]
+
+    @pytest.mark.parametrize("role", ["practitioner", "manager"])
+    def test_a_clinical_role_sees_the_summary_above_the_timeline(
+        self, client, request, role, jo, record
+    ):
+        client.force_login(request.getfixturevalue(role))
+        page = client.get(f"/clients/{jo.pk}/").text
+        assert page.index("Clinical summary") < page.index("Timeline")
+        summary = self.summary(page)
+        assert "Norwood-Hamilton III vertex" in summary
+        assert 'class="stage-picture"' in summary
+        assert "Androgenetic (pattern) hair loss" in summary
+        assert "Fitzpatrick IV: burns minimally, tans well" in summary
+        assert "Finasteride &lt;script&gt;alert(1)&lt;/script&gt;" in summary
+        assert "<script>alert" not in page
+        assert "Nickel 💥" in summary
+        assert "Active scalp psoriasis" in summary
+        assert "Temporary until 1 Mar 2027" in summary
+        # A contraindication that no longer applies is history, not a warning.
+        assert "Isotretinoin" not in summary
+
+    def test_the_front_desk_sees_no_summary(self, client, front_desk, jo, record):
+        client.force_login(front_desk)
+        page = client.get(f"/clients/{jo.pk}/").text
+        for secret in (
+            "Clinical summary",
+            "Finasteride",
+            "Nickel",
+            "psoriasis",
+            "Norwood",
+            "Fitzpatrick",
+            "stage-picture",
+        ):
+            assert secret not in page, secret
+
+    def test_without_an_intake_it_says_so_and_offers_to_start_one(
+        self, client, practitioner, jo
+    ):
+        client.force_login(practitioner)
+        summary = self.summary(client.get(f"/clients/{jo.pk}/").text)
+        assert "No intake yet" in summary
+        assert f'href="/clients/{jo.pk}/intake/"' in summary
+        assert "Start the intake" in summary
+        assert "None active." in summary
+
+    def test_health_questions_not_yet_asked_are_not_shown_as_none(
+        self, client, practitioner, jo
+    ):
+        services.intake_save(
+            client=jo, fields={"hair_loss_cause": "chemotherapy"}, by=practitioner
+        )
+        client.force_login(practitioner)
+        summary = self.summary(client.get(f"/clients/{jo.pk}/").text)
+        assert summary.count("Not asked yet") == 2
+        assert "Stage</dt><dd>Not recorded" in summary
+        assert "Intake not complete" in summary
+        assert "the date chemotherapy ended" in summary
+
+    def test_a_stage_outside_the_pictures_is_named_without_a_picture(
+        self, client, practitioner, jo
+    ):
+        Intake.objects.create(client=jo, scale="norwood", stage="IX")
+        client.force_login(practitioner)
+        summary = self.summary(client.get(f"/clients/{jo.pk}/").text)
+        assert "Norwood-Hamilton IX" in summary
+        assert "stage-picture" not in summary
