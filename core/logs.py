@@ -1,6 +1,7 @@
 """Logging filters: no secret from a URL reaches a log line.
 
-Signed email links (/m/<token>/), password-reset links and private calendar feeds
+Signed email links (/m/<token>/), the client portal's sign-in links
+(/my/link/<token>/), password-reset links and private calendar feeds
 (/feeds/<token>.ics) carry their secret in the path, and Django logs the path of every
 4xx and 5xx answer ("Not Found: /m/..."); gunicorn's access log, every path.
 """
@@ -11,7 +12,8 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 
 SECRET_PATHS = re.compile(
-    r"(/m/(?:unsubscribe/|waitlist/)?|/accounts/reset/[^/\s]+/|/feeds/)[^/\s'\"]+"
+    r"(/m/(?:unsubscribe/|waitlist/)?|/my/link/|/accounts/reset/[^/\s]+/|/feeds/)"
+    r"[^/\s'\"?]+"
 )
 
 

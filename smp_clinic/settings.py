@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "appointments",
     "treatments",
     "messaging",
+    "portal",
     "operations",
     "privacy",
     "smp_clinic",
@@ -407,6 +408,24 @@ ONLINE_BOOKING_LIMIT = int(env("ONLINE_BOOKING_LIMIT", "10"))
 # A freed time is offered to at most this many waiting clients at once (first added,
 # first offered); the first to accept has it.
 WAITLIST_OFFERS_PER_TIME = int(env("WAITLIST_OFFERS_PER_TIME", "5"))
+
+# The client portal (/my/, portal/). A sign-in link works once, for this many
+# minutes; links are sent to one email address at most PORTAL_SIGN_IN_PER_EMAIL_HOUR
+# times an hour and asked for from one network address PORTAL_SIGN_IN_PER_ADDRESS_HOUR
+# times an hour (over either, the page answers as always and nothing is sent). A
+# client's session ends like a staff one (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS).
+PORTAL_LINK_MINUTES = int(env("PORTAL_LINK_MINUTES", "15"))
+PORTAL_SIGN_IN_PER_EMAIL_HOUR = int(env("PORTAL_SIGN_IN_PER_EMAIL_HOUR", "3"))
+PORTAL_SIGN_IN_PER_ADDRESS_HOUR = int(env("PORTAL_SIGN_IN_PER_ADDRESS_HOUR", "10"))
+# django-sesame makes and checks the links' tokens (portal/links.py): signed with
+# SECRET_KEY, expiring, single use (the client's last sign-in is in the signature),
+# void once the client's email address changes. Nothing else uses it.
+SESAME_MAX_AGE = PORTAL_LINK_MINUTES * 60
+SESAME_ONE_TIME = True
+SESAME_INVALIDATE_ON_PASSWORD_CHANGE = False
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
+# Client ids are 64-bit (DEFAULT_AUTO_FIELD).
+SESAME_PACKER = "sesame.packers.LongLongPacker"
 
 # Treatments. Scar camouflage starts no sooner than this after the surgery.
 SCAR_WAIT_MONTHS = int(env("SCAR_WAIT_MONTHS", "9"))

@@ -30,6 +30,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("", include("treatments.urls")),
     path("", include("operations.urls")),
+    path("my/", include("portal.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

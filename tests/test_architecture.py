@@ -17,6 +17,7 @@ PACKAGES = [
     "appointments",
     "treatments",
     "messaging",
+    "portal",
     "operations",
     "privacy",
     "smp_clinic",
@@ -63,6 +64,8 @@ def test_the_code_keeps_its_layers():
         ("clients/phones.py", "from appointments import slots"),
         ("appointments/slots.py", "from treatments import selectors"),
         ("treatments/diagram.py", "import smp_clinic.reports"),
+        # Sibling feature apps import neither each other.
+        ("portal/views.py", "from messaging import outbox"),
     ],
 )
 def test_an_upward_import_breaks_the_contract_by_name(copy_of_the_code, module, upward):

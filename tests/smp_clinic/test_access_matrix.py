@@ -32,7 +32,7 @@ from appointments.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from clients.models import Consent, Contraindication, PatchTest
+from clients.models import Client, Consent, Contraindication, PatchTest
 from core.roles import Role
 from messaging import links
 from messaging.models import (
@@ -42,26 +42,40 @@ from messaging.models import (
     OutboundMessage,
 )
 from pigments.models import PigmentLot
+from portal.services import sign_in_link
+from tests.portal.conftest import sign_in_as
 from treatments.models import Photo, TreatmentSession
 
-ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager")
+# "client": a client signed in to the portal by a link (portal/access.py). To every
+# staff page they are a stranger, as anonymous is; the portal's pages (/my/) are
+# theirs alone, and a staff session gets 403 there.
+ROLES = ("anonymous", "outsider", "front_desk", "practitioner", "manager", "client")
 
 OK = "ok"
 LOGIN = "login"
-PUBLIC = (OK,) * 5
-USER = (LOGIN, OK, OK, OK, OK)
-STAFF = (LOGIN, 403, OK, OK, OK)
-CLINICAL = (LOGIN, 403, 403, OK, OK)
-MANAGER = (LOGIN, 403, 403, 403, OK)
-NOT_ALLOWED = (405,) * 5
-STAFF_POST_ONLY = (LOGIN, 403, 405, 405, 405)
-CLINICAL_POST_ONLY = (LOGIN, 403, 403, 405, 405)
-MANAGER_POST_ONLY = (LOGIN, 403, 403, 403, 405)
-API = (401, 403, OK, OK, OK)
-NOWHERE = (404,) * 5
-USER_GET_ONLY = (LOGIN, 405, 405, 405, 405)
+# Sent to the portal's sign-in page.
+SIGN_IN = "sign in"
+PUBLIC = (OK,) * 6
+USER = (LOGIN, OK, OK, OK, OK, LOGIN)
+STAFF = (LOGIN, 403, OK, OK, OK, LOGIN)
+CLINICAL = (LOGIN, 403, 403, OK, OK, LOGIN)
+MANAGER = (LOGIN, 403, 403, 403, OK, LOGIN)
+NOT_ALLOWED = (405,) * 6
+STAFF_POST_ONLY = (LOGIN, 403, 405, 405, 405, LOGIN)
+CLINICAL_POST_ONLY = (LOGIN, 403, 403, 405, 405, LOGIN)
+MANAGER_POST_ONLY = (LOGIN, 403, 403, 403, 405, LOGIN)
+API = (401, 403, OK, OK, OK, 401)
+NOWHERE = (404,) * 6
+USER_GET_ONLY = (LOGIN, 405, 405, 405, 405, LOGIN)
 # Logging out is POST only and ends at the login page, signed in or not.
-LOGIN_PAGE = (LOGIN,) * 5
+LOGIN_PAGE = (LOGIN,) * 6
+# The client portal: the signed-in client's; strangers are sent to sign in, staff
+# sessions refused.
+CLIENT = (SIGN_IN, 403, 403, 403, 403, OK)
+# Asking for a sign-in link, and using one: anyone but staff.
+NOT_STAFF = (OK, 403, 403, 403, 403, OK)
+# Signing out of the portal ends at its sign-in page, whoever asks.
+SIGN_IN_PAGE = (SIGN_IN,) * 6
 
 # route: (GET, POST). Admin pages are Django's and for superusers only; every role
 # here is sent to the admin's own login (see test_no_role_reaches_the_admin).
@@ -137,6 +151,11 @@ EXPECTED = {
     # No METRICS_TOKEN in tests: the URL does not exist (test_metrics.py sets one, and
     # a session is never a token).
     "metrics": (NOWHERE, NOT_ALLOWED),
+    "my/": (CLIENT, NOT_ALLOWED),
+    "my/link/<str:token>/": (NOT_STAFF, NOT_STAFF),
+    "my/sign-in/": (NOT_STAFF, NOT_STAFF),
+    "my/sign-in/sent/": (PUBLIC, NOT_ALLOWED),
+    "my/sign-out/": (NOT_ALLOWED, SIGN_IN_PAGE),
     "lots/<int:pk>/recall/": (MANAGER, MANAGER_POST_ONLY),
     "lots/<int:pk>/recall/notify/": (MANAGER_POST_ONLY, MANAGER),
     "lots/<int:pk>/status/": (MANAGER_POST_ONLY, MANAGER),
@@ -186,6 +205,8 @@ def project_routes() -> list[str]:
 def outcome(response) -> str | int:
     if response.status_code in (301, 302) and "/login/" in response.get("Location", ""):
         return LOGIN
+    if response.status_code == 302 and response["Location"].startswith("/my/sign-in/"):
+        return SIGN_IN
     if response.status_code in (401, 403, 404, 405) or response.status_code >= 500:
         return response.status_code
     return OK
@@ -304,6 +325,10 @@ class World:
             path = path.replace(
                 "<str:token>", links.waitlist_token(self.waitlist_offer)
             )
+        if route == "my/link/<str:token>/":
+            path = path.replace(
+                "<str:token>", sign_in_link(self.client).split("/my/link/")[1][:-1]
+            )
         if route == "m/unsubscribe/<str:token>/":
             path = path.replace("<str:token>", links.unsubscribe_token(self.client))
         return "/" + path
@@ -317,7 +342,7 @@ def world(db, settings, tmp_path):
 
 
 @pytest.fixture
-def users(make_staff):
+def staff_users(make_staff):
     return {
         "anonymous": None,
         "outsider": make_staff(None),
@@ -325,6 +350,12 @@ def users(make_staff):
         "practitioner": make_staff(Role.PRACTITIONER),
         "manager": make_staff(Role.MANAGER),
     }
+
+
+@pytest.fixture
+def users(staff_users, world):
+    # Signed in to the portal as the world's client (tests/portal/conftest.py).
+    return {**staff_users, "client": world.client}
 
 
 class Rollback(Exception):
@@ -343,7 +374,9 @@ def visit(client, user, method: str, url: str, route: str):
     try:
         with transaction.atomic():
             client.logout()
-            if user is not None:
+            if isinstance(user, Client):
+                sign_in_as(client, user)
+            elif user is not None:
                 client.force_login(user)
             if method == "POST" and route in POST_BODIES:
                 response = client.post(
@@ -441,8 +474,8 @@ def test_a_record_that_is_not_there_is_404_for_whoever_may_look(
 
 
 @pytest.mark.parametrize("role", ["outsider", "front_desk", "practitioner", "manager"])
-def test_no_role_reaches_the_admin(client, users, role):
-    client.force_login(users[role])
+def test_no_role_reaches_the_admin(client, staff_users, role):
+    client.force_login(staff_users[role])
     response = client.get("/admin/clients/client/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
@@ -470,7 +503,7 @@ BOOKING_MESSAGE = (
     (STAFF, STAFF_POST_ONLY),
     (STAFF_POST_ONLY, STAFF),
 )
-FRONT_DESK_404 = (LOGIN, 403, 404, OK, OK)
+FRONT_DESK_404 = (LOGIN, 403, 404, OK, OK, LOGIN)
 CLINICAL_MESSAGE = (
     (FRONT_DESK_404, STAFF_POST_ONLY),
     (FRONT_DESK_404, STAFF_POST_ONLY),
@@ -561,7 +594,7 @@ def test_each_role_opens_the_message_kinds_the_table_says(client, world, users, 
                 for method in ("GET", "POST")
             )
             expected[f"{kind}: {route}"] = rows
-    for role in ROLES[1:]:
+    for role in ("outsider", "front_desk", "practitioner", "manager"):
         client.force_login(users[role])
         page = client.get("/clients/messages/?status=sent").text
         listed[role] = {
@@ -585,4 +618,5 @@ def test_each_role_opens_the_message_kinds_the_table_says(client, world, users, 
         "front_desk": everything - CLINICAL_MESSAGE_KINDS,
         "practitioner": everything,
         "manager": everything,
+        "client": set(),
     }

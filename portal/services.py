@@ -1,0 +1,123 @@
+"""The portal's writes: sending sign-in links and signing in with one."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client
+from core.mail import render_plain_text
+from portal import links
+from portal.models import PortalSignIn
+
+
+def _live_clients(**filters):
+    return Client.objects.filter(erased_at__isnull=True, **filters).exclude(email="")
+
+
+def _identity(client: Client, row: PortalSignIn | None) -> links.SignInIdentity:
+    return links.SignInIdentity(
+        pk=client.pk,
+        email=client.email,
+        last_login=row.last_signed_in_at if row is not None else None,
+    )
+
+
+def safe_next(path: str | None) -> str:
+    """A page of the portal to land on after signing in, or "" (the portal's home).
+    Only a local /my/ path: a link must not carry a client anywhere else."""
+    if (
+        not path
+        or not path.startswith("/my/")
+        or path.startswith("//")
+        or "\\" in path
+        or any(ord(c) < 33 for c in path)
+    ):
+        return ""
+    return path
+
+
+def sign_in_link(client: Client, *, next_path: str = "") -> str:
+    row, _ = PortalSignIn.objects.get_or_create(client=client)
+    link = settings.SITE_URL + reverse(
+        "portal:link", args=[links.token_for(_identity(client, row))]
+    )
+    next_path = safe_next(next_path)
+    return f"{link}?{urlencode({'next': next_path})}" if next_path else link
+
+
+def portal_link_send(*, address: str, next_path: str = "") -> int:
+    """Email a sign-in link to the clients on file with this address, one link per
+    person (a couple may share an address); nothing to an address no live client
+    has. The worker runs it (portal.tasks), never the request, so the sign-in page
+    does the same work, in the same time, whether the address is known or not.
+    Returns the number of links sent."""
+    address = address.strip().lower()
+    clients = list(_live_clients(email__iexact=address).order_by("pk"))
+    if not clients:
+        return 0
+    context = {
+        "clinic_name": settings.CLINIC_NAME,
+        "minutes": settings.PORTAL_LINK_MINUTES,
+        "people": [
+            {"client": client, "link": sign_in_link(client, next_path=next_path)}
+            for client in clients
+        ],
+    }
+    message = EmailMultiAlternatives(
+        subject=" ".join(
+            render_plain_text("portal/emails/sign_in.subject.txt", context).split()
+        ),
+        body=render_plain_text("portal/emails/sign_in.txt", context),
+        to=[address],
+    )
+    message.attach_alternative(
+        render_to_string("portal/emails/sign_in.html", context), "text/html"
+    )
+    message.send()
+    return len(clients)
+
+
+def portal_link_check(*, token: str) -> bool:
+    """Whether a link would sign in now (the page a link opens asks first)."""
+
+    def load(client_id):
+        client = _live_clients(pk=client_id).first()
+        if client is None:
+            return None
+        return _identity(client, PortalSignIn.objects.filter(client=client).first())
+
+    return links.identity_from(token, load) is not None
+
+
+@transaction.atomic
+def portal_sign_in(*, token: str) -> Client | None:
+    """The client a sign-in link names, once: signing in moves the client's last
+    sign-in, which voids this link and every other sent before it. None for a link
+    that is forged, expired, used, or for an address that has changed since.
+
+    The client's sign-in row is locked while the link is checked, so two requests
+    racing with one link cannot both sign in."""
+    found = {}
+
+    def load(client_id):
+        client = _live_clients(pk=client_id).first()
+        if client is None:
+            return None
+        row = PortalSignIn.objects.select_for_update().filter(client=client).first()
+        # Every link was made with the row (sign_in_link): none, no link.
+        if row is None:
+            return None
+        found.update(client=client, row=row)
+        return _identity(client, row)
+
+    if links.identity_from(token, load) is None:
+        return None
+    row = found["row"]
+    row.last_signed_in_at = timezone.now()
+    row.save(update_fields=["last_signed_in_at"])
+    return found["client"]
