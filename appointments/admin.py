@@ -43,7 +43,8 @@ class ServiceAdmin(admin.ModelAdmin):
         "kind",
         "duration_minutes",
         "needs_room",
-        "price",
+        "price_minor",
+        "deposit_minor",
         "is_active",
     )
 

@@ -28,10 +28,11 @@ from appointments.models import (
 )
 
 SERVICES = [
-    # name, kind, minutes, buffer before, buffer after, room, patch test, price, deposit
+    # name, kind, minutes, buffer before, buffer after, room, patch test,
+    # price and deposit in minor units (pence or cents) of each location's currency
     ("Consultation", Service.Kind.CONSULTATION, 30, 0, 10, False, False, 0, 0),
-    ("Patch test", Service.Kind.PATCH_TEST, 15, 0, 5, True, False, 25, 0),
-    ("SMP session", Service.Kind.SMP_SESSION, 180, 15, 15, True, True, 450, 100),
+    ("Patch test", Service.Kind.PATCH_TEST, 15, 0, 5, True, False, 2500, 0),
+    ("SMP session", Service.Kind.SMP_SESSION, 180, 15, 15, True, True, 45000, 10000),
     (
         "Scar camouflage",
         Service.Kind.SCAR_CAMOUFLAGE,
@@ -40,32 +41,37 @@ SERVICES = [
         15,
         True,
         True,
-        350,
-        100,
+        35000,
+        10000,
     ),
-    ("Touch-up", Service.Kind.TOUCH_UP, 90, 15, 15, True, True, 200, 50),
+    ("Touch-up", Service.Kind.TOUCH_UP, 90, 15, 15, True, True, 20000, 5000),
     ("Fade check", Service.Kind.FADE_CHECK, 20, 0, 5, False, False, 0, 0),
 ]
 
-# Phone numbers from the ranges kept for drama (Ofcom; NANP 555-01xx).
+# Phone numbers from the ranges kept for drama (Ofcom; NANP 555-01xx). Money: the
+# currency, the locale amounts are written in, and the tax in the prices (UK VAT 20%;
+# New York taxes no cosmetic tattooing).
 LOCATIONS = [
     (
         "London Shoreditch",
         "12 Curtain Road, London EC2A 3NQ",
         "Europe/London",
         "+442079460123",
+        ("GBP", "en_GB", 20),
     ),
     (
         "New York SoHo",
         "90 Prince Street, New York, NY 10012",
         "America/New_York",
         "+12125550142",
+        ("USD", "en_US", 0),
     ),
     (
         "Manchester Northern Quarter",
         "41 Thomas Street, Manchester M4 1NA",
         "Europe/London",
         "+441614960321",
+        ("GBP", "en_GB", 20),
     ),
 ]
 
@@ -98,12 +104,22 @@ def seed_schedule(
             buffer_after_minutes=after,
             needs_room=room,
             needs_patch_test=patch,
-            price=price,
-            deposit=deposit,
+            price_minor=price,
+            deposit_minor=deposit,
         )
     locations = [
-        Location.objects.create(name=name, address=address, timezone=zone, phone=phone)
-        for name, address, zone, phone in LOCATIONS[:locations]
+        Location.objects.create(
+            name=name,
+            address=address,
+            timezone=zone,
+            phone=phone,
+            currency=currency,
+            locale=locale,
+            tax_rate=tax_rate,
+        )
+        for name, address, zone, phone, (currency, locale, tax_rate) in LOCATIONS[
+            :locations
+        ]
     ]
     studios = max(3, math.ceil(len(practitioner_users) / len(locations)))
     for location in locations:
@@ -364,7 +380,7 @@ def _history_day(
             busy_ends_at=busy_end,
             status=status,
             source=rng.choice(HISTORY_SOURCES),
-            deposit_paid=service.deposit
+            deposit_paid_minor=service.deposit_minor
             if status == Appointment.Status.COMPLETED
             else 0,
             cancellation_reason=rng.choice(CANCEL_REASONS)

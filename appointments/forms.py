@@ -19,7 +19,7 @@ from appointments.models import (
 )
 from clients.models import Client
 from clients.phones import normalise_phone
-from core import date_input
+from core import date_input, money
 from core.forms import DateInput, RecordsField, TimeInput
 from core.roles import Capability, can
 
@@ -200,7 +200,16 @@ class LocationForm(forms.ModelForm):
 
     class Meta:
         model = Location
-        fields = ["name", "address", "phone", "timezone", "is_active"]
+        fields = [
+            "name",
+            "address",
+            "phone",
+            "timezone",
+            "currency",
+            "locale",
+            "tax_rate",
+            "is_active",
+        ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
@@ -215,11 +224,26 @@ class LocationForm(forms.ModelForm):
         if current and current not in offered:
             choices.insert(0, (current, current))
         self.fields["timezone"].choices = choices
+        self.fields["currency"].widget = forms.Select(choices=money.currency_choices())
+        self.fields["locale"].widget = forms.Select(choices=money.LOCALES)
+        # A form sent without them keeps the location's (or the default) values.
+        for name in ("currency", "locale", "tax_rate"):
+            self.fields[name].required = False
         if not self.instance.pk:
             self.initial.setdefault("timezone", settings.TIME_ZONE)
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"] or self.instance.currency
+
+    def clean_locale(self):
+        return self.cleaned_data["locale"] or self.instance.locale
+
+    def clean_tax_rate(self):
+        rate = self.cleaned_data["tax_rate"]
+        return self.instance.tax_rate if rate is None else rate
 
 
 class RoomForm(forms.ModelForm):
@@ -229,6 +253,15 @@ class RoomForm(forms.ModelForm):
 
 
 class ServiceForm(forms.ModelForm):
+    price_minor = money.MoneyField(
+        label="Price",
+        help_text="In each location's currency, tax included (450.00).",
+    )
+    deposit_minor = money.MoneyField(
+        label="Deposit",
+        help_text="Taken to hold the time; part of the price. 0 for none.",
+    )
+
     class Meta:
         model = Service
         fields = [
@@ -239,8 +272,8 @@ class ServiceForm(forms.ModelForm):
             "buffer_after_minutes",
             "needs_room",
             "needs_patch_test",
-            "price",
-            "deposit",
+            "price_minor",
+            "deposit_minor",
             "is_active",
         ]
 

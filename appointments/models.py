@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
+from core.money import validate_currency, validate_locale
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -28,10 +30,42 @@ class Location(models.Model):
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. Europe/London. Times show in this zone.",
     )
+    # Every amount charged or taken here is in this currency, shown in this locale.
+    currency = models.CharField(
+        max_length=3,
+        default="GBP",
+        validators=[validate_currency],
+        help_text="ISO 4217: the currency every price is charged in here.",
+    )
+    locale = models.CharField(
+        max_length=10,
+        default="en_GB",
+        validators=[validate_locale],
+        help_text="How amounts are written: £1,500.00 (en_GB), 1 500,00 € (fr_FR).",
+    )
+    tax_rate = models.DecimalField(
+        "tax rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(99)],
+        help_text="VAT or sales tax included in the prices here; 0 for none.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="location_currency_iso_4217",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lt=100),
+                name="location_tax_rate_range",
+                violation_error_message="The tax rate is from 0 to 99%.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -122,8 +156,15 @@ class Service(models.Model):
     )
     needs_room = models.BooleanField(default=True)
     needs_patch_test = models.BooleanField(default=False)
-    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
-    deposit = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    # Minor units (pence, cents) of the currency of the location where it is given.
+    price_minor = models.PositiveIntegerField(
+        "price", default=0, help_text="In the currency of each location."
+    )
+    deposit_minor = models.PositiveIntegerField(
+        "deposit",
+        default=0,
+        help_text="Taken to hold the time; part of the price, not on top of it.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -145,9 +186,9 @@ class Service(models.Model):
                 name="service_time_bounded",
             ),
             models.CheckConstraint(
-                condition=Q(price__gte=0)
-                & Q(deposit__gte=0)
-                & Q(deposit__lte=F("price")),
+                condition=Q(price_minor__gte=0)
+                & Q(deposit_minor__gte=0)
+                & Q(deposit_minor__lte=F("price_minor")),
                 name="service_deposit_within_price",
                 violation_error_message="The deposit must be between 0 and the price.",
             ),
@@ -321,7 +362,8 @@ class Appointment(models.Model):
     )
     source = models.CharField(max_length=12, choices=Source.choices)
     notes = models.TextField(blank=True)
-    deposit_paid = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    # Minor units of the location's currency.
+    deposit_paid_minor = models.PositiveIntegerField("deposit paid", default=0)
     cancellation_reason = models.CharField(max_length=200, blank=True)
     # A deliberate double booking: only a manager, only with a reason, always recorded.
     overlap_approved_by = models.ForeignKey(

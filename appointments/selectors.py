@@ -279,6 +279,17 @@ def practitioner_list_active() -> QuerySet[Practitioner]:
     return Practitioner.objects.filter(is_active=True).select_related("user")
 
 
+def location_currencies() -> list[tuple[str, str]]:
+    """Each currency the locations keep, with the locale of the first location that
+    keeps it: [("GBP", "en_GB"), ("USD", "en_US")]. GBP alone before any location."""
+    places: dict[str, str] = {}
+    for currency, locale in Location.objects.order_by("pk").values_list(
+        "currency", "locale"
+    ):
+        places.setdefault(currency, locale)
+    return sorted(places.items()) or [("GBP", "en_GB")]
+
+
 def location_zones() -> dict[int, object]:
     return {loc.pk: loc.zone for loc in Location.objects.all()}
 

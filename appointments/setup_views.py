@@ -38,6 +38,7 @@ from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.forms import TreatmentGatesForm
 from clients.phones import display_phone
+from core.money import format_money
 from core.roles import Capability, require
 
 
@@ -63,6 +64,20 @@ class RecordKind:
         return f"{article} {self.singular}"
 
 
+def services_with_prices(services) -> list[Service]:
+    """Services with their price and deposit written in each currency the locations
+    keep ("£450.00 / £100.00 · $450.00 / $100.00"), read in one query."""
+    places = selectors.location_currencies()
+    services = list(services)
+    for service in services:
+        service.prices_shown = " · ".join(
+            f"{format_money(service.price_minor, currency, locale)} / "
+            f"{format_money(service.deposit_minor, currency, locale)}"
+            for currency, locale in places
+        )
+    return services
+
+
 KINDS = {
     "locations": RecordKind(
         "Locations",
@@ -73,6 +88,8 @@ KINDS = {
             ("Name", str),
             ("Phone", lambda r: display_phone(r.phone) or "—"),
             ("Time zone", lambda r: r.timezone),
+            ("Currency", lambda r: r.currency),
+            ("Tax", lambda r: f"{r.tax_rate.normalize():f}%"),
             ("Taking bookings", lambda r: yes_no(r.is_active)),
         ),
         "Times in the calendar and in emails are shown in the location's zone.",
@@ -93,7 +110,7 @@ KINDS = {
         "Services",
         "service",
         ServiceForm,
-        lambda: Service.objects.all(),
+        lambda: services_with_prices(Service.objects.all()),
         (
             ("Name", str),
             ("Kind", lambda r: r.get_kind_display()),
@@ -105,7 +122,7 @@ KINDS = {
                     f"+{r.buffer_after_minutes} after)"
                 ),
             ),
-            ("Price / deposit", lambda r: f"{r.price} / {r.deposit}"),
+            ("Price / deposit", lambda r: r.prices_shown),
             ("Offered", lambda r: yes_no(r.is_active)),
         ),
         "Changes apply to new bookings; booked appointments keep their times.",

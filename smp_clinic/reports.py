@@ -25,7 +25,9 @@ from appointments.models import (
     TimeOff,
     WorkingHours,
 )
+from appointments.selectors import location_currencies
 from core import dates
+from core.money import format_money
 from messaging.models import MessageKind, MessageStatus, OutboundMessage
 from treatments.models import PlanStatus, SessionPigment, TreatmentPlan
 
@@ -82,7 +84,7 @@ def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
-EMPTY_WEEK = {"total": 0, "completed": 0, "no_shows": 0, "cancelled": 0, "deposits": 0}
+EMPTY_WEEK = {"total": 0, "completed": 0, "no_shows": 0, "cancelled": 0}
 
 
 def bookings_by_week(period: Period) -> Report:
@@ -95,11 +97,25 @@ def bookings_by_week(period: Period) -> Report:
             completed=Count("pk", filter=Q(status="completed")),
             no_shows=Count("pk", filter=Q(status="no_show")),
             cancelled=Count("pk", filter=Q(status="cancelled")),
-            deposits=Sum("deposit_paid"),
         )
         .order_by("week")
     )
     found = {_day(week["week"]): week for week in weeks}
+    # Deposits by week in each currency: pounds and dollars are never added up.
+    deposits = defaultdict(list)
+    places = dict(location_currencies())
+    for row in (
+        _in_period(period)
+        .filter(deposit_paid_minor__gt=0)
+        .annotate(week=TruncWeek("starts_at"))
+        .values("week", "location__currency")
+        .annotate(minor=Sum("deposit_paid_minor"))
+        .order_by("week", "location__currency")
+    ):
+        currency = row["location__currency"]
+        deposits[_day(row["week"])].append(
+            format_money(row["minor"], currency, places.get(currency, "en_GB"))
+        )
     rows = []
     monday = period.first_day - timedelta(days=period.first_day.weekday())
     # Every week of the period, the quiet ones too: a gap in a chart is a zero.
@@ -116,7 +132,7 @@ def bookings_by_week(period: Period) -> Report:
                 week["cancelled"],
                 _rate(week["no_shows"], due),
                 _rate(week["cancelled"], week["total"]),
-                (week["deposits"] or Decimal(0)).quantize(Decimal("0.01")),
+                "; ".join(deposits[monday]) or "–",
             ]
         )
         monday += timedelta(weeks=1)

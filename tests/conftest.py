@@ -199,8 +199,8 @@ def smp_session(db):
         buffer_before_minutes=15,
         buffer_after_minutes=15,
         needs_room=True,
-        price=400,
-        deposit=100,
+        price_minor=40000,
+        deposit_minor=10000,
     )
 
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from appointments import slots
 from appointments.gates import TREATMENT_KINDS
 from appointments.models import Location, Practitioner, Service
-from core import date_input
+from core import date_input, money
 from core.form_mixins import LineEndingsMixin
 from core.forms import DateInput, TimeInput
 from pigments import selectors as pigment_selectors
@@ -62,6 +62,12 @@ class LotStatusForm(forms.Form):
 
 
 class PlanForm(LineEndingsMixin, forms.ModelForm):
+    price_minor = money.MoneyField(
+        label="Price",
+        required=False,
+        help_text="Tax included; leave empty while it is not agreed.",
+    )
+
     class Meta:
         formfield_callback = date_input.model_formfield
         model = TreatmentPlan
@@ -77,15 +83,20 @@ class PlanForm(LineEndingsMixin, forms.ModelForm):
             "hairline_style",
             "recession",
             "design_notes",
+            "price_basis",
+            "price_minor",
+            "currency",
         ]
         widgets = {
             "surgery_on": DateInput(),
+            "currency": forms.Select(choices=money.currency_choices()),
             "design_notes": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
             "service": "Book sessions as",
             "gap_min_days": "Shortest gap (days)",
             "gap_max_days": "Longest gap (days)",
+            "price_basis": "The price is",
         }
         help_texts = {
             "surgery_on": "Scar camouflage only; the intake's date is used if empty.",
@@ -99,6 +110,29 @@ class PlanForm(LineEndingsMixin, forms.ModelForm):
             ).select_related("user")
         self.fields["service"].queryset = Service.objects.filter(
             is_active=True, kind__in=sorted(TREATMENT_KINDS)
+        )
+        # A form sent without them keeps the plan's (or the default) basis and currency.
+        self.fields["price_basis"].required = False
+        self.fields["currency"].required = False
+        if not self.instance.pk:
+            # The currency of the clinic the course will most likely be given at.
+            practitioner = self.initial.get("practitioner")
+            location = practitioner.locations.first() if practitioner else None
+            location = location or Location.objects.first()
+            if location:
+                self.initial.setdefault("currency", location.currency)
+
+    def clean_price_minor(self):
+        return self.cleaned_data["price_minor"] or 0
+
+    def clean_price_basis(self):
+        return self.cleaned_data["price_basis"] or self.instance.price_basis
+
+    def clean_currency(self):
+        return (
+            self.cleaned_data["currency"]
+            or self.initial.get("currency")
+            or self.instance.currency
         )
 
 

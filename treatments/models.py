@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from clients.storage import private_storage
+from core.money import Money, validate_currency
 from pigments.models import PigmentLot
 
 
@@ -28,6 +29,11 @@ class Recession(models.TextChoices):
     JUVENILE = "juvenile", "Juvenile (no recession)"
     MATURE = "mature", "Mature (slight recession at the temples)"
     RECEDED = "receded", "Receded"
+
+
+class PriceBasis(models.TextChoices):
+    COURSE = "course", "For the whole course"
+    PER_SESSION = "per_session", "For each session"
 
 
 class PlanStatus(models.TextChoices):
@@ -84,6 +90,15 @@ class TreatmentPlan(models.Model):
     status = models.CharField(
         max_length=10, choices=PlanStatus.choices, default=PlanStatus.ACTIVE
     )
+    # The price agreed for the course: a package for all of it, or each session's.
+    # Minor units (pence, cents) of `currency`, the clinic's where it is given.
+    price_basis = models.CharField(
+        max_length=12, choices=PriceBasis.choices, default=PriceBasis.COURSE
+    )
+    price_minor = models.PositiveIntegerField("course price", default=0)
+    currency = models.CharField(
+        max_length=3, default="GBP", validators=[validate_currency]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -108,8 +123,13 @@ class TreatmentPlan(models.Model):
             models.CheckConstraint(
                 condition=Q(variant__in=PlanVariant.values)
                 & Q(goal__in=PlanGoal.values)
-                & Q(status__in=PlanStatus.values),
+                & Q(status__in=PlanStatus.values)
+                & Q(price_basis__in=PriceBasis.values),
                 name="plan_choices_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="plan_currency_iso_4217",
             ),
             models.CheckConstraint(
                 condition=~Q(goal="scar") | Q(surgery_on__isnull=False),
@@ -125,6 +145,13 @@ class TreatmentPlan(models.Model):
 
     def __str__(self):
         return f"{self.get_goal_display()} ({self.get_variant_display().split()[0]})"
+
+    @property
+    def course_price(self) -> Money:
+        """What the whole course costs: the package, or each session's price times
+        the sessions planned."""
+        sessions = 1 if self.price_basis == PriceBasis.COURSE else self.sessions_planned
+        return Money(self.price_minor * sessions, self.currency)
 
 
 class Zone(models.TextChoices):

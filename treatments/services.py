@@ -28,6 +28,7 @@ from treatments.models import (
     Photo,
     PlanGoal,
     PlanStatus,
+    PriceBasis,
     SessionNeedle,
     SessionPigment,
     TreatmentPlan,
@@ -53,8 +54,14 @@ def plan_create(
     recession: str = "",
     design_notes: str = "",
     surgery_on: date | None = None,
+    price_basis: str = PriceBasis.COURSE,
+    price_minor: int = 0,
+    currency: str = "",
 ) -> TreatmentPlan:
     decision = suitability_latest(client)
+    if not currency:
+        location = practitioner.locations.order_by("pk").first()
+        currency = location.currency if location else "GBP"
     if refusal := rules.plan_refusal(decision):
         raise ValidationError(refusal)
     if goal == PlanGoal.SCAR and surgery_on is None:
@@ -73,6 +80,9 @@ def plan_create(
         recession=recession,
         design_notes=design_notes,
         surgery_on=surgery_on,
+        price_basis=price_basis,
+        price_minor=price_minor,
+        currency=currency,
         suitability=decision,
         created_by=created_by,
     )

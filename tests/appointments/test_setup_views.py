@@ -121,16 +121,18 @@ def test_a_service_deposit_above_its_price_is_refused(client, manager):
         "duration_minutes": 180,
         "buffer_before_minutes": 15,
         "buffer_after_minutes": 15,
-        "price": "100",
-        "deposit": "150",
+        "price_minor": "100",
+        "deposit_minor": "150",
         "needs_room": "on",
         "is_active": "on",
     }
     response = client.post("/setup/services/new/", data)
     assert "The deposit must be between 0 and the price." in response.text
     assert not Service.objects.exists()
-    response = client.post("/setup/services/new/", {**data, "deposit": "50"})
+    response = client.post("/setup/services/new/", {**data, "deposit_minor": "50"})
     assert response.status_code == 302
+    service = Service.objects.get()
+    assert (service.price_minor, service.deposit_minor) == (10000, 5000)
 
 
 def test_a_manager_edits_a_room(client, manager, rooms):

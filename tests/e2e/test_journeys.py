@@ -80,8 +80,8 @@ class Clinic:
             buffer_after_minutes=15,
             needs_room=True,
             needs_patch_test=True,
-            price=450,
-            deposit=100,
+            price_minor=45000,
+            deposit_minor=10000,
         )
         self.sam_user = make_staff(
             Role.PRACTITIONER,

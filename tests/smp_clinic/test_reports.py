@@ -49,7 +49,7 @@ def week_of_bookings(jo, sam, consultation, smp_session, rooms):
         9,
         room=room,
         status="completed",
-        deposit_paid=Decimal("100.00"),
+        deposit_paid_minor=10000,
     )
     appointment(jo, consultation, sam, 13, status="completed")
     appointment(jo, consultation, sam, 14, status="no_show")
@@ -65,7 +65,7 @@ def week_of_bookings(jo, sam, consultation, smp_session, rooms):
 def test_bookings_by_week_count_statuses_rates_and_deposits(week_of_bookings):
     report = reports.bookings_by_week(WEEK)
 
-    assert report.rows == [[MONDAY, 4, 2, 1, 1, "33.3%", "25.0%", Decimal("100.00")]]
+    assert report.rows == [[MONDAY, 4, 2, 1, 1, "33.3%", "25.0%", "£100.00"]]
 
 
 def test_utilisation_is_time_held_over_working_time(week_of_bookings, sam, alex):
@@ -213,5 +213,5 @@ def test_a_quiet_week_is_a_row_of_zeros(week_of_bookings):
         MONDAY,
         MONDAY + timedelta(days=7),
     ]
-    assert rows[0][1:] == [0, 0, 0, 0, "–", "–", Decimal("0.00")]
+    assert rows[0][1:] == [0, 0, 0, 0, "–", "–", "–"]
     assert rows[2][1:5] == [1, 1, 0, 0]
