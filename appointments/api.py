@@ -438,9 +438,8 @@ def slot_out(slot, zones) -> dict:
 )
 def availability(request, query: Query[AvailabilityQuery]):
     refuse_unknown_parameters(request, AvailabilityQuery)
-    service = get_object_or_404(Service, pk=query.service, is_active=True)
-    found = selectors.availability(
-        service=service,
+    _service, found = selectors.served_availability(
+        service_id=query.service,
         first_day=query.start,
         days=query.days,
         practitioner_id=query.practitioner,

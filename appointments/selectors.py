@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.http import Http404
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments import feeds, slots
+from appointments import calendar_cache, feeds, slots
 from appointments.models import (
     LONGEST_APPOINTMENT,
     LONGEST_HELD,
@@ -211,6 +212,10 @@ def availability(
         location_id=location_id,
         exclude_appointment_id=exclude_appointment_id,
     )
+    return free_in(service, schedule, now=now)
+
+
+def free_in(service: Service, schedule: Schedule, *, now=None) -> "Availability":
     found = slots.free_slots(
         blocks=schedule.blocks,
         span=service_span(service),
@@ -221,6 +226,46 @@ def availability(
         earliest=(now or timezone.now()) + min_notice(),
     )
     return Availability(slots=found, locations=schedule.locations)
+
+
+def served_availability(
+    *,
+    service_id: int,
+    first_day: date,
+    days: int,
+    practitioner_id: int | None = None,
+    location_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Service, "Availability"]:
+    """availability() of an active service by its id, for the API: the service and
+    its schedule are served from the cache until anything a calendar shows changes
+    (calendar_cache moves its version on every save or delete of those rows, and
+    again when the change commits). Only the slot arithmetic runs on every request,
+    against the time now. Raises Http404 for an unknown or inactive service.
+
+    A booking never trusts this: the booking service checks overlaps afresh under its
+    lock, so a slot shown from a schedule a moment old is refused, never doubled.
+    """
+    key = (
+        f"schedule:{calendar_cache.version()}:{service_id}:{first_day.isoformat()}"
+        f":{days}:{practitioner_id}:{location_id}"
+    )
+    found = cache.get(key)
+    if not isinstance(found, tuple):
+        service = get_object_or_404(Service, pk=service_id, is_active=True)
+        found = (
+            service,
+            schedule_load(
+                service=service,
+                first_day=first_day,
+                days=days,
+                practitioner_id=practitioner_id,
+                location_id=location_id,
+            ),
+        )
+        cache.set(key, found, calendar_cache.seconds())
+    service, schedule = found
+    return service, free_in(service, schedule, now=now)
 
 
 @dataclass(frozen=True)

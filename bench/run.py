@@ -36,8 +36,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # tests/smp_clinic/test_query_counts.py holds them at small scale.
 EXPECTED_QUERIES = {
     "trivial": 0,
-    "availability_day": 5,
-    "availability_14_days": 5,
+    # Served from the cache until the calendar changes (selectors.served_availability);
+    # afresh, 5: the service, working hours, closures, rooms and busy time.
+    "availability_day": 0,
+    "availability_day_uncached": 5,
+    "availability_14_days": 0,
     # Served from the cache (appointments/calendar_cache.py); rendered afresh, 8.
     "calendar_day": 1,
     "calendar_full_day": 1,
@@ -51,7 +54,8 @@ EXPECTED_QUERIES = {
 SWEEP_FIXED_QUERIES = 5
 
 PASSWORD = secrets.token_urlsafe(16)
-# A request with this header finds no calendar in the cache (bench/server.py).
+# A request with this header finds no calendar, nor schedule for free times, in the
+# cache (bench/server.py).
 UNCACHED = "X-Bench-Uncached"
 # How far past the booking notice the booking case's slots start: a run takes minutes.
 BOOKING_MARGIN = timedelta(hours=1)
@@ -242,6 +246,12 @@ class World:
                 "availability_day",
                 "Availability, one practitioner, one day",
                 "/api/availability?" + urlencode(one_day),
+            ),
+            Case(
+                "availability_day_uncached",
+                "Availability, one practitioner, one day, computed afresh",
+                "/api/availability?" + urlencode(one_day),
+                headers={UNCACHED: "1"},
             ),
             Case(
                 "availability_14_days",

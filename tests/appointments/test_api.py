@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments import selectors
+from appointments import calendar_cache, selectors
 from appointments.models import Appointment
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "rooms")
@@ -200,9 +200,21 @@ def fill(count, jo, consultation, practitioner):
 
 
 def queries_for(client, url, params) -> int:
-    with CaptureQueriesContext(connection) as captured:
+    """Statements of a request whose schedule is not cached (bulk rows, as fill()
+    writes, send no signal to move the calendar version on). Counted by a wrapper:
+    CaptureQueriesContext slices Django's query log by position and was seen to
+    report none for a request that ran several."""
+    client.get(url, params)  # the session and the signed-in user, cached
+    calendar_cache.changed()  # what fill() wrote behind the signals' back
+    statements = []
+
+    def wrapper(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
         assert client.get(url, params).status_code == 200
-    return len(captured)
+    return len(statements)
 
 
 def test_availability_query_count_does_not_grow_with_appointments(
@@ -218,7 +230,7 @@ def test_availability_query_count_does_not_grow_with_appointments(
     large = queries_for(client, "/api/availability", params)
 
     assert small == large
-    assert large <= 10
+    assert 4 <= large <= 10
 
 
 def test_availability_itself_is_four_queries_however_much_is_booked(
