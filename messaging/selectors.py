@@ -1,11 +1,12 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Case, QuerySet, When
+from django.db.models import Case, Q, QuerySet, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from clients.hooks import ClientMessage
 from clients.selectors import TimelineEvent
 from core.roles import Capability, can, refuse_erased
 from messaging import texts
@@ -137,3 +138,35 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
         _message_event(m)
         for m in messages_visible_to(user, client.messages.exclude(status="pending"))
     ]
+
+
+def client_messages(*, client, pk: int | None = None) -> list[ClientMessage]:
+    """clients.hooks.client_messages: the client's own emails, for the portal."""
+    from messaging.outbox import build_email
+
+    messages = OutboundMessage.objects.filter(client=client).select_related(
+        "client", "appointment__service", "appointment__location", "plan", "lot"
+    )
+    if pk is not None:
+        message = messages.filter(pk=pk, status=MessageStatus.SENT).first()
+        if message is None:
+            return []
+        return [_client_message(message, text=build_email(message).body)]
+    shown = messages.filter(
+        Q(status=MessageStatus.SENT)
+        | Q(status=MessageStatus.PENDING, kind=MessageKind.AFTERCARE)
+    ).order_by("-due_at", "-pk")[:200]
+    return [_client_message(message) for message in shown]
+
+
+def _client_message(message: OutboundMessage, text: str = "") -> ClientMessage:
+    return ClientMessage(
+        pk=message.pk,
+        label=message.get_kind_display(),
+        subject=message.subject or message.get_kind_display(),
+        sent_at=message.sent_at if message.status == MessageStatus.SENT else None,
+        due_at=message.due_at,
+        is_aftercare=message.kind == MessageKind.AFTERCARE,
+        appointment_id=message.appointment_id,
+        text=text,
+    )

@@ -1,4 +1,8 @@
 from django import forms
+from django.conf import settings
+
+from clients.models import Client
+from clients.phones import normalise_phone
 
 
 class SignInForm(forms.Form):
@@ -9,3 +13,47 @@ class SignInForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+
+class DetailsForm(forms.ModelForm):
+    """What a client changes themselves: how to reach them and what they receive.
+    Their name, date of birth and email address stay with the clinic (the email
+    address is how they sign in: a changed one is checked by the front desk)."""
+
+    class Meta:
+        model = Client
+        fields = [
+            "phone",
+            "preferred_contact",
+            "reminder_consent",
+            "marketing_consent",
+            "email_opt_out",
+        ]
+        labels = {
+            "phone": "Phone number",
+            "preferred_contact": "How we contact you",
+            "reminder_consent": "Appointment reminders and recall emails",
+            "marketing_consent": "News and offers from the clinic",
+            "email_opt_out": "No email at all (aftercare included)",
+        }
+        help_texts = {
+            "phone": "With the country code if not from "
+            f"{settings.PHONE_DEFAULT_REGION}, e.g. +1 212 555 0100.",
+            "reminder_consent": "",
+            "email_opt_out": "Aftercare tells you how to look after your scalp "
+            "after a session: we advise keeping it.",
+        }
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        }
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("preferred_contact") in ("phone", "sms") and not cleaned.get(
+            "phone"
+        ):
+            self.add_error("phone", "Add a phone number, or choose email.")
+        return cleaned

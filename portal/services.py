@@ -3,16 +3,19 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Client
+from clients import services as client_services
+from clients.models import Client, Consent
 from core.mail import render_plain_text
 from portal import links
 from portal.models import PortalSignIn
+from portal.selectors import SELF_WITHDRAWABLE
 
 
 def _live_clients(**filters):
@@ -121,3 +124,22 @@ def portal_sign_in(*, token: str) -> Client | None:
     row.last_signed_in_at = timezone.now()
     row.save(update_fields=["last_signed_in_at"])
     return found["client"]
+
+
+@transaction.atomic
+def client_details_change(*, client: Client, form) -> Client:
+    """The client changes their contact details and preferences (audited)."""
+    fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+    return client_services.client_update(client=client, **fields)
+
+
+@transaction.atomic
+def client_consent_withdraw(*, client: Client, consent: Consent) -> Consent:
+    """The client withdraws a consent of theirs to photos or communications."""
+    if consent.client_id != client.pk:
+        raise ValidationError("This consent is not yours.")
+    if consent.text.kind not in SELF_WITHDRAWABLE:
+        raise ValidationError(
+            "To withdraw this consent, please speak to your practitioner."
+        )
+    return client_services.consent_withdraw(consent=consent)

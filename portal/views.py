@@ -5,14 +5,28 @@ and staff sessions apart)."""
 import hashlib
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import too_many_requests
 from core.ratelimit import over_limit, over_subject_limit
 from portal import access, selectors, services, tasks
-from portal.forms import SignInForm
+from portal.forms import DetailsForm, SignInForm
+
+# The portal's menu: url name, label.
+PAGES = (
+    ("home", "Appointments"),
+    ("plan", "Your plan"),
+    ("aftercare", "Aftercare"),
+    ("consents", "Signed forms"),
+    ("ink_passport", "Ink passport"),
+    ("messages", "Messages"),
+    ("details", "Your details"),
+)
 
 TOO_MANY_LINKS = "This address opened too many sign-in links in a few minutes."
 
@@ -89,6 +103,16 @@ def link(request, token):
     return redirect(next_path or "portal:home")
 
 
+def _page(request, client, template: str, context: dict, status: int = 200):
+    """A page of the signed-in client's, with the portal's menu."""
+    return render(
+        request,
+        template,
+        {"client": client, "portal_pages": PAGES, **context},
+        status=status,
+    )
+
+
 def _link_refused(request):
     return render(
         request,
@@ -108,8 +132,152 @@ def sign_out(request):
 @require_GET
 @access.client_required
 def home(request, client):
-    return render(
+    session = selectors.current_session(client)
+    return _page(
         request,
+        client,
         "portal/home.html",
-        {"client": client, "upcoming": selectors.upcoming_appointments(client)},
+        {
+            "upcoming": selectors.upcoming_appointments(client),
+            "plans": selectors.plan_summaries(client),
+            "current_session": session,
+        },
+    )
+
+
+@require_GET
+@access.client_required
+def history(request, client):
+    return _page(
+        request,
+        client,
+        "portal/history.html",
+        {"past": selectors.past_appointments(client)},
+    )
+
+
+@require_GET
+@access.client_required
+def plan(request, client):
+    return _page(
+        request,
+        client,
+        "portal/plan.html",
+        {"plans": selectors.plan_summaries(client)},
+    )
+
+
+@require_GET
+@access.client_required
+def aftercare(request, client):
+    session = selectors.current_session(client)
+    return _page(
+        request,
+        client,
+        "portal/aftercare.html",
+        {
+            "session": session,
+            "steps": selectors.aftercare(client, session),
+        },
+    )
+
+
+@require_GET
+@access.client_required
+def consents(request, client):
+    return _page(
+        request,
+        client,
+        "portal/consents.html",
+        {
+            "consents": selectors.consents(client),
+            "withdrawable": selectors.SELF_WITHDRAWABLE,
+        },
+    )
+
+
+@require_GET
+@access.client_required
+def consent_detail(request, client, pk):
+    consent = selectors.consent_get(client, pk)
+    return _page(
+        request,
+        client,
+        "portal/consent_detail.html",
+        {
+            "consent": consent,
+            "withdrawable": consent.text.kind in selectors.SELF_WITHDRAWABLE,
+        },
+    )
+
+
+@require_GET
+@access.client_required
+def consent_signature(request, client, pk):
+    consent = selectors.consent_get(client, pk)
+    if not consent.signature:
+        raise Http404("Signed by typed name.")
+    return FileResponse(consent.signature.open("rb"), content_type="image/png")
+
+
+@require_POST
+@access.client_required
+def consent_withdraw(request, client, pk):
+    consent = selectors.consent_get(client, pk)
+    try:
+        services.client_consent_withdraw(client=client, consent=consent)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You withdrew “{consent.text.title}”.")
+    return redirect("portal:consents")
+
+
+@require_GET
+@access.client_required
+def ink_passport(request, client):
+    return _page(
+        request,
+        client,
+        "portal/ink_passport.html",
+        {"uses": selectors.ink_passport(client)},
+    )
+
+
+@require_GET
+@access.client_required
+def message_list(request, client):
+    return _page(
+        request,
+        client,
+        "portal/messages.html",
+        {"messages_sent": selectors.sent_messages(client)},
+    )
+
+
+@require_GET
+@access.client_required
+def message_detail(request, client, pk):
+    return _page(
+        request,
+        client,
+        "portal/message_detail.html",
+        {"message": selectors.message_get(client, pk)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def details(request, client):
+    form = DetailsForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        services.client_details_change(client=client, form=form)
+        messages.success(request, "Your details are saved.")
+        return redirect("portal:details")
+    return _page(
+        request,
+        client,
+        "portal/details.html",
+        {"form": form},
+        status=422 if form.is_bound else 200,
     )

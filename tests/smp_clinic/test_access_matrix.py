@@ -152,7 +152,18 @@ EXPECTED = {
     # a session is never a token).
     "metrics": (NOWHERE, NOT_ALLOWED),
     "my/": (CLIENT, NOT_ALLOWED),
+    "my/aftercare/": (CLIENT, NOT_ALLOWED),
+    "my/details/": (CLIENT, CLIENT),
+    "my/forms/": (CLIENT, NOT_ALLOWED),
+    "my/forms/<int:pk>/": (CLIENT, NOT_ALLOWED),
+    "my/forms/<int:pk>/signature.png": (CLIENT, NOT_ALLOWED),
+    "my/forms/<int:pk>/withdraw/": (NOT_ALLOWED, CLIENT),
+    "my/history/": (CLIENT, NOT_ALLOWED),
+    "my/ink-passport/": (CLIENT, NOT_ALLOWED),
     "my/link/<str:token>/": (NOT_STAFF, NOT_STAFF),
+    "my/messages/": (CLIENT, NOT_ALLOWED),
+    "my/messages/<int:pk>/": (CLIENT, NOT_ALLOWED),
+    "my/plan/": (CLIENT, NOT_ALLOWED),
     "my/sign-in/": (NOT_STAFF, NOT_STAFF),
     "my/sign-in/sent/": (PUBLIC, NOT_ALLOWED),
     "my/sign-out/": (NOT_ALLOWED, SIGN_IN_PAGE),
@@ -256,6 +267,14 @@ class World:
         self.consent = Consent.objects.filter(client=self.client).first()
         self.consent.signature.save("signature.png", ContentFile(png()))
         self.lot = PigmentLot.objects.first()
+        self.client_message = OutboundMessage.objects.create(
+            client=self.client,
+            kind=MessageKind.INK_PASSPORT,
+            due_at=timezone.now(),
+            sent_at=timezone.now(),
+            status="sent",
+            dedupe_key="access-matrix:portal",
+        )
         self.location = Location.objects.first()
         self.waitlist_entry = WaitlistEntry.objects.first()
         self.waitlist_offer = WaitlistOffer.objects.create(
@@ -273,6 +292,9 @@ class World:
     def record_for(self, route: str):
         """The record a route's id names."""
         owners = [
+            # The portal's: the world's client's own consent and email.
+            ("my/forms/", self.consent),
+            ("my/messages/", self.client_message),
             ("appointments/", self.appointment),
             ("api/appointments/", self.appointment),
             ("setup/practitioners/", self.practitioner),
