@@ -323,6 +323,17 @@ class PatchTestReadForm(LineEndingsMixin, forms.Form):
     )
 
 
+class PatchTestWithdrawForm(LineEndingsMixin, forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        label="Why is it withdrawn?",
+        error_messages={"required": "Say why the patch test is withdrawn."},
+        help_text="For example: recorded on the wrong client, or never applied. "
+        "The record stays in the audit trail.",
+    )
+
+
 class ConsentSignForm(forms.Form):
     typed_name = forms.CharField(
         max_length=200,

@@ -435,6 +435,18 @@ class PatchTest(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A test recorded by mistake (wrong client, a test never applied) is withdrawn,
+    # never deleted: the row and the audit trail keep what was recorded, and the
+    # gates and the suitability rules treat it as absent.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdrawal_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-applied_at", "-pk"]
@@ -457,10 +469,19 @@ class PatchTest(models.Model):
                 name="patch_test_waiver_signed",
                 violation_error_message="A waived test needs the client's signature.",
             ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="patch_test_withdrawal_has_reason",
+                violation_error_message="Say why the patch test is withdrawn.",
+            ),
         ]
 
     def __str__(self):
         return f"Patch test {self.applied_at:%d %b %Y}: {self.get_result_display()}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ConsentKind(models.TextChoices):

@@ -200,7 +200,11 @@ def client_assessment(client: Client, today: date | None = None):
     ]
     # Newest first (PatchTest.Meta.ordering), from a prefetch when there is one.
     latest = next(
-        (t for t in client.patch_tests.all() if t.result != PatchTest.Result.PENDING),
+        (
+            t
+            for t in client.patch_tests.all()
+            if t.result != PatchTest.Result.PENDING and t.withdrawn_at is None
+        ),
         None,
     )
     return suitability.assess(
@@ -220,7 +224,9 @@ def patch_test_valid_for(client: Client, starts_at: datetime) -> PatchTest | Non
     applied within PATCH_TEST_VALID_DAYS before it, and read (or waived) by then."""
     since = starts_at - timedelta(days=settings.PATCH_TEST_VALID_DAYS)
     return (
-        client.patch_tests.filter(applied_at__gte=since, applied_at__lte=starts_at)
+        client.patch_tests.filter(
+            applied_at__gte=since, applied_at__lte=starts_at, withdrawn_at__isnull=True
+        )
         .filter(
             Q(result=PatchTest.Result.PASSED, read_at__lte=starts_at)
             | Q(result=PatchTest.Result.WAIVED)
@@ -240,7 +246,9 @@ def patch_test_uncovered(client: Client, pigments: Iterable, on: datetime) -> li
     pigments = list(dict.fromkeys(pigments))
     since = on - timedelta(days=settings.PATCH_TEST_VALID_DAYS)
     rows = (
-        client.patch_tests.filter(applied_at__gte=since, applied_at__lte=on)
+        client.patch_tests.filter(
+            applied_at__gte=since, applied_at__lte=on, withdrawn_at__isnull=True
+        )
         .filter(
             Q(result=PatchTest.Result.PASSED, read_at__lte=on)
             | Q(result=PatchTest.Result.WAIVED)
@@ -387,7 +395,14 @@ def client_timeline(*, user, client: Client) -> list[TimelineEvent]:
             for d in client.suitability_decisions.select_related("decided_by")
         ]
         events += [
-            TimelineEvent(p.applied_at, "Patch test", p.get_result_display(), p.notes)
+            TimelineEvent(
+                p.applied_at,
+                "Patch test",
+                f"{p.get_result_display()} (withdrawn)"
+                if p.withdrawn_at
+                else p.get_result_display(),
+                f"Withdrawn: {p.withdrawal_reason}" if p.withdrawn_at else p.notes,
+            )
             for p in client.patch_tests.all()
         ]
         events += [

@@ -147,6 +147,8 @@ def contraindication_clear(
 
 @transaction.atomic
 def contraindication_resolve(*, contraindication: Contraindication, by) -> None:
+    if contraindication.resolved_at is not None:
+        raise ValidationError("This contraindication was already marked as over.")
     contraindication.resolved_at = timezone.now()
     contraindication.save(update_fields=["resolved_at"])
 
@@ -224,6 +226,8 @@ def patch_test_read(
     *, patch_test: PatchTest, result: str, read_at: datetime, notes: str, by
 ) -> PatchTest:
     patch_test = PatchTest.objects.select_for_update().get(pk=patch_test.pk)
+    if patch_test.withdrawn_at is not None:
+        raise ValidationError("This patch test was withdrawn; it cannot be read.")
     if patch_test.result != PatchTest.Result.PENDING:
         raise ValidationError("This patch test has already been read.")
     if result not in (PatchTest.Result.PASSED, PatchTest.Result.FAILED):
@@ -243,6 +247,25 @@ def patch_test_read(
     patch_test.read_at = read_at
     if notes:
         patch_test.notes = f"{patch_test.notes}\n{notes}".strip()
+    patch_test.full_clean()
+    patch_test.save()
+    return patch_test
+
+
+@transaction.atomic
+def patch_test_withdraw(*, patch_test: PatchTest, reason: str, by) -> PatchTest:
+    """Withdraw a patch test recorded by mistake. The row stays (with who withdrew
+    it, when and why; the audit trail has the change); from now on no gate or
+    suitability rule counts it."""
+    patch_test = PatchTest.objects.select_for_update().get(pk=patch_test.pk)
+    if patch_test.withdrawn_at is not None:
+        raise ValidationError("This patch test has already been withdrawn.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the patch test is withdrawn.")
+    patch_test.withdrawn_at = timezone.now()
+    patch_test.withdrawn_by = by
+    patch_test.withdrawal_reason = reason
     patch_test.full_clean()
     patch_test.save()
     return patch_test

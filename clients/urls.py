@@ -40,6 +40,11 @@ urlpatterns = [
     path("<int:pk>/patch-tests/new/", views.patch_test_new, name="patch_test_new"),
     path("patch-tests/<int:pk>/read/", views.patch_test_read, name="patch_test_read"),
     path(
+        "patch-tests/<int:pk>/withdraw/",
+        views.patch_test_withdraw,
+        name="patch_test_withdraw",
+    ),
+    path(
         "<int:pk>/consents/<slug:kind>/sign/",
         views.consent_sign,
         name="consent_sign",

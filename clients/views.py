@@ -25,6 +25,7 @@ from clients.forms import (
     NewClientForm,
     PatchTestForm,
     PatchTestReadForm,
+    PatchTestWithdrawForm,
     SuitabilityForm,
 )
 from clients.models import Client, ConsentKind, ConsentText, Intake
@@ -260,13 +261,27 @@ def contraindication_clear(request, pk):
 
 
 @require(Capability.CLINICAL)
-@require_POST
 def contraindication_resolve(request, pk):
-    found = selectors.contraindication_get_for_user(request.user, pk)
-    services.contraindication_resolve(contraindication=found, by=request.user)
-    contraindication = found
-    messages.success(request, f"Marked “{contraindication}” as no longer applying.")
-    return redirect("client_detail", pk=contraindication.client_id)
+    """Asks first (a page, so it works without scripts): a contraindication marked
+    over by a slip would let a gate open."""
+    contraindication = selectors.contraindication_get_for_user(request.user, pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            services.contraindication_resolve(
+                contraindication=contraindication, by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"Marked “{contraindication}” as no longer applying."
+            )
+        return redirect("client_detail", pk=contraindication.client_id)
+    return render(
+        request,
+        "clients/contraindication_resolve.html",
+        {"contraindication": contraindication, "client": contraindication.client},
+    )
 
 
 @require(Capability.CLINICAL)
@@ -373,6 +388,30 @@ def patch_test_read(request, pk):
     return render(
         request,
         "clients/patch_test_read.html",
+        {"patch_test": patch_test, "client": patch_test.client, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require(Capability.CLINICAL)
+def patch_test_withdraw(request, pk):
+    patch_test = selectors.patch_test_get_for_user(request.user, pk)
+    form = PatchTestWithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patch_test_withdraw(
+                patch_test=patch_test,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Withdrew the patch test; it no longer counts.")
+            return redirect("client_detail", pk=patch_test.client_id)
+    return render(
+        request,
+        "clients/patch_test_withdraw.html",
         {"patch_test": patch_test, "client": patch_test.client, "form": form},
         status=422 if form.errors else 200,
     )

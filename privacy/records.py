@@ -149,6 +149,9 @@ PLACEHOLDERS = {
     Appointment: {"cancellation_reason": ERASED_TEXT, "overlap_reason": ERASED_TEXT},
     # A hairline signed off keeps the fact (and its time), not the typed name.
     TreatmentPlan: {"design_signed_name": ERASED_TEXT},
+    # A withdrawn patch test keeps the fact that it was withdrawn (the database
+    # wants a reason with it), not the words.
+    PatchTest: {"withdrawal_reason": ERASED_TEXT},
 }
 MAX_DEPTH = 4
 
