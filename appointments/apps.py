@@ -7,7 +7,10 @@ class AppointmentsConfig(AppConfig):
     def ready(self):
         from appointments import calendar_cache, clinical_gates, selectors, views
         from appointments.models import Appointment, WaitlistEntry
-        from clients.selectors import timeline_source_register
+        from clients.selectors import (
+            client_list_annotation_register,
+            timeline_source_register,
+        )
         from clients.views import client_page_section_register
         from core import audit
 
@@ -15,4 +18,6 @@ class AppointmentsConfig(AppConfig):
         clinical_gates.register()
         timeline_source_register(selectors.client_timeline_events)
         client_page_section_register(views.client_page_section)
+        for name, column in selectors.CLIENT_LIST_COLUMNS.items():
+            client_list_annotation_register(name, column)
         audit.register((Appointment, "client_id"), (WaitlistEntry, "client_id"))

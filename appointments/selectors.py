@@ -836,3 +836,35 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
             "service", "practitioner__user", "location"
         )
     ]
+
+
+# The client list's columns (clients.selectors.client_list_annotation_register): the
+# latest visit and the soonest appointment, each with its location's zone, so a date
+# reads as it did at the clinic. Built per request: "now" is the request's.
+def _client_appointments() -> QuerySet[Appointment]:
+    return Appointment.objects.filter(client=models.OuterRef("pk"))
+
+
+def client_last_visit(field: str) -> models.Subquery:
+    visits = _client_appointments().filter(
+        status__in=[Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED],
+        starts_at__lte=timezone.now(),
+    )
+    return models.Subquery(visits.order_by("-starts_at").values(field)[:1])
+
+
+def client_next_appointment(field: str) -> models.Subquery:
+    upcoming = _client_appointments().filter(
+        status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED],
+        starts_at__gte=timezone.now(),
+    )
+    return models.Subquery(upcoming.order_by("starts_at").values(field)[:1])
+
+
+# name -> expression, registered with clients.selectors.client_list_annotation_register.
+CLIENT_LIST_COLUMNS = {
+    "last_visit_at": lambda: client_last_visit("starts_at"),
+    "last_visit_zone": lambda: client_last_visit("location__timezone"),
+    "next_appointment_at": lambda: client_next_appointment("starts_at"),
+    "next_appointment_zone": lambda: client_next_appointment("location__timezone"),
+}

@@ -5,14 +5,24 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import Expression, RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from clients import suitability
+from clients.lifecycle import ClientStage, client_stage
 from clients.models import (
     Client,
     Consent,
@@ -21,6 +31,7 @@ from clients.models import (
     Contraindication,
     Intake,
     PatchTest,
+    Recommendation,
     SuitabilityDecision,
     TreatmentGates,
     search_text,
@@ -80,6 +91,84 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
     if not words:
         found = found.order_by("-created_at", "-pk")
     return found[:limit] if limit else found
+
+
+# What the apps above clients add to each row of the client list, as annotations
+# computed in the list's one query: appointments the last visit and the next
+# appointment (`last_visit_at`, `next_appointment_at`), treatments whether a course is
+# under way or done (`course_active`, `course_completed`). Each registers
+# name -> a function returning the expression, in its AppConfig.ready().
+_client_list_annotations: dict[str, Callable[[], Expression]] = {}
+
+
+def client_list_annotation_register(
+    name: str, expression: Callable[[], Expression]
+) -> None:
+    _client_list_annotations[name] = expression
+
+
+# The client list's orders: the name, the latest visit first, the soonest
+# appointment first; clients with neither go last.
+CLIENT_LIST_SORTS = {
+    "name": "Name",
+    "last_visit": "Last visit",
+    "next_appointment": "Next appointment",
+}
+
+
+def _intake_complete() -> Exists:
+    """intake_missing_sections() == [] as a condition the database evaluates."""
+    complete = Intake.objects.filter(
+        client=OuterRef("pk"),
+        fitzpatrick__isnull=False,
+        pigment_reaction__isnull=False,
+    ).exclude(Q(hair_loss_cause="") | Q(scale="") | Q(stage=""))
+    complete = complete.exclude(
+        hair_loss_cause="chemotherapy", chemotherapy_ended_on__isnull=True
+    )
+    return Exists(complete)
+
+
+def client_list(*, user, query: str, sort: str = "") -> QuerySet[Client]:
+    """The client list: the search's clients, each with its stage's facts, the last
+    visit and the next appointment, in one query whatever the number of rows."""
+    found = client_search(user=user, query=query, limit=None)
+    latest = SuitabilityDecision.objects.filter(client=OuterRef("pk")).order_by(
+        "-decided_at", "-pk"
+    )
+    found = found.annotate(
+        intake_complete=_intake_complete(),
+        latest_decision=Subquery(latest.values("decision")[:1]),
+        latest_defer_until=Subquery(latest.values("defer_until")[:1]),
+        **{name: make() for name, make in _client_list_annotations.items()},
+    )
+    if sort == "name":
+        found = found.order_by("last_name", "first_name", "pk")
+    elif sort == "last_visit" and "last_visit_at" in _client_list_annotations:
+        found = found.order_by(F("last_visit_at").desc(nulls_last=True), "pk")
+    elif sort == "next_appointment" and "next_appointment_at" in (
+        _client_list_annotations
+    ):
+        found = found.order_by(F("next_appointment_at").asc(nulls_last=True), "pk")
+    return found
+
+
+def client_list_stage(client: Client, today: date | None = None) -> ClientStage:
+    """The stage of a client read by client_list()."""
+    today = today or timezone.localdate()
+    decision = getattr(client, "latest_decision", None)
+    defer_until = getattr(client, "latest_defer_until", None)
+    allowed = decision in (Recommendation.SUITABLE, Recommendation.CAUTION) or (
+        decision == Recommendation.DEFER
+        and defer_until is not None
+        and defer_until <= today
+    )
+    return client_stage(
+        intake_complete=bool(getattr(client, "intake_complete", False)),
+        treatment_allowed=allowed,
+        course_active=bool(getattr(client, "course_active", False)),
+        course_completed=bool(getattr(client, "course_completed", False)),
+    )
 
 
 def client_get_for_user(user, pk: int) -> Client:

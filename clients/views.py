@@ -61,9 +61,21 @@ def client_options(request):
 @require_GET
 def client_list(request):
     query = search_query(request)
-    found = selectors.client_search(user=request.user, query=query, limit=None)
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in selectors.CLIENT_LIST_SORTS else ""
+    found = selectors.client_list(user=request.user, query=query, sort=sort)
     page = peek_page(found, request.GET.get("page"), 50)
-    context = {"query": query, "page": page}
+    today = timezone.localdate()
+    for client in page.object_list:
+        client.stage = selectors.client_list_stage(client, today)
+    context = {
+        "query": query,
+        "page": page,
+        "sort": sort,
+        "sort_label": selectors.CLIENT_LIST_SORTS.get(sort, ""),
+        "sort_param": f"sort={sort}" if sort else "",
+        "sorts": selectors.CLIENT_LIST_SORTS,
+    }
     if is_htmx(request):
         return render(request, "clients/partials/client_rows.html", context)
     return render(request, "clients/client_list.html", context)

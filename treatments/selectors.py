@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -422,3 +422,15 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
         for p in client.photos.all()
     ]
     return events
+
+
+def client_plans_exist(status: str) -> Exists:
+    return Exists(TreatmentPlan.objects.filter(client=OuterRef("pk"), status=status))
+
+
+# The client list's stage reads whether a course is under way or done: name ->
+# expression, registered with clients.selectors.client_list_annotation_register.
+CLIENT_LIST_COLUMNS = {
+    "course_active": lambda: client_plans_exist(TreatmentPlan.Status.ACTIVE),
+    "course_completed": lambda: client_plans_exist(TreatmentPlan.Status.COMPLETED),
+}
