@@ -17,7 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Appointment, Practitioner
+from appointments.models import Appointment, Practitioner, Service
 from core.site import site_host
 
 # What a feed covers: recent history, so a moved appointment's old slot clears, and
@@ -53,6 +53,18 @@ def new_calendar() -> icalendar.Calendar:
     calendar.add("prodid", f"-//{settings.CLINIC_NAME}//SMP Clinic//EN")
     calendar.add("version", "2.0")
     return calendar
+
+
+def client_where(appointment: Appointment) -> str:
+    """Where the client goes, for their calendar: the video link for a video call
+    (a calendar app makes it a link), the clinic for a visit."""
+    location = appointment.location
+    meeting = appointment.service.meeting
+    if meeting == Service.Meeting.VIDEO:
+        return location.video_link or "Video call"
+    if meeting == Service.Meeting.PHONE:
+        return "Phone call"
+    return f"{location.name}, {location.address}".strip(", ")
 
 
 def appointment_event(

@@ -189,6 +189,14 @@ def timezone_choices() -> tuple:
 
 
 class LocationForm(forms.ModelForm):
+    video_link = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        validators=Location._meta.get_field("video_link").validators,
+        # The field's message replaces every validator's of the same code.
+        error_messages={"invalid": "Use an https:// link, e.g. https://zoom.us/j/1."},
+        help_text=Location._meta.get_field("video_link").help_text,
+    )
     timezone = forms.ChoiceField(
         label="Time zone",
         help_text="The zone of the location's clocks: every time there is shown in it.",
@@ -208,6 +216,7 @@ class LocationForm(forms.ModelForm):
             "currency",
             "locale",
             "tax_rate",
+            "video_link",
             "is_active",
         ]
         widgets = {
@@ -267,6 +276,7 @@ class ServiceForm(forms.ModelForm):
         fields = [
             "name",
             "kind",
+            "meeting",
             "duration_minutes",
             "buffer_before_minutes",
             "buffer_after_minutes",
@@ -407,20 +417,12 @@ class FeedForm(forms.Form):
 
 
 class OnlineBookingForm(forms.Form):
-    """A new client's consultation request: a free time and how to reach them.
+    """A new client's details for the time they picked: how to reach them.
 
     `website` is a honeypot: hidden from people (and from screen readers), it is
     filled in only by bots that fill in every field.
     """
 
-    slot = forms.ChoiceField(
-        label="Time",
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Pick a time.",
-            "invalid_choice": "That time is no longer free: pick another.",
-        },
-    )
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     email = forms.EmailField(help_text="Your confirmation goes here.")
@@ -442,38 +444,43 @@ class OnlineBookingForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, slots, zone, names, **kwargs):
+    def __init__(self, *args, service: Service, **kwargs):
         super().__init__(*args, **kwargs)
-        # Grouped by day, as the page shows them.
-        days: dict[str, list[tuple[str, str]]] = {}
-        for slot in slots:
-            local = slot.start.astimezone(zone)
-            day = f"{local:%A} {local.day} {local:%B}"
-            label = f"{local:%H:%M} with {names[slot.practitioner_id]}"
-            days.setdefault(day, []).append((slot_value(slot), label))
-        self.fields["slot"].choices = list(days.items())
-        self.slots = {slot_value(slot): slot for slot in slots}
-
-    def slot_days(self):
-        """Each day's times for the template: (day, [(value, label, id, chosen)])."""
-        chosen = self["slot"].value()
-        return [
-            (
-                day,
-                [
-                    (value, label, f"slot-{index}-{number}", value == chosen)
-                    for number, (value, label) in enumerate(times)
-                ],
+        self.service = service
+        if service.meeting == Service.Meeting.PHONE:
+            phone = self.fields["phone"]
+            phone.required = True
+            phone.help_text = "We call you on this number at your time."
+            phone.error_messages["required"] = (
+                "A phone consultation needs your phone number."
             )
-            for index, (day, times) in enumerate(self.fields["slot"].choices)
-        ]
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])
 
 
-def slot_value(slot) -> str:
-    return f"{slot.practitioner_id}|{slot.start.isoformat()}"
+class PractitionerChoiceForm(forms.Form):
+    """The booking page's "with whom": anyone free (the default) or one person."""
+
+    practitioner = forms.TypedChoiceField(
+        label="With",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].choices = [("", "Any practitioner")] + [
+            (p.pk, p.user.first_name or str(p)) for p in practitioners
+        ]
+
+    def chosen(self) -> int | None:
+        """The practitioner asked for, or None (anyone) for a missing or stale id."""
+        if self.is_valid():
+            return self.cleaned_data["practitioner"]
+        return None
 
 
 class WaitlistForm(forms.Form):

@@ -3,7 +3,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 
@@ -50,6 +55,12 @@ class Location(models.Model):
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(99)],
         help_text="VAT or sales tax included in the prices here; 0 for none.",
+    )
+    video_link = models.URLField(
+        blank=True,
+        validators=[URLValidator(schemes=["https"], message="Use an https:// link.")],
+        help_text="Where clients join a video consultation (a Zoom, Teams or Meet "
+        "room): given in its confirmation and reminders.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -129,6 +140,15 @@ class ServiceKind(models.TextChoices):
     FADE_CHECK = "fade_check", "Fade check"
 
 
+class Meeting(models.TextChoices):
+    """How the client and practitioner meet. A phone or video appointment holds a
+    practitioner's time and no room."""
+
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "By phone"
+    VIDEO = "video", "By video"
+
+
 MAX_DURATION_MINUTES = 12 * 60
 MAX_BUFFER_MINUTES = 4 * 60
 # The longest appointment, and the most time one can hold, buffers included.
@@ -138,6 +158,7 @@ LONGEST_HELD = timedelta(minutes=MAX_DURATION_MINUTES + 2 * MAX_BUFFER_MINUTES)
 
 class Service(models.Model):
     Kind = ServiceKind
+    Meeting = Meeting
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -153,6 +174,13 @@ class Service(models.Model):
         default=0,
         validators=[MaxValueValidator(MAX_BUFFER_MINUTES)],
         help_text="Cleaning and notes after the client leaves.",
+    )
+    meeting = models.CharField(
+        max_length=10,
+        choices=Meeting.choices,
+        default=Meeting.IN_PERSON,
+        help_text="By phone: the practitioner calls the client's number. By video: "
+        "the client joins the location's video link.",
     )
     needs_room = models.BooleanField(default=True)
     needs_patch_test = models.BooleanField(default=False)
@@ -177,6 +205,12 @@ class Service(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=5), name="service_duration_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(meeting="in_person")
+                | Q(meeting__in=["phone", "video"], needs_room=False),
+                name="service_remote_needs_no_room",
+                violation_error_message="A phone or video appointment needs no room.",
+            ),
             # Bounded, so that no appointment holds more than LONGEST_HELD and an
             # overlap search needs only a short range of the start-time index.
             models.CheckConstraint(
@@ -200,6 +234,10 @@ class Service(models.Model):
     @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.meeting != Meeting.IN_PERSON
 
     @property
     def buffer_before(self) -> timedelta:

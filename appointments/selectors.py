@@ -724,13 +724,113 @@ def online_bookings_to_prepare(*, user, now: datetime | None = None, limit: int 
     )
 
 
+def online_services() -> QuerySet[Service]:
+    """What a new client books online: the active consultations, in person, by phone
+    or by video. Nothing else: a treatment needs an intake, consent and a patch test
+    first, which a stranger on the booking page has not given."""
+    return Service.objects.filter(
+        kind=Service.Kind.CONSULTATION, is_active=True
+    ).order_by("meeting", "duration_minutes", "name", "pk")
+
+
 def online_consultation_service() -> Service | None:
-    """What a new client books online: the first active consultation."""
+    """The first consultation offered online (in person before phone and video)."""
+    return online_services().first()
+
+
+def online_practitioners(location: Location) -> QuerySet[Practitioner]:
+    """Whom a visitor may choose at a location: active practitioners with hours
+    there."""
     return (
-        Service.objects.filter(kind=Service.Kind.CONSULTATION, is_active=True)
-        .order_by("duration_minutes", "pk")
-        .first()
+        Practitioner.objects.filter(
+            is_active=True,
+            locations=location,
+            working_hours__location=location,
+        )
+        .distinct()
+        .select_related("user")
     )
+
+
+@dataclass(frozen=True)
+class BookableDay:
+    """A day of the booking page's strip and its free start times, local to the
+    location (each time once, whoever is free then)."""
+
+    day: date
+    times: list[datetime]
+
+
+def bookable_days(
+    *,
+    service: Service,
+    location: Location,
+    first_day: date,
+    days: int,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+) -> list[BookableDay]:
+    found = availability(
+        service=service,
+        first_day=first_day,
+        days=days,
+        location_id=location.pk,
+        practitioner_id=practitioner_id,
+        now=now,
+    )
+    zone = location.zone
+    by_day: dict[date, set[datetime]] = {
+        day: set() for day in slots.days_from(first_day, days)
+    }
+    for slot in found.slots:
+        local = slot.start.astimezone(zone)
+        if local.date() in by_day:
+            by_day[local.date()].add(local)
+    return [BookableDay(day, sorted(times)) for day, times in by_day.items()]
+
+
+def free_practitioners_at(
+    *,
+    service: Service,
+    location: Location,
+    starts_at: datetime,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """The practitioners free for the service at exactly `starts_at`, a start the
+    booking page offered (on the step grid, in working hours, with notice)."""
+    day = starts_at.astimezone(location.zone).date()
+    found = availability(
+        service=service,
+        first_day=day,
+        days=1,
+        location_id=location.pk,
+        practitioner_id=practitioner_id,
+        now=now,
+    )
+    return [slot.practitioner_id for slot in found.slots if slot.start == starts_at]
+
+
+def practitioners_least_booked(
+    practitioner_ids: list[int], *, day: date, zone
+) -> list[int]:
+    """The practitioners in the order "any practitioner" assigns them: fewest
+    appointments that local day first (wherever they are), then the longest on the
+    books (lowest id), so that the rule is fair and the same for everyone."""
+    bounds = slots.local_day_bounds(day, zone)
+    counts = dict(
+        Appointment.objects.filter(
+            practitioner_id__in=practitioner_ids,
+            status__in=Appointment.BLOCKING,
+            starts_at__gte=bounds.start,
+            starts_at__lt=bounds.end,
+        )
+        .order_by()
+        .values("practitioner_id")
+        .annotate(booked=models.Count("pk"))
+        .values_list("practitioner_id", "booked")
+    )
+    return sorted(set(practitioner_ids), key=lambda pk: (counts.get(pk, 0), pk))
 
 
 # The waitlist.

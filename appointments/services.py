@@ -646,12 +646,17 @@ def practitioner_feed_stop(*, practitioner: Practitioner) -> None:
     practitioner.save(update_fields=["feed_digest", "feed_created_at"])
 
 
+# The answer when the time picked is gone: a visitor sees it beside what they typed.
+TIME_GONE = "That time is no longer free: pick another."
+
+
 @transaction.atomic
-def online_consultation_book(
+def online_booking_book(
     *,
     location: Location,
-    practitioner: Practitioner,
+    service: Service,
     starts_at: datetime,
+    practitioner: Practitioner | None,
     first_name: str,
     last_name: str,
     email: str,
@@ -660,10 +665,28 @@ def online_consultation_book(
     notes: str = "",
 ) -> Appointment:
     """A consultation booked by a new client on the public page, through the same
-    booking service (and its no-overlap guarantees) as the front desk's."""
-    service = selectors.online_consultation_service()
-    if service is None:
-        raise BookingError("Online booking is closed: no consultation is offered.")
+    booking service (and its no-overlap guarantees) as the front desk's.
+
+    Only a start the page offers is taken (on the step grid, in hours, with notice).
+    With no practitioner chosen ("any practitioner", the page's default) the time
+    goes to the one free then with the fewest appointments that day, and to the next
+    if another booking took theirs in the meantime.
+    """
+    if not selectors.online_services().filter(pk=service.pk).exists():
+        raise BookingError(f"{service} cannot be booked online.")
+    if service.meeting == Service.Meeting.PHONE and not phone:
+        raise BookingError("A phone consultation needs your phone number.")
+    free = selectors.free_practitioners_at(
+        service=service,
+        location=location,
+        starts_at=starts_at,
+        practitioner_id=practitioner.pk if practitioner else None,
+    )
+    if not free:
+        raise BookingError(TIME_GONE)
+    order = selectors.practitioners_least_booked(
+        free, day=starts_at.astimezone(location.zone).date(), zone=location.zone
+    )
     client = client_services.client_for_online_booking(
         first_name=first_name,
         last_name=last_name,
@@ -671,16 +694,22 @@ def online_consultation_book(
         phone=phone,
         reminder_consent=reminder_consent,
     )
-    return appointment_book(
-        client=client,
-        service=service,
-        practitioner=practitioner,
-        starts_at=starts_at,
-        booked_by=None,
-        source=Appointment.Source.ONLINE,
-        location=location,
-        notes=notes,
-    )
+    found = Practitioner.objects.in_bulk(order)
+    for pk in order:
+        try:
+            return appointment_book(
+                client=client,
+                service=service,
+                practitioner=found[pk],
+                starts_at=starts_at,
+                booked_by=None,
+                source=Appointment.Source.ONLINE,
+                location=location,
+                notes=notes,
+            )
+        except BookingConflict:
+            continue
+    raise BookingError(TIME_GONE)
 
 
 # The waitlist.

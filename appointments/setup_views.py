@@ -114,6 +114,7 @@ KINDS = {
         (
             ("Name", str),
             ("Kind", lambda r: r.get_kind_display()),
+            ("Meets", lambda r: r.get_meeting_display()),
             (
                 "Minutes (buffers)",
                 lambda r: (

@@ -1053,11 +1053,10 @@ def appointment_ics(appointment, *, method: str = "PUBLISH") -> str:
     method CANCEL, the same event (UID, higher SEQUENCE) marked cancelled."""
     calendar = feeds.new_calendar()
     calendar.add("method", method)
-    location = appointment.location
     event = feeds.appointment_event(
         appointment,
         summary=f"{appointment.service} at {settings.CLINIC_NAME}",
-        where=f"{location.name}, {location.address}".strip(", "),
+        where=feeds.client_where(appointment),
         now=timezone.now(),
     )
     if method == "CANCEL":
@@ -1075,12 +1074,11 @@ def course_ics(appointments) -> str:
     calendar.add("method", "PUBLISH")
     now = timezone.now()
     for appointment in appointments:
-        location = appointment.location
         calendar.add_component(
             feeds.appointment_event(
                 appointment,
                 summary=f"{appointment.service} at {settings.CLINIC_NAME}",
-                where=f"{location.name}, {location.address}".strip(", "),
+                where=feeds.client_where(appointment),
                 now=now,
             )
         )

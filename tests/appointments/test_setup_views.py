@@ -118,6 +118,7 @@ def test_a_service_deposit_above_its_price_is_refused(client, manager):
     data = {
         "name": "SMP session",
         "kind": "smp_session",
+        "meeting": "in_person",
         "duration_minutes": 180,
         "buffer_before_minutes": 15,
         "buffer_after_minutes": 15,
@@ -133,6 +134,39 @@ def test_a_service_deposit_above_its_price_is_refused(client, manager):
     assert response.status_code == 302
     service = Service.objects.get()
     assert (service.price_minor, service.deposit_minor) == (10000, 5000)
+
+
+def test_a_video_consultation_needs_no_room_and_its_link_is_https(
+    client, manager, london
+):
+    client.force_login(manager)
+    data = {
+        "name": "Video consultation",
+        "kind": "consultation",
+        "meeting": "video",
+        "duration_minutes": 20,
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "price_minor": "0",
+        "deposit_minor": "0",
+        "needs_room": "on",
+        "is_active": "on",
+    }
+    response = client.post("/setup/services/new/", data)
+    assert "A phone or video appointment needs no room." in response.text
+    assert not Service.objects.exists()
+    data.pop("needs_room")
+    assert client.post("/setup/services/new/", data).status_code == 302
+    assert "By video" in client.get("/setup/services/").text
+
+    location = {"name": "London", "timezone": "Europe/London", "is_active": "on"}
+    url = f"/setup/locations/{london.pk}/"
+    response = client.post(url, {**location, "video_link": "http://meet.example.com"})
+    assert "Use an https:// link" in response.text
+    response = client.post(url, {**location, "video_link": "meet.example.com/smp"})
+    assert response.status_code == 302
+    london.refresh_from_db()
+    assert london.video_link == "https://meet.example.com/smp"
 
 
 def test_a_manager_edits_a_room(client, manager, rooms):

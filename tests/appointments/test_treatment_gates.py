@@ -283,11 +283,12 @@ def test_accepting_a_waitlist_offer_asks_the_gates_again(
 def test_online_booking_books_a_consultation_for_a_client_with_nothing_on_record(
     consultation, smp_session, sam, london
 ):
-    # Online booking offers only the consultation (selectors.
-    # online_consultation_service): a new client has no intake, consent or date of
-    # birth, and the gate lets a consultation through.
-    appointment = services.online_consultation_book(
+    # Online booking offers only consultations (selectors.online_services): a new
+    # client has no intake, consent or date of birth, and the gate lets a
+    # consultation through.
+    appointment = services.online_booking_book(
         location=london,
+        service=consultation,
         practitioner=sam,
         starts_at=SESSION_AT,
         first_name="New",

@@ -3,6 +3,7 @@ is an htmx element cancelling an appointment on sight; the front desk opens the
 confirmation under Messages. No request fires, the appointment stays booked and the
 name reads as the visitor typed it."""
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -57,7 +58,8 @@ def clinic(make_staff):
 
 def book_online(page, live_server, london, first_name: str, nth: int) -> Appointment:
     page.goto(f"{live_server.url}/book/{london.pk}/")
-    page.locator('input[name="slot"]').nth(nth).check()
+    page.get_by_role("link", name=re.compile("Consultation")).click()
+    page.locator(".time-grid a").nth(nth).click()
     page.get_by_label("First name").fill(first_name)
     page.get_by_label("Last name").fill("Visitor")
     page.get_by_label("Email", exact=True).fill(f"visitor{nth}@example.com")

@@ -28,6 +28,7 @@ from appointments.models import (
     Location,
     Practitioner,
     Room,
+    Service,
     TimeOff,
     WaitlistEntry,
     WaitlistOffer,
@@ -111,7 +112,9 @@ EXPECTED = {
     "calendar/feed/": (STAFF, STAFF),
     "feeds/<str:token>.ics": (PUBLIC, NOT_ALLOWED),
     "book/": (PUBLIC, NOT_ALLOWED),
-    "book/<int:location_id>/": (PUBLIC, PUBLIC),
+    "book/<int:location_id>/": (PUBLIC, NOT_ALLOWED),
+    "book/<int:location_id>/<int:service_id>/": (PUBLIC, NOT_ALLOWED),
+    "book/<int:location_id>/<int:service_id>/details/": (PUBLIC, PUBLIC),
     "book/done/<str:token>/": (PUBLIC, NOT_ALLOWED),
     "clients/": (STAFF, STAFF_POST_ONLY),
     "clients/<int:pk>/": (STAFF, STAFF),
@@ -277,6 +280,7 @@ class World:
             dedupe_key="access-matrix:portal",
         )
         self.location = Location.objects.first()
+        self.online_service = Service.objects.filter(kind="consultation").first()
         self.waitlist_entry = WaitlistEntry.objects.first()
         self.waitlist_offer = WaitlistOffer.objects.create(
             entry=self.waitlist_entry,
@@ -331,7 +335,7 @@ class World:
             "<uidb64>": "MQ",
             "<token>": "set-password",
         }
-        path = route
+        path = route.replace("<int:service_id>", str(self.online_service.pk))
         for placeholder, value in values.items():
             if placeholder in path:
                 path = path.replace(placeholder, value or str(self.pk_for(route)), 1)

@@ -5,7 +5,6 @@ Nothing is mocked: the cache talks to a real Redis, then to a dead port."""
 
 import json
 import logging
-import re
 import time
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from appointments.models import Appointment
 from core.cache import CacheUnavailable
 from core.roles import Role
 from messaging import links
+from tests.online_booking import first_time_url
 from tests.processes import RedisServer
 
 pytestmark = [
@@ -113,10 +113,9 @@ def test_the_calendar_is_cached_while_redis_answers(
 def test_a_new_client_books_online_with_the_cache_down(
     client, dead_redis, london, sam, consultation
 ):
-    page = client.get(f"/book/{london.pk}/").text
-    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
+    url = first_time_url(client, london, consultation)
 
-    response = client.post(f"/book/{london.pk}/", {**ONLINE, "slot": slot})
+    response = client.post(url, ONLINE)
 
     assert response.status_code == 302
     assert Appointment.objects.get().client.first_name == "Priya"
@@ -126,10 +125,9 @@ def test_online_booking_fails_closed_when_the_clinic_says_so(
     client, dead_redis, settings, london, sam, consultation
 ):
     settings.RATE_LIMIT_FAIL_CLOSED = True
-    page = client.get(f"/book/{london.pk}/").text
-    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
+    url = first_time_url(client, london, consultation)
 
-    response = client.post(f"/book/{london.pk}/", {**ONLINE, "slot": slot})
+    response = client.post(url, ONLINE)
 
     assert response.status_code == 429
     assert not Appointment.objects.exists()

@@ -20,6 +20,7 @@ from clients.models import Client
 from messaging import outbox
 from messaging.models import MessageKind, OutboundMessage
 from messaging.outbox import messages_send_due
+from tests.online_booking import first_time_url
 
 HOSTILE = """<b hx-get="/x" hx-trigger=load>"{{x}}'</b>"""
 # The attack of the issue: a first name that cancels the appointment on sight.
@@ -193,17 +194,14 @@ def test_the_html_version_is_scoped_like_the_message(client, hostile_world, outs
 def test_the_issues_cancel_on_sight_name_reaches_the_message_page_as_text(
     client, london, sam, consultation, front_desk
 ):
-    page = client.get(f"/book/{london.pk}/").text
-    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
     response = client.post(
-        f"/book/{london.pk}/",
+        first_time_url(client, london, consultation),
         {
             "first_name": CANCEL_ON_SIGHT,
             "last_name": "Smith",
             "email": "al@example.com",
             "phone": "07700 900456",
             "reminder_consent": "on",
-            "slot": slot,
         },
     )
     assert response.status_code == 302
@@ -298,16 +296,13 @@ def test_no_page_that_shows_a_client_serves_their_text_as_markup(
 def test_a_name_with_nul_or_too_long_is_refused_and_stored_nowhere(
     client, london, sam, consultation, first_name
 ):
-    page = client.get(f"/book/{london.pk}/").text
-    slot = re.search(r'name="slot"[^>]*value="([^"]+)"', page)[1]
     response = client.post(
-        f"/book/{london.pk}/",
+        first_time_url(client, london, consultation),
         {
             "first_name": first_name,
             "last_name": "Smith",
             "email": "al@example.com",
             "reminder_consent": "on",
-            "slot": slot,
         },
     )
     assert response.status_code == 422
