@@ -19,6 +19,7 @@ from appointments.models import (
 )
 from clients.models import Client
 from clients.phones import normalise_phone
+from clients.photos import CleanPhoto, PhotoRejected, check_size, clean_photo
 from core import date_input, money
 from core.forms import DateInput, RecordsField, TimeInput
 from core.roles import Capability, can
@@ -444,9 +445,35 @@ class OnlineBookingForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, service: Service, **kwargs):
+    # The views a quote needs (DOMAIN.md: front, top, sides, crown, back).
+    PHOTO_VIEWS = (
+        ("front", "Front"),
+        ("top", "Top"),
+        ("left", "Left side"),
+        ("right", "Right side"),
+        ("crown", "Crown"),
+        ("back", "Back"),
+    )
+
+    def __init__(self, *args, service: Service, photo_text=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.service = service
+        self.photo_text = photo_text
+        if photo_text is not None:
+            # Only with a photo consent text to agree to: none, no photos.
+            for view, label in self.PHOTO_VIEWS:
+                self.fields[f"photo_{view}"] = forms.FileField(
+                    label=label,
+                    required=False,
+                    widget=forms.FileInput(
+                        attrs={"accept": "image/jpeg,image/png,image/webp"}
+                    ),
+                )
+            self.fields["photo_consent"] = forms.BooleanField(
+                label="I agree to the clinic keeping these photos in my clinical "
+                "record, seen only by the people treating me.",
+                required=False,
+            )
         if service.meeting == Service.Meeting.PHONE:
             phone = self.fields["phone"]
             phone.required = True
@@ -457,6 +484,35 @@ class OnlineBookingForm(forms.Form):
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])
+
+    def contact_fields(self):
+        return [self[name] for name in ("first_name", "last_name", "email", "phone")]
+
+    def photo_fields(self):
+        return [self[f"photo_{view}"] for view, _ in self.PHOTO_VIEWS]
+
+    def clean(self):
+        data = super().clean()
+        self.photos: list[tuple[str, CleanPhoto]] = []
+        if self.photo_text is None:
+            return data
+        for view, _ in self.PHOTO_VIEWS:
+            upload = data.get(f"photo_{view}")
+            if not upload:
+                continue
+            # The same checks as a practitioner's upload: type by content, size,
+            # pixel count, re-encoded from the pixels alone (EXIF gone).
+            try:
+                check_size(upload.size)
+                self.photos.append((view, clean_photo(upload.read())))
+            except PhotoRejected as error:
+                self.add_error(f"photo_{view}", str(error))
+        if self.photos and not data.get("photo_consent"):
+            self.add_error(
+                "photo_consent",
+                "To send photos, agree to us keeping them in your clinical record.",
+            )
+        return data
 
 
 class PractitionerChoiceForm(forms.Form):

@@ -17,3 +17,7 @@ appointment_completed = Hook("appointment_completed", "appointment")
 # A freed time is offered to waiting clients; or the offered time has been taken.
 waitlist_offered = Hook("waitlist_offered", "offers, now")
 waitlist_time_gone = Hook("waitlist_time_gone", "offers, now")
+# A new client sent scalp photos with their online consultation booking: `photos`
+# is [(view, clients.photos.CleanPhoto)], re-encoded, EXIF gone; their photo consent
+# is recorded. Treatments files them with the client's photos.
+online_booking_photos_sent = Hook("online_booking_photos_sent", "appointment, photos")

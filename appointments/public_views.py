@@ -27,6 +27,8 @@ from django.views.decorators.http import require_GET
 from appointments import selectors, services
 from appointments.forms import OnlineBookingForm, PractitionerChoiceForm
 from appointments.models import Appointment, Location, Service
+from clients.models import ConsentKind
+from clients.selectors import consent_texts_current
 from core.htmx import is_htmx
 from core.ratelimit import over_limit
 
@@ -189,7 +191,12 @@ def book_details(request, location_id, service_id):
     if starts_at is None:
         messages.info(request, "Pick a time first.")
         return redirect(times)
-    form = OnlineBookingForm(request.POST or None, service=service)
+    form = OnlineBookingForm(
+        request.POST or None,
+        request.FILES or None,
+        service=service,
+        photo_text=consent_texts_current().get(ConsentKind.PHOTOS),
+    )
     context = {
         "location": location,
         "service": service,
@@ -229,6 +236,8 @@ def book_details(request, location_id, service_id):
             phone=data["phone"],
             reminder_consent=data["reminder_consent"],
             notes=data["notes"],
+            photos=form.photos,
+            photo_consent=bool(data.get("photo_consent")),
         )
     except services.BookingError as error:
         # Taken between the page and the click: everything typed stays.

@@ -5,6 +5,7 @@ transaction_mode IMMEDIATE), so the check below and the insert cannot interleave
 another booking's.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,8 +28,10 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
+from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.models import Client
+from clients.models import Client, ConsentKind
+from clients.photos import CleanPhoto
 from core.accounts import staff_create, staff_invite_send
 from core.roles import Capability, Role, can
 
@@ -646,6 +649,9 @@ def practitioner_feed_stop(*, practitioner: Practitioner) -> None:
     practitioner.save(update_fields=["feed_digest", "feed_created_at"])
 
 
+PHOTO_CONSENT_NEEDED = (
+    "To send photos, agree to us keeping them in your clinical record."
+)
 # The answer when the time picked is gone: a visitor sees it beside what they typed.
 TIME_GONE = "That time is no longer free: pick another."
 
@@ -663,9 +669,15 @@ def online_booking_book(
     phone: str,
     reminder_consent: bool,
     notes: str = "",
+    photos: Sequence[tuple[str, CleanPhoto]] = (),
+    photo_consent: bool = False,
 ) -> Appointment:
     """A consultation booked by a new client on the public page, through the same
     booking service (and its no-overlap guarantees) as the front desk's.
+
+    `photos` ([(view, re-encoded photo)]) come with the client's consent to keep them
+    in their clinical record, signed with their typed name; a booking with photos is
+    always a new client record (client_for_online_booking).
 
     Only a start the page offers is taken (on the step grid, in hours, with notice).
     With no practitioner chosen ("any practitioner", the page's default) the time
@@ -684,6 +696,13 @@ def online_booking_book(
     )
     if not free:
         raise BookingError(TIME_GONE)
+    photo_text = None
+    if photos:
+        photo_text = client_selectors.consent_texts_current().get(ConsentKind.PHOTOS)
+        if photo_text is None:
+            raise BookingError("Photos cannot be sent online at the moment.")
+        if not photo_consent:
+            raise BookingError(PHOTO_CONSENT_NEEDED)
     order = selectors.practitioners_least_booked(
         free, day=starts_at.astimezone(location.zone).date(), zone=location.zone
     )
@@ -693,11 +712,12 @@ def online_booking_book(
         email=email,
         phone=phone,
         reminder_consent=reminder_consent,
+        new_record=bool(photos),
     )
     found = Practitioner.objects.in_bulk(order)
     for pk in order:
         try:
-            return appointment_book(
+            appointment = appointment_book(
                 client=client,
                 service=service,
                 practitioner=found[pk],
@@ -709,6 +729,15 @@ def online_booking_book(
             )
         except BookingConflict:
             continue
+        if photos:
+            client_services.consent_sign(
+                client=client,
+                text=photo_text,
+                typed_name=f"{client.first_name} {client.last_name}",
+                by=None,
+            )
+            hooks.online_booking_photos_sent(appointment=appointment, photos=photos)
+        return appointment
     raise BookingError(TIME_GONE)
 
 

@@ -341,7 +341,8 @@ def consent_sign(
             ContentFile(signature_png),
             save=False,
         )
-    consent.full_clean()
+    # No witness: the client signed on their own (online, typing their name).
+    consent.full_clean(exclude=["witnessed_by"] if by is None else None)
     consent.save()
     return consent
 
@@ -554,24 +555,36 @@ def treatment_gates_update(*, form, by) -> TreatmentGates:
 
 @transaction.atomic
 def client_for_online_booking(
-    *, first_name: str, last_name: str, email: str, phone: str, reminder_consent: bool
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    reminder_consent: bool,
+    new_record: bool = False,
 ) -> Client:
     """The client an online booking is for: the one already on file with this email
     and name, else a new client for the front desk (intake to do).
 
     A stranger typing someone's email gets a new record rather than a booking in
-    theirs, and nothing on file is changed by a form anyone can post.
+    theirs, and nothing on file is changed by a form anyone can post. `new_record`:
+    always a new record (a booking that brings photos and a signed consent, which
+    must not land in a record the sender may not own; the front desk merges).
     """
     email = email.strip().lower()
     known = (
-        Client.objects.filter(
-            email=email,
-            first_name__iexact=first_name.strip(),
-            last_name__iexact=last_name.strip(),
-            erased_at__isnull=True,
+        None
+        if new_record
+        else (
+            Client.objects.filter(
+                email=email,
+                first_name__iexact=first_name.strip(),
+                last_name__iexact=last_name.strip(),
+                erased_at__isnull=True,
+            )
+            .order_by("pk")
+            .first()
         )
-        .order_by("pk")
-        .first()
     )
     if known is not None:
         return known

@@ -31,6 +31,9 @@ class TreatmentsConfig(AppConfig):
         appointment_page_section_register(views.appointment_page_section)
         # A completed course session moves its course on (recalls, the next nudge).
         appointment_hooks.appointment_completed.connect(services.plan_session_completed)
+        appointment_hooks.online_booking_photos_sent.connect(
+            services.photos_from_online_booking
+        )
         audit.register(
             (TreatmentPlan, "client_id"),
             (TreatmentSession, "client_id"),

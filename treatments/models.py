@@ -377,8 +377,13 @@ class Photo(models.Model):
     height = models.PositiveIntegerField()
     caption = models.CharField(max_length=200, blank=True)
     taken_at = models.DateTimeField()
+    # None: the client sent it, with their online booking (appointment's client).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:

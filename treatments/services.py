@@ -19,6 +19,7 @@ from appointments.services import (
     treatment_gate_check,
 )
 from clients.models import Client
+from clients.photos import CleanPhoto, clean_photo
 from clients.selectors import intake_for, patch_test_uncovered, suitability_latest
 from pigments.models import LotStatus, PigmentLot
 from treatments import hooks, rules, selectors
@@ -26,6 +27,7 @@ from treatments.models import (
     Density,
     Healing,
     Photo,
+    PhotoKind,
     PlanGoal,
     PlanStatus,
     PriceBasis,
@@ -35,7 +37,6 @@ from treatments.models import (
     TreatmentSession,
     Zone,
 )
-from treatments.photos import clean_photo
 
 
 @transaction.atomic
@@ -511,25 +512,54 @@ def photo_add(
         raise ValidationError("That session belongs to another client.")
     if plan is not None and plan.client_id != client.pk:
         raise ValidationError("That plan belongs to another client.")
-    clean = clean_photo(data)
-    name = uuid.uuid4().hex
-    photo = Photo(
-        client=client,
-        plan=plan or (session.plan if session else None),
-        session=session,
-        kind=kind,
-        view=view,
-        width=clean.width,
-        height=clean.height,
-        caption=caption.strip(),
-        taken_at=taken_at or timezone.now(),
-        uploaded_by=by,
+    return _photo_save(
+        Photo(
+            client=client,
+            plan=plan or (session.plan if session else None),
+            session=session,
+            kind=kind,
+            view=view,
+            caption=caption.strip(),
+            taken_at=taken_at or timezone.now(),
+            uploaded_by=by,
+        ),
+        clean_photo(data),
     )
+
+
+def _photo_save(photo: Photo, clean: CleanPhoto) -> Photo:
+    name = uuid.uuid4().hex
+    photo.width, photo.height = clean.width, clean.height
     photo.full_clean(exclude=["image", "thumbnail"])
     photo.image.save(f"{name}.jpg", ContentFile(clean.image), save=False)
     photo.thumbnail.save(f"{name}-thumb.jpg", ContentFile(clean.thumbnail), save=False)
     photo.save()
     return photo
+
+
+def photos_from_online_booking(
+    *, appointment, photos: list[tuple[str, CleanPhoto]]
+) -> list[Photo]:
+    """The scalp photos a new client sent with their consultation request (already
+    re-encoded without EXIF), filed as "before" photos by view for the quote. The
+    booking service recorded their photo consent first."""
+    client = appointment.client
+    if not selectors.has_photo_consent(client):
+        raise ValidationError(f"{client} has not consented to photographs.")
+    return [
+        _photo_save(
+            Photo(
+                client=client,
+                kind=PhotoKind.BEFORE,
+                view=view,
+                caption="Sent by the client with their online booking.",
+                taken_at=appointment.created_at,
+                uploaded_by=None,
+            ),
+            clean,
+        )
+        for view, clean in photos
+    ]
 
 
 @transaction.atomic

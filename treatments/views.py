@@ -14,6 +14,7 @@ from appointments.selectors import appointment_get_for_user
 from appointments.services import TreatmentRefused
 from clients import selectors as client_selectors
 from clients.phones import display_phone
+from clients.photos import PhotoRejected, check_size
 from core.audit import access_record
 from core.headers import uses_camera
 from core.roles import Capability, require
@@ -34,7 +35,6 @@ from treatments.forms import (
     needle_initial,
     needles_from,
 )
-from treatments.photos import PhotoRejected, check_size
 
 
 def _invalid(form) -> int:

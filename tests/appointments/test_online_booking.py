@@ -524,3 +524,100 @@ def test_online_services_are_the_active_consultations_in_person_first(
     consultation, video, phone_call, smp_session
 ):
     assert list(selectors.online_services()) == [consultation, phone_call, video]
+
+
+# Photos for a quote before the visit.
+
+
+def upload(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_a_new_client_sends_scalp_photos_stored_without_exif_with_their_consent(
+    client, london, sam, video, consent_texts, media
+):
+    from PIL import Image
+
+    from tests.treatments.test_photos import jpeg_with_gps
+    from treatments.models import Photo
+
+    # On file with the same name and email: photos and a signed consent go to a new
+    # record, never into one the sender may not own.
+    known = Client.objects.create(
+        first_name="Priya", last_name="Shah", email="priya.shah@example.com"
+    )
+    url = first_time_url(client, london, video)
+    page = client.get(url).text
+    assert 'enctype="multipart/form-data"' in page
+    assert "Crown" in page and "Photographs for the clinical record consent" in page
+
+    response = client.post(
+        url,
+        {
+            **DETAILS,
+            "photo_front": upload("front.jpg", jpeg_with_gps()),
+            "photo_crown": upload("crown.jpg", jpeg_with_gps(orientation=1)),
+            "photo_consent": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.client != known
+    photos = list(Photo.objects.filter(client=appointment.client).order_by("view"))
+    assert [(p.view, p.kind, p.uploaded_by) for p in photos] == [
+        ("crown", "before", None),
+        ("front", "before", None),
+    ]
+    for photo in photos:
+        with photo.image.open("rb") as stored, Image.open(stored) as picture:
+            assert dict(picture.getexif()) == {}
+            assert "exif" not in picture.info
+        with photo.image.open("rb") as stored:
+            assert b"PhoneCo" not in stored.read()
+    consent = appointment.client.consents.get()
+    assert consent.text == consent_texts["photos"]
+    assert (consent.typed_name, consent.witnessed_by) == ("Priya Shah", None)
+
+
+def test_photos_without_consent_or_not_photos_are_refused_and_nothing_is_kept(
+    client, london, sam, video, consent_texts, media
+):
+    from tests.treatments.test_photos import jpeg_with_gps
+    from treatments.models import Photo
+
+    url = first_time_url(client, london, video)
+    no_consent = client.post(
+        url, {**DETAILS, "photo_top": upload("top.jpg", jpeg_with_gps())}
+    )
+    impostor = client.post(
+        url,
+        {
+            **DETAILS,
+            "photo_back": upload("back.jpg", b"<svg onload=alert(1)>"),
+            "photo_consent": "on",
+        },
+    )
+
+    assert no_consent.status_code == 422
+    assert "agree to us keeping them in your clinical record" in no_consent.text
+    assert impostor.status_code == 422
+    assert "This file is not a photo we can read." in impostor.text
+    assert "<svg onload" not in impostor.text
+    assert not Appointment.objects.exists() and not Client.objects.exists()
+    assert not Photo.objects.exists()
+
+
+def test_without_a_photo_consent_text_the_form_asks_for_no_photos(
+    client, london, sam, video
+):
+    page = client.get(first_time_url(client, london, video)).text
+    assert 'type="file"' not in page and "multipart" in page

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import ExifTags, Image
 
+from clients.photos import PhotoRejected, clean_photo
 from clients.services import consent_sign
 from treatments import services
-from treatments.photos import PhotoRejected, clean_photo
 
 
 def jpeg_with_gps(size=(40, 20), orientation=6) -> bytes:
