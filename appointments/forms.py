@@ -438,6 +438,7 @@ class OnlineBookingForm(forms.Form):
         label="Email me reminders before my appointment",
         required=False,
         initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     website = forms.CharField(
         required=False,
