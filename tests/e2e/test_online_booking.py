@@ -149,3 +149,28 @@ def test_a_new_visitor_books_a_video_consultation_with_a_photo_by_keyboard(
         None,
     )
     assert Photo.objects.filter(client=booked.client, view="crown").exists()
+
+
+def test_the_booking_steps_at_desktop_width(live_server, clinic, page):
+    """The same steps with a mouse on a desktop screen: axe-core, no sideways
+    scroll, and a person choosing a practitioner gets them."""
+    journey = Journey(page=page, prefix="online_booking_desktop")
+    page.goto(f"{live_server.url}/book/")
+    journey.step("clinics")
+    page.get_by_role("link", name=re.compile("Soho")).click()
+    journey.step("consultations")
+    page.get_by_role("link", name=re.compile("In person|Consultation")).first.click()
+    page.get_by_label("With").select_option(label="Sam")
+    expect(page).to_have_url(re.compile(r"practitioner=\d+"))
+    journey.step("times-with-sam")
+    page.locator(".time-grid a").first.click()
+    page.get_by_label("First name").fill("Ola")
+    page.get_by_label("Last name").fill("Berg")
+    page.get_by_label("Email", exact=True).fill("ola@example.com")
+    journey.step("details")
+    page.get_by_role("button", name="Book the consultation").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    journey.step("booked")
+    assert not journey.problems(), journey.problems()
+    booked = Appointment.objects.get(client__email="ola@example.com")
+    assert booked.practitioner == clinic.sam
