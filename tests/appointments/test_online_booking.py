@@ -621,3 +621,20 @@ def test_without_a_photo_consent_text_the_form_asks_for_no_photos(
 ):
     page = client.get(first_time_url(client, london, video)).text
     assert 'type="file"' not in page and "multipart" in page
+
+
+def test_staff_see_how_to_meet_on_the_appointment_page(
+    client, london, sam, video, phone_call, front_desk
+):
+    london.video_link = "https://meet.example.com/smp-london"
+    london.save()
+    book(client, london, video)
+    book(client, london, phone_call, email="call@example.com")
+    by_video, by_phone = Appointment.objects.order_by("service__meeting").reverse()
+
+    client.force_login(front_desk)
+
+    page = client.get(f"/appointments/{by_video.pk}/").text
+    assert 'By video: <a href="https://meet.example.com/smp-london"' in page
+    page = client.get(f"/appointments/{by_phone.pk}/").text
+    assert 'By phone: call <a href="tel:+447700900456">' in page
