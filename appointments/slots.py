@@ -83,6 +83,19 @@ def wall_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
+def quiet_hours_end(
+    at: datetime, zone: ZoneInfo, *, quiet_from: int, quiet_until: int
+) -> datetime | None:
+    """When the night's quiet hours end (in UTC) if `at` falls inside them in `zone`
+    (from quiet_from:00 to quiet_until:00 local, across midnight), else None. Hours
+    are wall-clock: on a DST night the quiet still ends at quiet_until:00 local."""
+    local = at.astimezone(zone)
+    if quiet_until <= local.hour < quiet_from:
+        return None
+    day = local.date() if local.hour < quiet_until else local.date() + timedelta(days=1)
+    return wall_to_utc(day, time(quiet_until), zone)
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> Interval:
     """From local midnight of `day` to local midnight of the next day, in UTC."""
     return Interval(

@@ -54,6 +54,20 @@ class Client(models.Model):
         default=False,
         help_text="No email of any kind, aftercare included.",
     )
+    # Carriers require STOP to end every text at once (a reply handled by
+    # messaging); START undoes it. Email is not affected.
+    sms_opt_out = models.BooleanField(
+        "Opted out of text messages",
+        default=False,
+        help_text="Replied STOP: no text message of any kind; email instead.",
+    )
+    # The SMS provider said the number cannot take texts (a landline, an invalid
+    # number): messages go by email instead until the phone number changes.
+    sms_unreachable = models.BooleanField(
+        "Phone cannot take text messages",
+        default=False,
+        help_text="A landline or invalid number: messages go by email instead.",
+    )
     marketing_consent = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -88,6 +102,10 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def can_take_sms(self) -> bool:
+        return bool(self.phone) and not self.sms_opt_out and not self.sms_unreachable
 
 
 class HairLossCause(models.TextChoices):

@@ -171,6 +171,11 @@ class MessageText(models.Model):
         help_text="Plain text after “Hello Jo,”. When, where and the links "
         "to confirm or cancel are added below it."
     )
+    sms = models.TextField(
+        "Text message",
+        blank=True,
+        help_text="The text message of this kind (empty: the default words).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -185,13 +190,28 @@ class MessageText(models.Model):
         if kind is None:
             return
         errors = {}
-        for field in ("subject", "body"):
+        for field in ("subject", "body", "sms"):
             try:
                 placeholders_check(getattr(self, field), kind.placeholders)
             except TextError as error:
                 errors[field] = str(error)
         if errors:
             raise ValidationError(errors)
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class Delivery(models.TextChoices):
+    """What the SMS provider last said about a text (its status callbacks)."""
+
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent to the carrier"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Not delivered"
+    FAILED = "failed", "Failed"
 
 
 class MessageStatus(models.TextChoices):
@@ -203,7 +223,7 @@ class MessageStatus(models.TextChoices):
 
 
 class OutboundMessage(models.Model):
-    """The outbox: every email a client gets is a row here first.
+    """The outbox: every email and text message a client gets is a row here first.
 
     A domain change writes its future messages in its own transaction; the sweep
     (messaging.outbox.messages_send_due) claims due rows, re-checks that they still
@@ -213,11 +233,16 @@ class OutboundMessage(models.Model):
 
     Kind = MessageKind
     Status = MessageStatus
+    Channel = Channel
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="messages"
     )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    # An SMS twin's dedupe key is the email's with ":sms" added: one of each at most.
+    channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL
+    )
     appointment = models.ForeignKey(
         "appointments.Appointment",
         null=True,
@@ -267,6 +292,11 @@ class OutboundMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # A text message: what was sent, the provider's id for it (its status callbacks
+    # name it) and what the provider last said.
+    body = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
+    delivery = models.CharField(max_length=12, choices=Delivery.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -284,6 +314,13 @@ class OutboundMessage(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="message_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="message_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__in=["", *Delivery.values]),
+                name="message_delivery_valid",
             ),
         ]
 

@@ -14,6 +14,14 @@ failure is retried with a doubling delay, then marked failed for staff to see. A
 that dies mid-run leaves claimed rows that are due again after
 MESSAGE_CLAIM_TIMEOUT_SECONDS: at least once, never lost. (Only a crash between the
 SMTP server's acceptance and our commit can send one twice.)
+
+Text messages go through the same rows, claims and retries. A message a client who
+prefers texts should get by SMS is written with an SMS twin (`channel`="sms", the
+email's dedupe key plus ":sms"); news that carries a calendar file goes by both. An SMS
+that can no longer go (no phone, STOP, a number the provider says cannot take texts)
+falls back to email: the email row is written then, under the email's own key, so
+neither channel can send a message twice. No SMS goes in a location's quiet hours
+(21:00 to 08:00 local) unless it is about a change to an appointment that soon.
 """
 
 import logging
@@ -21,6 +29,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -34,11 +43,19 @@ from django.utils.dateformat import format as date_format
 from appointments import feeds, slots
 from appointments import hooks as appointment_hooks
 from appointments.models import Appointment
+from clients.models import Client, ContactMethod
 from clients.phones import display_phone
 from core import dates
 from core.mail import render_plain_text
-from messaging import links, selectors, texts
-from messaging.models import AftercareStep, MessageKind, MessageStatus, OutboundMessage
+from messaging import links, selectors, sms, texts
+from messaging.models import (
+    AftercareStep,
+    Channel,
+    Delivery,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
 from treatments import hooks as treatment_hooks
 from treatments import selectors as treatment_selectors
 
@@ -63,6 +80,111 @@ TOLD_KINDS = (MessageKind.CONFIRMATION, MessageKind.MOVED)
 # Service kinds that put pigment in the skin get a preparation note.
 PREPARED_KINDS = {"smp_session", "scar_camouflage", "touch_up"}
 
+# The kinds a client who prefers texts gets by SMS (each has a text in
+# texts.SMS_TEXTS). Aftercare, the preparation note, the ink passport and a lot
+# recall are too long or too sensitive for a text: they stay email.
+SMS_KINDS = {
+    MessageKind.CONFIRMATION,
+    MessageKind.MOVED,
+    MessageKind.COURSE_CONFIRMATION,
+    *CANCELLED_KINDS,
+    MessageKind.REMINDER,
+    MessageKind.COURSE_NUDGE,
+    MessageKind.FADE_CHECK,
+    MessageKind.TOUCH_UP,
+    MessageKind.WAITLIST_OFFER,
+    MessageKind.WAITLIST_GONE,
+}
+# News about a booking carries a calendar file (or a course's list): by email as
+# well as by text.
+BOTH_CHANNEL_KINDS = {
+    MessageKind.CONFIRMATION,
+    MessageKind.MOVED,
+    MessageKind.COURSE_CONFIRMATION,
+    *CANCELLED_KINDS,
+}
+# Changes that may go in quiet hours when the time they are about is this close.
+URGENT_KINDS = {
+    MessageKind.CONFIRMATION,
+    MessageKind.MOVED,
+    *CANCELLED_KINDS,
+    MessageKind.WAITLIST_OFFER,
+    MessageKind.WAITLIST_GONE,
+}
+SMS_KEY_SUFFIX = ":sms"
+_CLIENT_SMS_FIELDS = (
+    "pk",
+    "phone",
+    "preferred_contact",
+    "sms_opt_out",
+    "sms_unreachable",
+)
+
+
+def wants_sms(client) -> bool:
+    """Whether the client's messages go by text: they prefer it and can take it."""
+    return client.preferred_contact == ContactMethod.SMS and client.can_take_sms
+
+
+def _cached_client(message: OutboundMessage):
+    if OutboundMessage.client.is_cached(message):
+        return message.client
+    appointment = message._state.fields_cache.get("appointment")
+    if appointment is not None and Appointment.client.is_cached(appointment):
+        return appointment.client
+    return None
+
+
+def _copy(message: OutboundMessage, **changes) -> OutboundMessage:
+    fields = {
+        field.attname: getattr(message, field.attname)
+        for field in OutboundMessage._meta.concrete_fields
+        if not field.primary_key
+    }
+    return OutboundMessage(**{**fields, **changes})
+
+
+def _by_channel(messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    """The messages as each client wants them: an SMS twin for a client who prefers
+    texts, in place of the email or (BOTH_CHANNEL_KINDS) beside it."""
+    clients = {}
+    for message in messages:
+        client = _cached_client(message)
+        if client is not None:
+            clients[message.client_id] = client
+    missing = {m.client_id for m in messages if m.kind in SMS_KINDS} - set(clients)
+    if missing:
+        clients.update(
+            (client.pk, client)
+            for client in Client.objects.filter(pk__in=missing).only(
+                *_CLIENT_SMS_FIELDS
+            )
+        )
+    out = []
+    for message in messages:
+        client = clients.get(message.client_id)
+        if (
+            message.channel == Channel.EMAIL
+            and message.kind in SMS_KINDS
+            and client is not None
+            and wants_sms(client)
+        ):
+            out.append(
+                _copy(
+                    message,
+                    channel=Channel.SMS,
+                    dedupe_key=message.dedupe_key + SMS_KEY_SUFFIX,
+                )
+            )
+            if message.kind not in BOTH_CHANNEL_KINDS:
+                continue
+        out.append(message)
+    return out
+
+
+def _bulk_write(messages: list[OutboundMessage]) -> None:
+    OutboundMessage.objects.bulk_create(_by_channel(messages), ignore_conflicts=True)
+
 
 def appointment_message_key(
     appointment_id: int, starts_at: datetime, kind: str, extra: str = ""
@@ -75,11 +197,16 @@ def _key(appointment, kind: str, extra: str = "") -> str:
     return appointment_message_key(appointment.pk, appointment.starts_at, kind, extra)
 
 
-def _write(messages: list[OutboundMessage], *, revive: bool = True) -> None:
+def _write(
+    messages: list[OutboundMessage], *, revive: bool = True, by_channel: bool = True
+) -> None:
     """Insert messages; a key written before is a no-op, unless that message was
     cancelled: an appointment moved back to a time it had needs its reminders again.
     (revive=False: the messages of an appointment booked in this transaction, which
-    has none written before, so there is nothing to look for.)"""
+    has none written before, so there is nothing to look for. by_channel=False: the
+    SMS twins are in `messages` already.)"""
+    if by_channel:
+        messages = _by_channel(messages)
     OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
     if not revive:
         return
@@ -153,7 +280,7 @@ def course_confirmation_schedule(
     now = now or timezone.now()
     first = appointments[0]
     ids = "-".join(str(a.pk) for a in appointments)
-    OutboundMessage.objects.bulk_create(
+    _bulk_write(
         [
             OutboundMessage(
                 client_id=plan.client_id,
@@ -164,15 +291,15 @@ def course_confirmation_schedule(
                 due_at=now,
                 dedupe_key=COURSE_KEY.format(plan=plan.pk, ids=ids),
             )
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
 def course_appointments(message: OutboundMessage, now: datetime | None = None) -> list:
     """The sessions a course confirmation lists: those it was written for that are
     still booked and to come, in order."""
-    tail = message.dedupe_key.rsplit(":", 1)[-1].split("-")
+    tail = message.dedupe_key.removesuffix(SMS_KEY_SUFFIX).rsplit(":", 1)[-1]
+    tail = tail.split("-")
     ids = [int(pk) for pk in tail if pk.isdigit()]
     return list(
         Appointment.objects.filter(
@@ -243,7 +370,7 @@ def appointment_reminders_refresh(*, now: datetime | None = None) -> int:
 
 
 def _refresh(appointments: list, timing, now: datetime) -> int:
-    wanted = [m for a in appointments for m in _reminders(a, timing, now)]
+    wanted = _by_channel([m for a in appointments for m in _reminders(a, timing, now)])
     OutboundMessage.objects.filter(
         appointment__in=appointments,
         kind__in=(MessageKind.PREPARATION, MessageKind.REMINDER),
@@ -252,7 +379,7 @@ def _refresh(appointments: list, timing, now: datetime) -> int:
         status=MessageStatus.CANCELLED,
         last_error="The clinic changed its reminder times.",
     )
-    _write(wanted)
+    _write(wanted, by_channel=False)
     return len(appointments)
 
 
@@ -372,7 +499,7 @@ def touch_up_recalls_schedule(
 def _recalls_write(wanted, *, counted_from, zone, key: str, **about) -> None:
     """One recall per (kind, months) in `wanted`, due at ten in the morning that many
     months after `counted_from`; the dedupe key (`key`:kind:months) writes each once."""
-    OutboundMessage.objects.bulk_create(
+    _bulk_write(
         [
             OutboundMessage(
                 kind=kind,
@@ -381,8 +508,7 @@ def _recalls_write(wanted, *, counted_from, zone, key: str, **about) -> None:
                 **about,
             )
             for kind, months in wanted
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -394,7 +520,7 @@ def course_nudge_schedule(
     zone = location.zone
     nudge_days = selectors.message_settings().course_nudge_days
     day = now.astimezone(zone).date() + timedelta(days=nudge_days)
-    OutboundMessage.objects.bulk_create(
+    _bulk_write(
         [
             OutboundMessage(
                 client_id=plan.client_id,
@@ -403,8 +529,7 @@ def course_nudge_schedule(
                 due_at=_at_ten(day, zone),
                 dedupe_key=f"plan:{plan.pk}:course_nudge:{after.number}",
             )
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -456,7 +581,7 @@ def waitlist_messages_schedule(
     """An email for each offer, due at once: the time offered (WAITLIST_OFFER), or
     that another client took it (WAITLIST_GONE)."""
     now = now or timezone.now()
-    OutboundMessage.objects.bulk_create(
+    _bulk_write(
         [
             OutboundMessage(
                 client_id=offer.entry.client_id,
@@ -466,8 +591,7 @@ def waitlist_messages_schedule(
                 dedupe_key=WAITLIST_KEYS[kind].format(pk=offer.pk),
             )
             for offer in offers
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -567,7 +691,7 @@ def appointment_messages_cancelled(
     if appointment.starts_at <= now or not _told(appointment):
         return
     kind = MessageKind.CANCELLED_BY_CLIENT if by_client else MessageKind.CANCELLED
-    OutboundMessage.objects.bulk_create(
+    _bulk_write(
         [
             OutboundMessage(
                 client_id=appointment.client_id,
@@ -577,8 +701,7 @@ def appointment_messages_cancelled(
                 due_at=now,
                 dedupe_key=f"appointment:{appointment.pk}:cancelled",
             )
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -589,6 +712,8 @@ class SweepResult:
     skipped: int = 0
     retried: int = 0
     failed: int = 0
+    # Texts held back to the end of a location's quiet hours.
+    postponed: int = 0
 
 
 def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
@@ -630,9 +755,9 @@ def _claim(now: datetime, batch: int) -> list[OutboundMessage]:
 def _still_applies(message: OutboundMessage, now: datetime) -> str:
     """Why a claimed message must not be sent now, or "" when it may."""
     client = message.client
-    if not client.email:
+    if message.channel == Channel.EMAIL and not client.email:
         return "The client has no email address."
-    if client.email_opt_out:
+    if message.channel == Channel.EMAIL and client.email_opt_out:
         return "The client has opted out of all email."
     if message.kind not in CARE_KINDS and not client.reminder_consent:
         return "The client does not want reminders."
@@ -759,6 +884,7 @@ def messages_send_due(
         return result
     mail = get_connection()
     clinic_texts = selectors.message_texts()
+    sender = None
     with mail, _quick_commits():
         for message in claimed:
             reason = _still_applies(message, now)
@@ -766,27 +892,15 @@ def messages_send_due(
                 _finish(message, status=MessageStatus.CANCELLED, last_error=reason)
                 result.skipped += 1
                 continue
+            if message.channel == Channel.SMS:
+                sender = sender or sms.backend()
+                _send_sms(message, sender, now, clinic_texts, result)
+                continue
             try:
                 email = build_email(message, mail, clinic_texts)
                 email.send()
             except Exception as error:  # noqa: BLE001 - any failure is retried, then shown
-                attempts = message.attempts + 1
-                failed = attempts >= settings.MESSAGE_MAX_ATTEMPTS
-                _finish(
-                    message,
-                    attempts=attempts,
-                    status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
-                    due_at=now + timedelta(minutes=2**attempts),
-                    last_error=f"{type(error).__name__}: {error}"[:500],
-                )
-                logger.warning(
-                    "message %s not sent (attempt %s): %s",
-                    message.pk,
-                    attempts,
-                    type(error).__name__,
-                )
-                result.failed += failed
-                result.retried += not failed
+                _not_sent(message, error, now, result)
                 continue
             _finish(
                 message,
@@ -798,6 +912,175 @@ def messages_send_due(
             )
             result.sent += 1
     return result
+
+
+def _not_sent(message: OutboundMessage, error: Exception, now, result) -> None:
+    """Retried with a doubling delay; after MESSAGE_MAX_ATTEMPTS, failed for staff."""
+    attempts = message.attempts + 1
+    failed = attempts >= settings.MESSAGE_MAX_ATTEMPTS
+    _finish(
+        message,
+        attempts=attempts,
+        status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
+        due_at=now + timedelta(minutes=2**attempts),
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )
+    logger.warning(
+        "message %s not sent (attempt %s): %s",
+        message.pk,
+        attempts,
+        type(error).__name__,
+    )
+    result.failed += failed
+    result.retried += not failed
+
+
+def _sms_fallback_reason(client) -> str:
+    """Why a text must go by email instead, or ""."""
+    if not client.phone:
+        return "The client has no phone number."
+    if client.sms_opt_out:
+        return "The client has opted out of text messages."
+    if client.sms_unreachable:
+        return "The client's phone cannot take text messages."
+    if client.preferred_contact != ContactMethod.SMS:
+        return "The client no longer prefers text messages."
+    return ""
+
+
+def _fall_back_to_email(message: OutboundMessage, reason: str, now) -> None:
+    """Cancel the text and write its email, due now, under the email's own key (a
+    no-op where the email exists: news sent by both channels)."""
+    OutboundMessage.objects.bulk_create(
+        [
+            _copy(
+                message,
+                channel=Channel.EMAIL,
+                dedupe_key=message.dedupe_key.removesuffix(SMS_KEY_SUFFIX),
+                status=MessageStatus.PENDING,
+                due_at=now,
+                attempts=0,
+                claim="",
+                claimed_at=None,
+                last_error="",
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    _finish(
+        message,
+        status=MessageStatus.CANCELLED,
+        last_error=f"Sent by email instead. {reason}"[:500],
+    )
+
+
+def _message_zone(message: OutboundMessage) -> ZoneInfo:
+    if message.appointment is not None:
+        return message.appointment.location.zone
+    if message.waitlist_offer is not None:
+        return message.waitlist_offer.location.zone
+    if message.plan is not None:
+        location = _plan_location(message.plan)
+        if location is not None:
+            return location.zone
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _about_starts_at(message: OutboundMessage) -> datetime | None:
+    if message.waitlist_offer is not None:
+        return message.waitlist_offer.starts_at
+    if message.appointment is not None:
+        return message.appointment.starts_at
+    return None
+
+
+def sms_quiet_until(message: OutboundMessage, now: datetime) -> datetime | None:
+    """When a text due now may go, if the location's quiet hours hold it back: a
+    change to an appointment (or an offered time) starting within SMS_URGENT_HOURS
+    goes at once."""
+    end = slots.quiet_hours_end(
+        now,
+        _message_zone(message),
+        quiet_from=settings.SMS_QUIET_FROM,
+        quiet_until=settings.SMS_QUIET_UNTIL,
+    )
+    if end is None:
+        return None
+    starts_at = _about_starts_at(message)
+    if (
+        message.kind in URGENT_KINDS
+        and starts_at is not None
+        and starts_at - now <= timedelta(hours=settings.SMS_URGENT_HOURS)
+    ):
+        return None
+    return end
+
+
+def _send_sms(message: OutboundMessage, sender, now, clinic_texts, result) -> None:
+    client = message.client
+    reason = _sms_fallback_reason(client)
+    if message.kind not in SMS_KINDS:
+        reason = "This kind of message goes by email only."
+    if reason:
+        _fall_back_to_email(message, reason, now)
+        result.skipped += 1
+        return
+    quiet_until = sms_quiet_until(message, now)
+    if quiet_until is not None:
+        _finish(message, status=MessageStatus.PENDING, due_at=quiet_until)
+        result.postponed += 1
+        return
+    try:
+        body = build_sms(message, clinic_texts)
+        provider_id = sender.send(to=client.phone, body=body, reference=str(message.pk))
+    except (sms.Unreachable, sms.OptedOut) as error:
+        flag = (
+            {"sms_unreachable": True}
+            if isinstance(error, sms.Unreachable)
+            else {"sms_opt_out": True}
+        )
+        Client.objects.filter(pk=client.pk).update(**flag)
+        _fall_back_to_email(message, str(error), now)
+        result.skipped += 1
+        return
+    except Exception as error:  # noqa: BLE001 - any failure is retried, then shown
+        _not_sent(message, error, now, result)
+        return
+    _finish(
+        message,
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=message.attempts + 1,
+        subject=body[:200],
+        body=body,
+        provider_id=provider_id,
+        delivery=Delivery.QUEUED,
+        last_error="",
+    )
+    result.sent += 1
+
+
+# The link a text carries, by kind: the same pages as the email's links.
+SMS_LINKS = {
+    MessageKind.CONFIRMATION: ("Need another time?", "reschedule"),
+    MessageKind.MOVED: ("Need another time?", "reschedule"),
+    MessageKind.REMINDER: ("Confirm:", "confirm"),
+    MessageKind.WAITLIST_OFFER: ("Accept:", "waitlist"),
+}
+SMS_OPT_OUT = "Reply STOP to opt out."
+
+
+def build_sms(message: OutboundMessage, clinic_texts: dict | None = None) -> str:
+    """The text of an SMS: the clinic's words for its kind, filled in like its
+    email, then its short signed link and how to opt out."""
+    context = email_context(message, clinic_texts)
+    text = (clinic_texts or selectors.message_texts())[text_key(message)]
+    parts = [texts.fill(text.sms, context["text_values"])]
+    if message.kind in SMS_LINKS:
+        label, action = SMS_LINKS[message.kind]
+        parts.append(f"{label} {links.short_url(message.pk, action)}")
+    parts.append(SMS_OPT_OUT)
+    return " ".join(parts)
 
 
 def message_retry(*, message: OutboundMessage) -> None:
@@ -915,6 +1198,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
     if message.lot is not None:
         context["lot"] = message.lot
         values.update(pigment=str(message.lot.pigment), lot=message.lot.lot_number)
+    context["text_values"] = values
     key = text_key(message)
     if key is not None:
         text = (clinic_texts or selectors.message_texts())[key]

@@ -4,10 +4,14 @@ GET shows what the link will do; only POST acts. A link expires, works once and 
 rate limited per address; tampered, expired and reused links change nothing.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -19,7 +23,7 @@ from clients.models import Client
 from core.errors import too_many_requests
 from core.ratelimit import over_limit
 from messaging import links
-from messaging.models import UsedLink
+from messaging.models import OutboundMessage, UsedLink
 
 ACTION_TEXT = {
     "confirm": ("Confirm your appointment", "Confirm I am coming"),
@@ -173,3 +177,35 @@ def unsubscribe(request, token):
             request, "clients/public/unsubscribed.html", {"all_email": all_email}
         )
     return render(request, "clients/public/unsubscribe.html")
+
+
+@require_http_methods(["GET"])
+def short_link(request, code):
+    """A text message's short link: on to the page its email's link shows (for the
+    time the text was written for), which asks again before it acts. It expires
+    like the email's, counted from when the text was sent."""
+    if over_limit(request, scope="link", limit=settings.MESSAGE_LINK_RATE_LIMIT):
+        return too_many_requests(request, TOO_MANY_LINKS)
+    found = links.short_read(code)
+    if found is None:
+        return refuse(request, "This link is not valid.", 400)
+    message_id, action = found
+    message = (
+        OutboundMessage.objects.select_related("client", "appointment")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or message.client.erased_at:
+        return refuse(request, "This link is for a message that has gone.", 410)
+    max_age = timedelta(days=settings.MESSAGE_LINK_MAX_AGE_DAYS)
+    if message.sent_at is None or timezone.now() - message.sent_at > max_age:
+        return refuse(request, "This link has expired: please call the clinic.", 410)
+    if action == "waitlist" and message.waitlist_offer_id:
+        token = links.waitlist_token(message.waitlist_offer)
+        return redirect(reverse("waitlist_offer_link", args=[token]))
+    if action in links.ACTIONS and message.appointment is not None:
+        token = links.action_token(
+            action, message.appointment, starts_at=message.for_starts_at
+        )
+        return redirect(reverse("message_link", args=[token]))
+    return refuse(request, "This link is not valid.", 400)

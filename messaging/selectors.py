@@ -31,10 +31,13 @@ def _message_event(message) -> TimelineEvent:
             "Aftercare instructions sent by email",
             url,
         )
+    status = message.get_status_display().lower()
+    if message.delivery:
+        status += f", {message.get_delivery_display().lower()}"
     return TimelineEvent(
         message.sent_at or message.due_at,
-        "Message",
-        f"{message.get_kind_display()}: {message.get_status_display().lower()}",
+        "Text message" if message.channel == "sms" else "Message",
+        f"{message.get_kind_display()}: {status}",
         message.last_error,
         url,
     )
@@ -114,6 +117,8 @@ class ClinicText:
     subject: str
     body: str
     is_default: bool
+    # The text message ("" where this kind goes by email only).
+    sms: str = ""
 
 
 def message_texts() -> dict[str, ClinicText]:
@@ -126,6 +131,7 @@ def message_texts() -> dict[str, ClinicText]:
             subject=own[key].subject if key in own else kind.subject,
             body=own[key].body if key in own else kind.body,
             is_default=key not in own,
+            sms=(own[key].sms if key in own else "") or texts.SMS_TEXTS.get(key, ""),
         )
         for key, kind in texts.TEXTS.items()
     }

@@ -18,11 +18,16 @@ def message_settings_update(*, form, by, apply_to_booked: bool) -> int:
 
 
 @transaction.atomic
-def message_text_save(*, key: str, subject: str, body: str) -> MessageText:
-    """The clinic's own words for one kind of email (unsent emails use them too)."""
+def message_text_save(
+    *, key: str, subject: str, body: str, sms: str | None = None
+) -> MessageText:
+    """The clinic's own words for one kind of email and its text message (unsent
+    messages use them too). sms=None keeps the text message as it is."""
     text = MessageText.objects.filter(key=key).first() or MessageText(key=key)
     text.subject = subject
     text.body = body
+    if sms is not None:
+        text.sms = sms
     text.full_clean()
     text.save()
     return text

@@ -239,6 +239,36 @@ TEXTS = {
 }
 
 
+# The text message of each kind sent by SMS too (messaging/outbox.py SMS_KINDS): the
+# same placeholders as its email. The link, where the email has one, and "Reply STOP
+# to opt out" are added after it. Short on purpose: 160 GSM-7 characters make one
+# segment, and a single emoji or curly quote halves that (UCS-2).
+SMS_TEXTS = {
+    "confirmation": "{clinic}: your {service} is booked for {date} at {time}, "
+    "{location}.",
+    "moved": "{clinic}: your {service} has moved from {old_date} {old_time} to "
+    "{date} at {time}, {location}.",
+    "course_confirmation": "{clinic}: your {service} course is booked, {booked} "
+    "sessions from {date}. The dates are in our email.",
+    "cancelled": "{clinic}: sorry, we have had to cancel your {service} on {date} at "
+    "{time}. Please book again or call {location}.",
+    "cancelled_by_client": "{clinic}: your {service} on {date} at {time} is "
+    "cancelled, as you asked.",
+    "reminder": "{clinic}: a reminder of your {service} on {date} at {time}, "
+    "{location}.",
+    "course_nudge": "{clinic}: your next SMP session is not booked yet. Call "
+    "{location} to keep your course on track.",
+    "check_up": "{clinic}: time for your SMP check-up. Call {location} to book.",
+    "fade_check": "{clinic}: time for a fade check of your SMP. Call {location} to "
+    "book.",
+    "touch_up": "{clinic}: time for an SMP touch-up. Call {location} to book.",
+    "waitlist_offer": "{clinic}: a time has come free for your {service}: {date} at "
+    "{time}, {location}. The first to accept has it.",
+    "waitlist_gone": "{clinic}: the {date} {time} time has been taken. You are still "
+    "on our waitlist.",
+}
+
+
 class TextError(ValueError):
     pass
 

@@ -32,4 +32,6 @@ urlpatterns = [
         name="waitlist_offer_link",
     ),
     path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
+    # Clients: the short links in their text messages.
+    path("s/<str:code>/", public_views.short_link, name="short_link"),
 ]

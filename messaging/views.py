@@ -36,6 +36,14 @@ def message_detail(request, pk):
     """The email as the client gets (or got) it, rendered from today's templates: the
     text escaped on the page, the HTML version in a sandboxed frame of its own."""
     message = selectors.message_get_for_user(request.user, pk)
+    if message.channel == message.Channel.SMS:
+        # The text as sent, or as it would be sent now.
+        sms_text = message.body or outbox.build_sms(message)
+        return render(
+            request,
+            "clients/message_detail.html",
+            {"message": message, "sms_text": sms_text},
+        )
     email = outbox.build_email(message)
     return render(
         request,
@@ -50,6 +58,8 @@ def message_detail(request, pk):
 @xframe_options_sameorigin
 def message_email_html(request, pk):
     message = selectors.message_get_for_user(request.user, pk)
+    if message.channel == message.Channel.SMS:
+        raise Http404("A text message has no HTML version.")
     email = outbox.build_email(message)
     if not email.alternatives:
         raise Http404("This message has no HTML version.")

@@ -323,6 +323,37 @@ EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMP Clinic <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Text messages: Twilio when TWILIO_ACCOUNT_SID is set, otherwise one readable .txt
+# file per message in var/sms/ (messaging/sms.py).
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+# A sender: a number in E.164, or a messaging service (which picks one).
+TWILIO_FROM = env("TWILIO_FROM")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+# Only for tests and regional set-ups: where the Twilio API answers.
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL")
+SMS_BACKEND = env(
+    "SMS_BACKEND",
+    "messaging.sms.TwilioBackend"
+    if TWILIO_ACCOUNT_SID
+    else "messaging.sms.FileBackend",
+)
+SMS_FILE_PATH = env_path("SMS_FILE_PATH", VAR_DIR / "sms")
+if SMS_BACKEND == "messaging.sms.TwilioBackend" and not (
+    TWILIO_ACCOUNT_SID
+    and TWILIO_AUTH_TOKEN
+    and (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM or "
+        "TWILIO_MESSAGING_SERVICE_SID."
+    )
+# No text message between these local hours at a location (21:00 to 08:00), unless
+# it is about a change to an appointment within SMS_URGENT_HOURS.
+SMS_QUIET_FROM = int(env("SMS_QUIET_FROM", "21"))
+SMS_QUIET_UNTIL = int(env("SMS_QUIET_UNTIL", "8"))
+SMS_URGENT_HOURS = int(env("SMS_URGENT_HOURS", "12"))
+
 CLINIC_NAME = env("CLINIC_NAME", "SMP Clinic")
 # The name an authenticator app shows beside the code.
 OTP_TOTP_ISSUER = CLINIC_NAME
@@ -531,6 +562,8 @@ LOGGING = {
         # They log the path of failed requests, which for email links holds a token.
         "django.request": {"filters": ["secret_paths"]},
         "django.server": {"filters": ["secret_paths"]},
+        # At INFO it logs every API request's URL and query (phone numbers).
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 

@@ -177,6 +177,7 @@ EXPECTED = {
     "m/<str:token>/": (PUBLIC, PUBLIC),
     "m/unsubscribe/<str:token>/": (PUBLIC, PUBLIC),
     "m/waitlist/<str:token>/": (PUBLIC, PUBLIC),
+    "s/<str:code>/": (PUBLIC, NOT_ALLOWED),
     "photos/<int:pk>/<str:size>/": (CLINICAL, CLINICAL_POST_ONLY),
     "plans/<int:pk>/": (CLINICAL, CLINICAL_POST_ONLY),
     "plans/<int:pk>/book/": (STAFF, STAFF),
@@ -355,6 +356,10 @@ class World:
         if route == "my/link/<str:token>/":
             path = path.replace(
                 "<str:token>", sign_in_link(self.client).split("/my/link/")[1][:-1]
+            )
+        if route == "s/<str:code>/":
+            path = path.replace(
+                "<str:code>", links.short_code(self.message.pk, "confirm")
             )
         if route == "m/unsubscribe/<str:token>/":
             path = path.replace("<str:token>", links.unsubscribe_token(self.client))
