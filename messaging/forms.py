@@ -28,8 +28,21 @@ class MessageSettingsForm(forms.ModelForm):
 class MessageTextForm(forms.ModelForm):
     class Meta:
         model = MessageText
-        fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 10})}
+        fields = ["subject", "body", "sms"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 10}),
+            "sms": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "sms": "Sent to clients who prefer texts, with the same placeholders. "
+            "The link and “Reply STOP to opt out.” are added after it.",
+        }
+
+    def __init__(self, *args, with_sms: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_sms:
+            # This kind goes by email only.
+            del self.fields["sms"]
 
 
 class AftercareStepForm(forms.ModelForm):
