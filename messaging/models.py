@@ -35,6 +35,7 @@ class MessageKind(models.TextChoices):
     LOT_RECALL = "lot_recall", "Pigment lot recall notice"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time offered"
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
+    REPLY = "reply", "Reply from the front desk"
 
 
 # Messages that quote the health or treatment record (pigments, lots and dilutions
@@ -341,3 +342,59 @@ class UsedLink(models.Model):
 
     def __str__(self):
         return f"Link used {self.used_at:%d %b %Y %H:%M}"
+
+
+class InboundMessage(models.Model):
+    """A text message a client (or anyone) sent the clinic's number, through the
+    provider's webhook. Keyed by the provider's id: one delivered twice is applied
+    once."""
+
+    class Action(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed the next appointment"
+        OPTED_OUT = "opted_out", "Opted out of text messages"
+        OPTED_IN = "opted_in", "Opted back in to text messages"
+        REPLY = "reply", "Reply for the front desk"
+
+    provider_id = models.CharField(max_length=64, unique=True)
+    from_phone = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    # The client whose phone it came from (the first of several sharing a number).
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="inbound_messages",
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(fields=["action", "handled_at"], name="inbound_open_replies")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["confirmed", "opted_out", "opted_in", "reply"]),
+                name="inbound_action_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"Text from {self.from_phone} at {self.received_at:%d %b %H:%M}"

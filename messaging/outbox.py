@@ -73,6 +73,8 @@ CARE_KINDS = {
     *CANCELLED_KINDS,
     MessageKind.AFTERCARE,
     MessageKind.LOT_RECALL,
+    # The front desk answering a text the client sent.
+    MessageKind.REPLY,
 }
 # The messages that told the client when their appointment is.
 TOLD_KINDS = (MessageKind.CONFIRMATION, MessageKind.MOVED)
@@ -1019,7 +1021,18 @@ def sms_quiet_until(message: OutboundMessage, now: datetime) -> datetime | None:
 def _send_sms(message: OutboundMessage, sender, now, clinic_texts, result) -> None:
     client = message.client
     reason = _sms_fallback_reason(client)
-    if message.kind not in SMS_KINDS:
+    if message.kind == MessageKind.REPLY:
+        # An answer to the client's own text: by text or not at all.
+        if not client.can_take_sms:
+            _finish(
+                message,
+                status=MessageStatus.CANCELLED,
+                last_error="The client's phone cannot take text messages now.",
+            )
+            result.skipped += 1
+            return
+        reason = ""
+    elif message.kind not in SMS_KINDS:
         reason = "This kind of message goes by email only."
     if reason:
         _fall_back_to_email(message, reason, now)
@@ -1072,7 +1085,10 @@ SMS_OPT_OUT = "Reply STOP to opt out."
 
 def build_sms(message: OutboundMessage, clinic_texts: dict | None = None) -> str:
     """The text of an SMS: the clinic's words for its kind, filled in like its
-    email, then its short signed link and how to opt out."""
+    email, then its short signed link and how to opt out. A reply from the front
+    desk is their words as written."""
+    if message.kind == MessageKind.REPLY:
+        return message.body
     context = email_context(message, clinic_texts)
     text = (clinic_texts or selectors.message_texts())[text_key(message)]
     parts = [texts.fill(text.sms, context["text_values"])]

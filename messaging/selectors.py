@@ -12,6 +12,7 @@ from core.roles import Capability, can, refuse_erased
 from messaging import texts
 from messaging.models import (
     CLINICAL_MESSAGE_KINDS,
+    InboundMessage,
     MessageKind,
     MessageSettings,
     MessageStatus,
@@ -157,6 +158,8 @@ def client_messages(*, client, pk: int | None = None) -> list[ClientMessage]:
         message = messages.filter(pk=pk, status=MessageStatus.SENT).first()
         if message is None:
             return []
+        if message.channel == "sms":
+            return [_client_message(message, text=message.body)]
         return [_client_message(message, text=build_email(message).body)]
     shown = messages.filter(
         Q(status=MessageStatus.SENT)
@@ -168,11 +171,40 @@ def client_messages(*, client, pk: int | None = None) -> list[ClientMessage]:
 def _client_message(message: OutboundMessage, text: str = "") -> ClientMessage:
     return ClientMessage(
         pk=message.pk,
-        label=message.get_kind_display(),
+        label=message.get_kind_display()
+        + (" (text message)" if message.channel == "sms" else ""),
         subject=message.subject or message.get_kind_display(),
         sent_at=message.sent_at if message.status == MessageStatus.SENT else None,
         due_at=message.due_at,
         is_aftercare=message.kind == MessageKind.AFTERCARE,
         appointment_id=message.appointment_id,
         text=text,
+    )
+
+
+# A text from a number no client has, or from a client not erased.
+_NOT_ERASED = Q(client__isnull=True) | Q(client__erased_at__isnull=True)
+
+
+def replies_for_user(user, *, handled: bool = False) -> QuerySet:
+    """Texts clients sent that were not a keyword, for the roles that handle client
+    contact: waiting for an answer, or (handled) answered."""
+    if not can(user, Capability.BOOKING):
+        return InboundMessage.objects.none()
+    found = InboundMessage.objects.filter(
+        _NOT_ERASED,
+        action=InboundMessage.Action.REPLY,
+        handled_at__isnull=not handled,
+    )
+    return found.select_related("client", "handled_by").order_by("-received_at", "-pk")
+
+
+def reply_get_for_user(user, pk: int) -> InboundMessage:
+    if not can(user, Capability.BOOKING):
+        raise Http404("No such reply.")
+    return get_object_or_404(
+        InboundMessage.objects.filter(
+            _NOT_ERASED, action=InboundMessage.Action.REPLY
+        ).select_related("client"),
+        pk=pk,
     )

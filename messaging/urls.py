@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import public_views, setup_views, views
+from messaging import public_views, setup_views, views, webhooks
 
 urlpatterns = [
     # Staff: the outbox.
@@ -12,6 +12,10 @@ urlpatterns = [
         name="message_email_html",
     ),
     path("clients/messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
+    # Staff: texts clients sent that need an answer.
+    path("clients/replies/", views.replies_list, name="replies"),
+    path("clients/replies/<int:pk>/reply/", views.reply_send, name="reply_send"),
+    path("clients/replies/<int:pk>/done/", views.reply_done, name="reply_done"),
     # Set-up: the clinic's timing and texts (before appointments' setup/<kind>/).
     path("setup/messages/", setup_views.messages_setup, name="setup_messages"),
     path(
@@ -34,4 +38,7 @@ urlpatterns = [
     path("m/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     # Clients: the short links in their text messages.
     path("s/<str:code>/", public_views.short_link, name="short_link"),
+    # The SMS provider: delivery status and texts received (signature checked).
+    path("sms/status/", webhooks.sms_status, name="sms_status"),
+    path("sms/inbound/", webhooks.sms_inbound, name="sms_inbound"),
 ]

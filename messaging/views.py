@@ -1,5 +1,6 @@
 from csp.decorators import csp_exempt
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,7 +8,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import Capability, require
-from messaging import outbox, selectors
+from messaging import outbox, selectors, services
 
 # The HTML version of an email is a document the clinic's templates wrote around a
 # visitor's words: it is shown in <iframe sandbox> and, should it be opened on its
@@ -75,3 +76,37 @@ def message_retry(request, pk):
     outbox.message_retry(message=message)
     messages.success(request, "The message will be sent again within a minute.")
     return redirect("outbox")
+
+
+@require(Capability.BOOKING)
+@require_GET
+def replies_list(request):
+    handled = request.GET.get("show") == "handled"
+    page = Paginator(
+        selectors.replies_for_user(request.user, handled=handled), 50
+    ).get_page(request.GET.get("page"))
+    return render(request, "clients/replies.html", {"page": page, "handled": handled})
+
+
+@require(Capability.BOOKING)
+@require_POST
+def reply_send(request, pk):
+    inbound = selectors.reply_get_for_user(request.user, pk)
+    try:
+        services.inbound_reply_send(
+            inbound=inbound, text=request.POST.get("text", ""), by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("replies")
+    messages.success(request, f"The reply to {inbound.client} will go within a minute.")
+    return redirect("replies")
+
+
+@require(Capability.BOOKING)
+@require_POST
+def reply_done(request, pk):
+    inbound = selectors.reply_get_for_user(request.user, pk)
+    services.inbound_mark_handled(inbound=inbound, by=request.user)
+    messages.success(request, "Marked as handled.")
+    return redirect("replies")

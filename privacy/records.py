@@ -34,7 +34,7 @@ from clients.models import (
     PatchTest,
     SuitabilityDecision,
 )
-from messaging.models import OutboundMessage
+from messaging.models import InboundMessage, OutboundMessage
 from pigments.models import PigmentLot
 from treatments.models import (
     Photo,
@@ -68,6 +68,7 @@ def client_record(client: Client) -> dict:
         .distinct(),
         "photos": Photo.objects.filter(client=client),
         "messages": OutboundMessage.objects.filter(client=client),
+        "texts_received": InboundMessage.objects.filter(client=client),
     }
     record = {
         "exported_at": timezone.now(),
@@ -132,6 +133,7 @@ DELETED_ON_ERASURE = (
     Intake,
     Contraindication,
     OutboundMessage,
+    InboundMessage,
     Photo,
     WaitlistEntry,
 )

@@ -39,6 +39,7 @@ from messaging import links
 from messaging.models import (
     CLINICAL_MESSAGE_KINDS,
     AftercareStep,
+    InboundMessage,
     MessageKind,
     OutboundMessage,
 )
@@ -77,6 +78,9 @@ CLIENT = (SIGN_IN, 403, 403, 403, 403, OK)
 NOT_STAFF = (OK, 403, 403, 403, 403, OK)
 # Signing out of the portal ends at its sign-in page, whoever asks.
 SIGN_IN_PAGE = (SIGN_IN,) * 6
+# Twilio's webhooks: POST only, and a request without Twilio's signature is refused,
+# whoever sends it.
+FORBIDDEN = (403,) * 6
 
 # route: (GET, POST). Admin pages are Django's and for superusers only; every role
 # here is sent to the admin's own login (see test_no_role_reaches_the_admin).
@@ -143,6 +147,11 @@ EXPECTED = {
     "clients/messages/<int:pk>/": (STAFF, STAFF_POST_ONLY),
     "clients/messages/<int:pk>/email.html": (STAFF, STAFF_POST_ONLY),
     "clients/messages/<int:pk>/retry/": (STAFF_POST_ONLY, STAFF),
+    "clients/replies/": (STAFF, STAFF_POST_ONLY),
+    "clients/replies/<int:pk>/reply/": (STAFF_POST_ONLY, STAFF),
+    "clients/replies/<int:pk>/done/": (STAFF_POST_ONLY, STAFF),
+    "sms/status/": (NOT_ALLOWED, FORBIDDEN),
+    "sms/inbound/": (NOT_ALLOWED, FORBIDDEN),
     "clients/new/": (STAFF, STAFF),
     "clients/options/": (STAFF, STAFF_POST_ONLY),
     "clients/patch-tests/<int:pk>/read/": (CLINICAL, CLINICAL),
@@ -264,6 +273,14 @@ class World:
         self.message = OutboundMessage.objects.exclude(
             kind__in=CLINICAL_MESSAGE_KINDS
         ).first()
+        self.inbound = InboundMessage.objects.create(
+            provider_id="SM-access-matrix",
+            from_phone="+447700900123",
+            body="Can I come earlier?",
+            client=self.client,
+            action=InboundMessage.Action.REPLY,
+            received_at=timezone.now(),
+        )
         self.contraindication = Contraindication.objects.first()
         self.contraindication.clearance_document.save(
             "clearance.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n")
@@ -308,6 +325,7 @@ class World:
             ("setup/closures/", self.closure),
             ("setup/<slug:kind>/", self.room),
             ("clients/messages/", self.message),
+            ("clients/replies/", self.inbound),
             ("clients/contraindications/", self.contraindication),
             ("clients/patch-tests/", self.patch_test),
             ("clients/consents/", self.consent),
@@ -557,6 +575,12 @@ MESSAGE_KINDS = {
     MessageKind.LOT_RECALL: CLINICAL_MESSAGE,
     MessageKind.WAITLIST_OFFER: BOOKING_MESSAGE,
     MessageKind.WAITLIST_GONE: BOOKING_MESSAGE,
+    # The front desk's answer to a text: a text itself, with no HTML version.
+    MessageKind.REPLY: (
+        (STAFF, STAFF_POST_ONLY),
+        ((LOGIN, 403, 404, 404, 404, LOGIN), STAFF_POST_ONLY),
+        (STAFF_POST_ONLY, STAFF),
+    ),
 }
 
 
@@ -594,6 +618,8 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
         if "appointment" in related
         else world.client
     )
+    if kind == MessageKind.REPLY:
+        related.update(channel="sms", body="See you then.")
     return OutboundMessage.objects.create(
         client=client,
         kind=kind,
