@@ -71,15 +71,38 @@ class ClientChoiceField(forms.ModelChoiceField):
         )
 
 
+class LocationTaggedSelect(forms.Select):
+    """A select whose options name the locations they belong to (data-locations), so
+    that static/js/app.js offers only those of the location chosen beside it."""
+
+    def __init__(self, *args, locations_of, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locations_of = locations_of
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            pks = self.locations_of(instance)
+            option["attrs"]["data-locations"] = " ".join(str(pk) for pk in pks)
+        return option
+
+
 class BookingForm(LocalTimeMixin, forms.Form):
     client = ClientChoiceField()
     service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
-    practitioner = forms.ModelChoiceField(
-        queryset=Practitioner.objects.filter(is_active=True).select_related("user")
-    )
     location = forms.ModelChoiceField(
         queryset=Location.objects.filter(is_active=True),
         help_text="The time is read in this location's time zone.",
+        widget=forms.Select(attrs={"data-location-filter": ""}),
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True)
+        .select_related("user")
+        .prefetch_related("locations"),
+        widget=LocationTaggedSelect(
+            locations_of=lambda p: [location.pk for location in p.locations.all()]
+        ),
     )
     date = date_input.DateField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput(attrs={"step": 300}))
@@ -87,6 +110,7 @@ class BookingForm(LocalTimeMixin, forms.Form):
         queryset=Room.objects.filter(is_active=True).select_related("location"),
         required=False,
         empty_label="Assign a free room",
+        widget=LocationTaggedSelect(locations_of=lambda room: [room.location_id]),
     )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
@@ -102,12 +126,26 @@ class BookingForm(LocalTimeMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if not can(user, Capability.MANAGEMENT):
             del self.fields["overlap_reason"]
+        # Opened for a location (a calendar cell): offer only its practitioners and
+        # rooms. A posted form keeps every choice, so that a mismatch is named below
+        # rather than refused as "not one of the available choices".
+        location = str(self.initial.get("location", ""))
+        if not self.is_bound and location.isdigit():
+            practitioner = self.fields["practitioner"]
+            practitioner.queryset = practitioner.queryset.filter(locations=location)
+            room = self.fields["room"]
+            room.queryset = room.queryset.filter(location=location)
 
     def clean(self):
         cleaned = super().clean()
         room, location = cleaned.get("room"), cleaned.get("location")
+        practitioner = cleaned.get("practitioner")
         if room and location and room.location_id != location.pk:
             self.add_error("room", f"{room.name} is not at {location}.")
+        if practitioner and location and location not in practitioner.locations.all():
+            self.add_error(
+                "practitioner", f"{practitioner} does not work at {location}."
+            )
         return cleaned
 
 

@@ -40,6 +40,7 @@ urlpatterns = [
         name="appointment_status",
     ),
     path("waitlist/", views.waitlist, name="waitlist"),
+    path("waitlist/add/", views.waitlist_add_pick, name="waitlist_add_pick"),
     path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),
     path("clients/<int:pk>/waitlist/", views.waitlist_add, name="waitlist_add"),
     path("setup/", setup_views.setup_home, name="setup_home"),

@@ -448,6 +448,22 @@ def waitlist(request):
 
 
 @require(Capability.BOOKING)
+@require_GET
+def waitlist_add_pick(request):
+    """The waitlist page's Add: find the client first (a plain search form, so it
+    works without scripts), then their waitlist form, which returns here."""
+    query = request.GET.get("q", "").replace("\x00", "")[:100]
+    found = (
+        client_selectors.client_search(user=request.user, query=query, limit=20)
+        if query.strip()
+        else []
+    )
+    return render(
+        request, "appointments/waitlist_pick.html", {"query": query, "found": found}
+    )
+
+
+@require(Capability.BOOKING)
 def waitlist_add(request, pk):
     client = client_selectors.client_get_for_user(request.user, pk)
     today = timezone.localdate()
@@ -466,12 +482,14 @@ def waitlist_add(request, pk):
                 f"{client} is on the waitlist for {entry.service}: a time that comes "
                 "free will be offered by email.",
             )
-            return redirect("client_detail", pk=client.pk)
+            return redirect(
+                safe_next(request, reverse("client_detail", args=[client.pk]))
+            )
     status = 422 if form.is_bound else 200
     return render(
         request,
         "appointments/waitlist_add.html",
-        {"client": client, "form": form},
+        {"client": client, "form": form, "next": safe_next(request, "")},
         status=status,
     )
 

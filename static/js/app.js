@@ -22,6 +22,35 @@
     if (closer) closer.closest("dialog").close();
   });
 
+  // A location select (data-location-filter) offers, in the selects of its form,
+  // only the options of that location (data-locations); a choice elsewhere is
+  // cleared. The server checks again: this only keeps impossible choices away.
+  function filterByLocation(select) {
+    var chosen = select.value;
+    select.form
+      .querySelectorAll("option[data-locations]")
+      .forEach(function (option) {
+        var here = !chosen || option.dataset.locations.split(" ").indexOf(chosen) >= 0;
+        option.hidden = !here;
+        option.disabled = !here;
+        if (!here && option.selected) option.parentElement.value = "";
+      });
+  }
+  function filterAll(root) {
+    root.querySelectorAll("select[data-location-filter]").forEach(filterByLocation);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-location-filter]")) {
+      filterByLocation(event.target);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    filterAll(event.detail.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    filterAll(document);
+  });
+
   // Closing the dialog empties it, so a stale form is never submitted later.
   document.addEventListener(
     "close",

@@ -435,3 +435,65 @@ def test_next_free_gives_each_practitioners_earliest_time(
     assert "Monday 2 Mar, 09:00" in page
     assert "Monday 2 Mar, 10:30" in page
     assert page.index("Alex Okafor") < page.index("Sam Okafor")
+
+
+class TestBookingOffersOnlyTheLocationsPeople:
+    """Issue 20 item 6: the booking dialog offers only the practitioners and rooms of
+    the chosen location."""
+
+    @pytest.fixture
+    def soho(self, db):
+        from appointments.models import Location, Room
+
+        soho = Location.objects.create(name="SoHo", timezone="America/New_York")
+        Room.objects.create(location=soho, name="Studio B")
+        return soho
+
+    @staticmethod
+    def options(page: str, name: str) -> list[str]:
+        select = page[page.index(f'name="{name}"') :].split("</select>")[0]
+        return re.findall(r"<option[^>]*>([^<]+)</option>", select)
+
+    def test_a_cell_of_one_location_offers_only_its_practitioners_and_rooms(
+        self, client, front_desk, london, soho, sam, make_practitioner
+    ):
+        make_practitioner("Riley", location=soho)
+        client.force_login(front_desk)
+        page = client.get("/appointments/new/", {"location": soho.pk}).text
+        assert self.options(page, "practitioner")[1:] == ["Riley Okafor"]
+        assert self.options(page, "room")[1:] == ["Studio B (SoHo)"]
+        page = client.get("/appointments/new/", {"location": london.pk}).text
+        assert self.options(page, "practitioner")[1:] == ["Sam Okafor"]
+        assert "Studio B (SoHo)" not in self.options(page, "room")
+
+    def test_each_option_names_its_locations_for_the_script(
+        self, client, front_desk, london, soho, sam, make_practitioner
+    ):
+        riley = make_practitioner("Riley", location=soho)
+        riley.locations.add(london)
+        client.force_login(front_desk)
+        page = client.get("/appointments/new/").text
+        assert "data-location-filter" in page
+        assert f'value="{sam.pk}" data-locations="{london.pk}"' in page
+        assert (
+            f'data-locations="{london.pk} {soho.pk}"' in page
+            or f'data-locations="{soho.pk} {london.pk}"' in page
+        )
+        room = soho.rooms.get()
+        assert f'value="{room.pk}" data-locations="{soho.pk}"' in page
+
+    def test_a_practitioner_of_another_location_is_refused_by_name(
+        self, client, front_desk, soho, sam, jo, consultation
+    ):
+        client.force_login(front_desk)
+        response = client.post(
+            "/appointments/new/",
+            booking_data(
+                client=jo.pk,
+                service=consultation.pk,
+                practitioner=sam.pk,
+                location=soho.pk,
+            ),
+        )
+        assert "Sam Okafor does not work at SoHo." in response.text
+        assert not Appointment.objects.exists()

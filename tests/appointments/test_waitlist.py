@@ -382,3 +382,43 @@ def test_staff_see_the_offer_and_the_gone_emails_as_the_client_does(
         page = client.get(f"/clients/messages/{message.pk}/")
         assert page.status_code == 200 and words in page.text
     assert "Waitlist: the time has gone" in client.get("/clients/messages/").text
+
+
+def test_the_waitlist_page_adds_a_client_found_by_search_and_returns_there(
+    client, front_desk, clients, consultation, london
+):
+    """Issue 20 item 6: an Add button on the waitlist page itself."""
+    ann = clients[0]
+    client.force_login(front_desk)
+    listing = client.get("/waitlist/").text
+    assert 'href="/waitlist/add/"' in listing and "Add a client" in listing
+    assert "No client matches" in client.get("/waitlist/add/", {"q": "zzz"}).text
+    found = client.get("/waitlist/add/", {"q": "ann"}).text
+    form_url = f"/clients/{ann.pk}/waitlist/?next=/waitlist/"
+    assert f'href="{form_url}"' in found
+    form = client.get(form_url).text
+    assert 'name="next" value="/waitlist/"' in form
+    added = client.post(
+        form_url,
+        {
+            "service": consultation.pk,
+            "location": london.pk,
+            "earliest_on": "2026-03-03",
+            "latest_on": "2026-03-31",
+            "next": "/waitlist/",
+        },
+    )
+    assert added.status_code == 302 and added.url == "/waitlist/"
+    assert WaitlistEntry.objects.get().client == ann
+    # Only a path on this site is followed.
+    WaitlistEntry.objects.all().delete()
+    elsewhere = client.post(
+        f"/clients/{ann.pk}/waitlist/",
+        {
+            "service": consultation.pk,
+            "earliest_on": "2026-03-03",
+            "latest_on": "2026-03-31",
+            "next": "https://evil.test/",
+        },
+    )
+    assert elsewhere.url == f"/clients/{ann.pk}/"

@@ -173,3 +173,30 @@ def test_time_off_over_bookings_draws_each_at_its_time_side_by_side(
     max_box = max_entry.bounding_box()
     assert max_box["width"] > 1.6 * jo_box["width"]
     assert not axe_violations(page)
+
+
+def test_the_booking_form_offers_only_the_chosen_locations_people(
+    live_server, page, clinic, make_staff
+):
+    """Issue 20 item 6: choosing a location leaves only its practitioners and rooms;
+    a choice at another location is cleared."""
+    soho = Location.objects.create(name="SoHo", timezone="America/New_York")
+    Room.objects.create(location=soho, name="Studio B")
+    user = make_staff(Role.PRACTITIONER, first_name="Riley", last_name="Chen")
+    Practitioner.objects.create(user=user, licence_number="NY-1").locations.add(soho)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/appointments/new/")
+    practitioner = page.get_by_label("Practitioner")
+    practitioner.select_option(label="Sam Okafor")
+    page.get_by_label("Location").select_option(label="SoHo")
+    expect(practitioner).to_have_value("")
+    expect(practitioner.locator("option:not([hidden])")).to_have_text(
+        ["---------", "Riley Chen"]
+    )
+    expect(page.get_by_label("Room").locator("option:not([hidden])")).to_have_text(
+        ["Assign a free room", "Studio B (SoHo)"]
+    )
+    page.get_by_label("Location").select_option(label="London")
+    expect(practitioner.locator("option:not([hidden])")).to_have_text(
+        ["---------", "Sam Okafor"]
+    )

@@ -212,6 +212,7 @@ EXPECTED = {
     "setup/time-off/<int:pk>/delete/": (MANAGER_POST_ONLY, MANAGER),
     "waitlist/": (STAFF, STAFF_POST_ONLY),
     "waitlist/<int:pk>/remove/": (STAFF_POST_ONLY, STAFF),
+    "waitlist/add/": (STAFF, STAFF_POST_ONLY),
 }
 
 
