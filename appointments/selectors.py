@@ -346,8 +346,11 @@ class LocationDay:
     appointments: list[Appointment]
 
 
-def appointments_today(*, user, now: datetime | None = None) -> list[LocationDay]:
-    """Today's appointments per location, each location's today in its own zone.
+def appointments_today(
+    *, user, now: datetime | None = None, location: Location | None = None
+) -> list[LocationDay]:
+    """Today's appointments per location (or at `location` only), each location's
+    today in its own zone.
 
     A practitioner sees their own; the front desk and managers see everyone's. Two
     queries, whatever the number of locations or appointments.
@@ -355,7 +358,10 @@ def appointments_today(*, user, now: datetime | None = None) -> list[LocationDay
     if not can(user, Capability.BOOKING):
         return []
     now = now or timezone.now()
-    locations = list(Location.objects.filter(is_active=True))
+    locations = Location.objects.filter(is_active=True)
+    if location is not None:
+        locations = locations.filter(pk=location.pk)
+    locations = list(locations)
     days = {loc.pk: now.astimezone(loc.zone).date() for loc in locations}
     window = Q(pk__in=[])
     for loc in locations:

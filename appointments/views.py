@@ -375,11 +375,17 @@ def appointment_reschedule(request, pk):
 
 @require(Capability.BOOKING)
 def appointments_today(request):
+    """Today at every location, or at the one chosen (?location=<id>)."""
+    locations = list(Location.objects.filter(is_active=True))
+    wanted = request.GET.get("location", "")
+    chosen = next((loc for loc in locations if str(loc.pk) == wanted), None)
     return render(
         request,
         "appointments/today.html",
         {
-            "today": selectors.appointments_today(user=request.user),
+            "today": selectors.appointments_today(user=request.user, location=chosen),
+            "locations": locations,
+            "chosen": chosen,
             "mine": primary_role(request.user) == Role.PRACTITIONER,
             "actions": True,
         },

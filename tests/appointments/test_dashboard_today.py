@@ -88,3 +88,31 @@ def test_the_dashboard_query_count_does_not_grow_with_bookings(
             client.get("/")
 
     assert len(many) == len(few)
+
+
+def test_the_today_page_filters_by_location(
+    client, front_desk, jo, consultation, sam, make_practitioner, new_york
+):
+    """Issue 20 item 6: one location's day, or all of them."""
+    nyc = make_practitioner("Riley", location=new_york)
+    with time_machine.travel(datetime(2026, 3, 2, 7, 0, tzinfo=UTC), tick=False):
+        for who, at in ((sam, 10), (nyc, 15)):
+            services.appointment_book(
+                client=jo,
+                service=consultation,
+                practitioner=who,
+                starts_at=datetime(2026, 3, 2, at, 0, tzinfo=UTC),
+                booked_by=front_desk,
+            )
+        client.force_login(front_desk)
+        every = client.get("/appointments/today/").text
+        only_ny = client.get("/appointments/today/", {"location": new_york.pk}).text
+        unknown = client.get("/appointments/today/", {"location": "x"}).text
+
+    assert "Riley Okafor" in every and "Sam Okafor" in every
+    assert 'aria-current="page">All locations' in every
+    assert "Riley Okafor" in only_ny and "Sam Okafor" not in only_ny
+    assert f'?location={new_york.pk}" aria-current="page">New York' in only_ny
+    # The status buttons come back to the filtered page.
+    assert f'name="next" value="/appointments/today/?location={new_york.pk}"' in only_ny
+    assert "Riley Okafor" in unknown and "Sam Okafor" in unknown

@@ -200,3 +200,18 @@ def test_the_booking_form_offers_only_the_chosen_locations_people(
     expect(practitioner.locator("option:not([hidden])")).to_have_text(
         ["---------", "Sam Okafor"]
     )
+
+
+def test_free_times_on_the_calendar_read_as_bookable_without_hovering(
+    live_server, page, clinic
+):
+    """Issue 20 item 6: a free cell's "+ Book 10:00" is shown, not only on hover."""
+    london, tomorrow = clinic
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/calendar/?location={london.pk}&date={tomorrow}")
+    free = page.locator("td.cal-free a").first
+    expect(free).to_contain_text("Book 09:00")
+    colour = free.evaluate("a => getComputedStyle(a).color")
+    assert colour not in ("transparent", "rgba(0, 0, 0, 0)"), colour
+    marker = free.evaluate("a => getComputedStyle(a, '::before').content")
+    assert "+" in marker
