@@ -205,6 +205,28 @@ def seed_schedule(
                     continue  # an earlier demo booking took this time
 
 
+def seed_remote_consultations() -> None:
+    """A consultation by video and one by phone, offered on the booking page, and a
+    video link at each location. Seeded last, so that the random draws of the rest
+    of the demo stay as they were."""
+    for name, meeting, minutes in (
+        ("Video consultation", Service.Meeting.VIDEO, 20),
+        ("Phone consultation", Service.Meeting.PHONE, 15),
+    ):
+        Service.objects.create(
+            name=name,
+            kind=Service.Kind.CONSULTATION,
+            meeting=meeting,
+            duration_minutes=minutes,
+            buffer_after_minutes=5,
+            needs_room=False,
+        )
+    for location in Location.objects.all():
+        slug = location.name.lower().replace(" ", "-")
+        location.video_link = f"https://meet.example.com/smp-{slug}"
+        location.save(update_fields=["video_link"])
+
+
 def seed_waitlist(*, rng: random.Random, clients, booked_by, count: int = 4) -> None:
     """A few clients waiting for an earlier consultation or fade check."""
     today = timezone.now().date()

@@ -5,7 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appointments.demo import seed_history, seed_schedule, seed_waitlist
+from appointments.demo import (
+    seed_history,
+    seed_remote_consultations,
+    seed_schedule,
+    seed_waitlist,
+)
 from clients.demo import (
     seed_client_records,
     seed_clients,
@@ -114,6 +119,7 @@ class Command(BaseCommand):
                 gap_hours=sizes["history_gap_hours"],
             )
             seed_message_history(count=sizes["messages"], today=today)
+            seed_remote_consultations()
         if connection.vendor == "postgresql":
             # Fresh statistics, so the planner knows the tables are no longer empty.
             with connection.cursor() as cursor:
