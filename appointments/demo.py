@@ -262,7 +262,6 @@ HISTORY_MIX = (
 )
 # History days run long (a chain's extended hours), so that a million appointments fit
 # twenty practitioners' five years.
-HISTORY_OPENS, HISTORY_CLOSES = time(7), time(22)
 HISTORY_SOURCES = (
     Appointment.Source.FRONT_DESK,
     Appointment.Source.PHONE,
@@ -281,7 +280,7 @@ def seed_history(
     gap_hours: int = 0,
     batch_size: int = 5000,
 ) -> int:
-    """`count` past appointments, packed into every practitioner's days from
+    """`count` past appointments, packed into every practitioner's working hours from
     yesterday backwards: mostly completed, some no-shows and cancellations. With
     `gap_hours`, each is followed by up to that many free hours (a demo clinic's
     quieter diary); without, they run back to back (a chain's, at the large scale).
@@ -304,6 +303,13 @@ def seed_history(
         homes.append((practitioner.pk, location, rooms[location.pk][seen[location.pk]]))
         seen[location.pk] += 1
     taken = _taken_before(today)
+    # Only inside each practitioner's working hours at their home location: a demo
+    # calendar with history at 05:00 or across lunch looks like a broken one.
+    blocks = defaultdict(list)
+    for hours in WorkingHours.objects.order_by("start_time"):
+        blocks[hours.practitioner_id, hours.location_id, hours.weekday].append(
+            (hours.start_time, hours.end_time)
+        )
 
     days = 0
 
@@ -320,6 +326,7 @@ def seed_history(
                     practitioner_id=practitioner_id,
                     location=location,
                     room=room,
+                    blocks=blocks[practitioner_id, location.pk, day.weekday()],
                     mix=mix,
                     weights=weights,
                     client_ids=client_ids,
@@ -360,6 +367,7 @@ def _history_day(
     practitioner_id,
     location,
     room,
+    blocks,
     mix,
     weights,
     client_ids,
@@ -368,9 +376,39 @@ def _history_day(
     gap_hours,
 ) -> Iterator[Appointment]:
     zone = location.zone
-    clock = slots.wall_to_utc(day, HISTORY_OPENS, zone)
-    closes = slots.wall_to_utc(day, HISTORY_CLOSES, zone)
     in_the_way = taken["practitioner", practitioner_id] + taken["room", room.pk]
+    for opens, closes in blocks:
+        yield from _history_block(
+            rng=rng,
+            clock=slots.wall_to_utc(day, opens, zone),
+            closes=slots.wall_to_utc(day, closes, zone),
+            practitioner_id=practitioner_id,
+            location=location,
+            room=room,
+            mix=mix,
+            weights=weights,
+            client_ids=client_ids,
+            in_the_way=in_the_way,
+            booked_by=booked_by,
+            gap_hours=gap_hours,
+        )
+
+
+def _history_block(
+    *,
+    rng,
+    clock,
+    closes,
+    practitioner_id,
+    location,
+    room,
+    mix,
+    weights,
+    client_ids,
+    in_the_way,
+    booked_by,
+    gap_hours,
+) -> Iterator[Appointment]:
     while True:
         service = rng.choices(mix, weights)[0]
         busy_start = clock

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from appointments import selectors as schedule_selectors
 from appointments import slots
-from appointments.models import Appointment, Practitioner, Service
+from appointments.models import Appointment, Practitioner, Service, WorkingHours
 from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import STAGES, Client, ConsentKind, HairLossCause, PatchTest, Scale
@@ -38,7 +38,8 @@ def seed_pigments(*, today: date) -> list[PigmentLot]:
                 pigment=pigment,
                 lot_number=f"L{today:%y}{number:03d}A",
                 expires_on=today + timedelta(days=400),
-                opened_on=today - timedelta(days=20),
+                # Opened before the demo's first patch test or session used it.
+                opened_on=today - timedelta(days=120),
             )
         )
         # An expired lot, kept for the records: it cannot be recorded on new work.
@@ -64,24 +65,43 @@ def demo_photo(rng: random.Random, *, density: float) -> bytes:
     return out.getvalue()
 
 
+def _first_free(*, plan, location, day, span):
+    """(start, room) of the first quarter hour on `day`, inside one of the
+    practitioner's working blocks at `location`, where the session and its buffers
+    fit and neither the practitioner nor a room is taken; None if there is none."""
+    blocks = WorkingHours.objects.filter(
+        practitioner_id=plan.practitioner_id, location=location, weekday=day.weekday()
+    ).order_by("start_time")
+    for block in blocks:
+        opens = slots.wall_to_utc(day, block.start_time, location.zone)
+        closes = slots.wall_to_utc(day, block.end_time, location.zone)
+        starts_at = opens + span.buffer_before
+        while starts_at + span.duration + span.buffer_after <= closes:
+            held = span.busy(starts_at)
+            for room in location.rooms.all():
+                if not schedule_selectors.blocking_overlaps(
+                    held=held, practitioner_id=plan.practitioner_id, room_id=room.pk
+                ).exists():
+                    return starts_at, room
+            starts_at += timedelta(minutes=15)
+    return None
+
+
 def _historic_appointment(*, plan, location, day, by) -> Appointment:
     """A course session held in the past, written as history (the booking service
-    books only from now on), at the first time and room free that day."""
+    books only from now on), at the first time and room free within the
+    practitioner's working hours that day, or the working day before."""
     service = plan.service
     span = schedule_selectors.service_span(service)
-    for hour in range(9, 17):
-        starts_at = slots.wall_to_utc(day, time(hour), location.zone)
-        held = span.busy(starts_at)
-        for room in location.rooms.all():
-            if not schedule_selectors.blocking_overlaps(
-                held=held, practitioner_id=plan.practitioner_id, room_id=room.pk
-            ).exists():
-                break
-        else:
-            continue
-        break
+    for back in range(7):
+        found = _first_free(
+            plan=plan, location=location, day=day - timedelta(days=back), span=span
+        )
+        if found:
+            starts_at, room = found
+            break
     else:
-        raise RuntimeError(f"No free demo time on {day}.")
+        raise RuntimeError(f"No free demo time in the week to {day}.")
     ends_at = starts_at + service.duration
     return Appointment.objects.create(
         client=plan.client,

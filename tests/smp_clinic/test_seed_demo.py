@@ -6,7 +6,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from appointments.models import Appointment, Location
+from appointments.models import Appointment, Location, WorkingHours
 from core.roles import Role, primary_role
 from messaging.models import OutboundMessage
 from tests.appointments.test_booking import overlapping_pairs
@@ -168,3 +168,52 @@ def test_seed_demo_books_treatments_for_ready_clients_and_holds_one_at_each_gate
                 booked_by=None,
             )
         assert gate in [m.gate for m in refused.value.missing], first_name
+
+
+@time_machine.travel(datetime(2026, 3, 4, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_history_keeps_working_hours_and_opens_lots_before_use(db):
+    """Issue 20 item 7: no past appointment outside its practitioner's hours, and no
+    lot on skin before the day it was opened."""
+    from collections import defaultdict
+
+    from clients.models import PatchTest
+    from pigments.models import PigmentLot
+    from treatments.models import SessionPigment
+
+    call_command("seed_demo")
+    hours = defaultdict(list)
+    for block in WorkingHours.objects.all():
+        hours[block.practitioner_id, block.location_id, block.weekday].append(
+            (block.start_time, block.end_time)
+        )
+    now = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    past = Appointment.objects.filter(starts_at__lt=now).select_related("location")
+    outside = []
+    for appointment in past.exclude(notes__startswith="Demo:"):
+        zone = appointment.location.zone
+        start = appointment.starts_at.astimezone(zone)
+        end = appointment.ends_at.astimezone(zone)
+        key = appointment.practitioner_id, appointment.location_id, start.weekday()
+        if not any(
+            opens <= start.time()
+            and end.time() <= closes
+            and start.date() == end.date()
+            for opens, closes in hours[key]
+        ):
+            outside.append((appointment.notes, start))
+    assert past.count() > 2_000
+    assert outside == []
+    for lot in PigmentLot.objects.exclude(opened_on=None):
+        uses = [
+            used.date()
+            for used in list(
+                PatchTest.objects.filter(lots=lot).values_list("applied_at", flat=True)
+            )
+            + list(
+                SessionPigment.objects.filter(lot=lot).values_list(
+                    "session__appointment__starts_at", flat=True
+                )
+            )
+            if used
+        ]
+        assert all(lot.opened_on <= day for day in uses), lot
