@@ -1136,6 +1136,13 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         "message": message,
         "unsubscribe_url": links.unsubscribe_url(message.client),
     }
+    if message.kind in RECALL_KINDS or message.kind in (
+        MessageKind.WAITLIST_OFFER,
+        MessageKind.COURSE_NUDGE,
+    ):
+        # The client portal, where a returning client books (portal/: by URL name,
+        # an app beside this one).
+        context["portal_book_url"] = settings.SITE_URL + reverse("portal:book")
     if message.kind in RECALL_KINDS or message.kind == MessageKind.COURSE_CONFIRMATION:
         # A recall's appointment is the touch-up that wrote it, long past: the email
         # is about booking the next one. A course's confirmation lists its sessions.

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import forms
 from django.conf import settings
 
@@ -57,3 +59,18 @@ class DetailsForm(forms.ModelForm):
         ):
             self.add_error("phone", "Add a phone number, or choose email.")
         return cleaned
+
+
+class TimeForm(forms.Form):
+    starts_at = forms.CharField(max_length=40)
+    practitioner = forms.IntegerField(min_value=1)
+    location = forms.IntegerField(min_value=1)
+
+    def clean_starts_at(self):
+        try:
+            value = datetime.fromisoformat(self.cleaned_data["starts_at"])
+        except ValueError as error:
+            raise forms.ValidationError("Choose one of the times shown.") from error
+        if value.tzinfo is None:
+            raise forms.ValidationError("Choose one of the times shown.")
+        return value

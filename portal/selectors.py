@@ -39,6 +39,13 @@ def upcoming_appointments(client: Client) -> list[Appointment]:
     )
 
 
+def appointment_get(client: Client, pk: int) -> Appointment:
+    appointment = appointments_for(client).filter(pk=pk).first()
+    if appointment is None:
+        raise Http404("No such appointment.")
+    return appointment
+
+
 def past_appointments(client: Client, *, limit: int = 50) -> list[Appointment]:
     """Appointments that have happened, were missed or cancelled, newest first."""
     return list(

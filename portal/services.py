@@ -10,12 +10,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments import services as booking_services
+from appointments.models import Appointment, Location, Practitioner
 from clients import services as client_services
 from clients.models import Client, Consent
 from core.mail import render_plain_text
-from portal import links
+from portal import booking, links
 from portal.models import PortalSignIn
 from portal.selectors import SELF_WITHDRAWABLE
+from treatments import services as treatment_services
 
 
 def _live_clients(**filters):
@@ -143,3 +146,107 @@ def client_consent_withdraw(*, client: Client, consent: Consent) -> Consent:
             "To withdraw this consent, please speak to your practitioner."
         )
     return client_services.consent_withdraw(consent=consent)
+
+
+class PortalRefusal(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _offered(times: list, *, starts_at, practitioner_id: int, location_id: int) -> bool:
+    return any(
+        t.start == starts_at
+        and t.practitioner_id == practitioner_id
+        and t.location_id == location_id
+        for t in times
+    )
+
+
+@transaction.atomic
+def portal_book(
+    *, client: Client, option, starts_at, practitioner_id: int, location_id: int
+):
+    """Book what the client chose at a time the portal offered, through the front
+    desk's services and gates (a course session through course_book, with its gap
+    rules). PortalRefusal, with the reason, changes nothing."""
+    if option.refusals:
+        raise PortalRefusal(" ".join(option.refusals))
+    day = starts_at.date()
+    times = booking.free_days(
+        option.service,
+        first_day=day,
+        practitioner_id=option.plan.practitioner_id if option.plan else None,
+    ).times.get(day, [])
+    if not _offered(
+        times,
+        starts_at=starts_at,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+    ):
+        raise PortalRefusal("That time has just gone: please choose another.")
+    location = Location.objects.get(pk=location_id)
+    try:
+        if option.plan is not None:
+            return treatment_services.course_book(
+                plan=option.plan,
+                starts={option.session_number: starts_at},
+                location=location,
+                booked_by=None,
+            )[0]
+        return booking_services.appointment_book(
+            client=client,
+            service=option.service,
+            practitioner=Practitioner.objects.get(pk=practitioner_id),
+            starts_at=starts_at,
+            booked_by=None,
+            source=Appointment.Source.ONLINE,
+            location=location,
+        )
+    except booking_services.BookingError as error:
+        raise PortalRefusal(error.message) from error
+    except ValidationError as error:
+        raise PortalRefusal(" ".join(error.messages)) from error
+
+
+@transaction.atomic
+def portal_move(
+    *, client: Client, appointment, starts_at, practitioner_id: int, location_id: int
+):
+    if appointment.client_id != client.pk or not booking.changeable(appointment):
+        raise PortalRefusal("This appointment can no longer be moved here.")
+    day = starts_at.date()
+    times = booking.free_days(
+        appointment.service, first_day=day, exclude_appointment_id=appointment.pk
+    ).times.get(day, [])
+    if not _offered(
+        times,
+        starts_at=starts_at,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+    ):
+        raise PortalRefusal("That time has just gone: please choose another.")
+    try:
+        return booking_services.appointment_reschedule(
+            appointment=appointment,
+            starts_at=starts_at,
+            by=None,
+            practitioner=Practitioner.objects.get(pk=practitioner_id),
+        )
+    except booking_services.BookingError as error:
+        raise PortalRefusal(error.message) from error
+
+
+@transaction.atomic
+def portal_cancel(*, client: Client, appointment):
+    if appointment.client_id != client.pk or not booking.changeable(appointment):
+        raise PortalRefusal("This appointment can no longer be cancelled here.")
+    try:
+        return booking_services.appointment_cancel(
+            appointment=appointment,
+            reason="Cancelled by the client in the portal.",
+            by=None,
+            by_client=True,
+        )
+    except booking_services.BookingError as error:
+        raise PortalRefusal(error.message) from error

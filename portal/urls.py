@@ -11,6 +11,16 @@ urlpatterns = [
     path("link/<str:token>/", views.link, name="link"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("history/", views.history, name="history"),
+    path("book/", views.book, name="book"),
+    path("book/<slug:slug>/", views.book_times, name="book_times"),
+    path(
+        "appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"
+    ),
+    path(
+        "appointments/<int:pk>/cancel/",
+        views.appointment_cancel,
+        name="appointment_cancel",
+    ),
     path("plan/", views.plan, name="plan"),
     path("aftercare/", views.aftercare, name="aftercare"),
     path("forms/", views.consents, name="consents"),

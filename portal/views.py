@@ -3,6 +3,7 @@ client's own appointments, plan, consents and details (portal/access.py keeps cl
 and staff sessions apart)."""
 
 import hashlib
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,16 +11,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.phones import display_phone
 from core.errors import too_many_requests
 from core.ratelimit import over_limit, over_subject_limit
-from portal import access, selectors, services, tasks
-from portal.forms import DetailsForm, SignInForm
+from portal import access, booking, selectors, services, tasks
+from portal.forms import DetailsForm, SignInForm, TimeForm
 
 # The portal's menu: url name, label.
 PAGES = (
     ("home", "Appointments"),
+    ("book", "Book"),
     ("plan", "Your plan"),
     ("aftercare", "Aftercare"),
     ("consents", "Signed forms"),
@@ -133,12 +137,14 @@ def sign_out(request):
 @access.client_required
 def home(request, client):
     session = selectors.current_session(client)
+    upcoming = selectors.upcoming_appointments(client)
     return _page(
         request,
         client,
         "portal/home.html",
         {
-            "upcoming": selectors.upcoming_appointments(client),
+            "upcoming": upcoming,
+            "changeable": {a.pk for a in upcoming if booking.changeable(a)},
             "plans": selectors.plan_summaries(client),
             "current_session": session,
         },
@@ -281,3 +287,135 @@ def details(request, client):
         {"form": form},
         status=422 if form.is_bound else 200,
     )
+
+
+def _day_asked(request, free) -> date:
+    """The day shown: the one asked for if it is in the strip, else the first
+    with free times, else the first."""
+    try:
+        asked = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        asked = None
+    if asked in free.days:
+        return asked
+    return next((day for day in free.days if day in free.times), free.days[0])
+
+
+def _times_page(request, client, free, heading: str, **context):
+    day = _day_asked(request, free)
+    return _page(
+        request,
+        client,
+        "portal/book_times.html",
+        {
+            "heading": heading,
+            "free": free,
+            "day": day,
+            "times": free.times.get(day, []),
+            "show_practitioner": context.pop("show_practitioner", False),
+            **context,
+        },
+    )
+
+
+def _chosen(request):
+    form = TimeForm(request.POST)
+    if form.is_valid():
+        return {
+            "starts_at": form.cleaned_data["starts_at"],
+            "practitioner_id": form.cleaned_data["practitioner"],
+            "location_id": form.cleaned_data["location"],
+        }
+    messages.error(request, "Choose one of the times shown.")
+    return None
+
+
+@require_GET
+@access.client_required
+def book(request, client):
+    return _page(
+        request,
+        client,
+        "portal/book.html",
+        {"options": booking.booking_options(client)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def book_times(request, client, slug):
+    option = booking.booking_option(client, slug)
+    if option.refusals:
+        return redirect("portal:book")
+    if request.method == "POST" and (chosen := _chosen(request)):
+        try:
+            appointment = services.portal_book(client=client, option=option, **chosen)
+        except services.PortalRefusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(
+                request,
+                f"Booked: {appointment.service}. The confirmation is on its way.",
+            )
+            return redirect("portal:home")
+    today = timezone.localdate()
+    free = booking.free_days(
+        option.service,
+        first_day=max(today, option.earliest or today),
+        practitioner_id=option.plan.practitioner_id if option.plan else None,
+    )
+    return _times_page(request, client, free, f"Book: {option.title}")
+
+
+def _call_us(request, client, appointment):
+    return _page(
+        request,
+        client,
+        "portal/call_us.html",
+        {
+            "appointment": appointment,
+            "hours": settings.PORTAL_NOTICE_HOURS,
+            "phone": display_phone(appointment.location.phone),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def appointment_move(request, client, pk):
+    appointment = selectors.appointment_get(client, pk)
+    if not booking.changeable(appointment):
+        return _call_us(request, client, appointment)
+    if request.method == "POST" and (chosen := _chosen(request)):
+        try:
+            services.portal_move(client=client, appointment=appointment, **chosen)
+        except services.PortalRefusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, "Moved. The new time is on its way by email.")
+            return redirect("portal:home")
+    free = booking.free_days(
+        appointment.service,
+        first_day=timezone.localdate(),
+        exclude_appointment_id=appointment.pk,
+    )
+    return _times_page(
+        request, client, free, "Move your appointment", appointment=appointment
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def appointment_cancel(request, client, pk):
+    appointment = selectors.appointment_get(client, pk)
+    if not booking.changeable(appointment):
+        return _call_us(request, client, appointment)
+    if request.method == "POST":
+        try:
+            services.portal_cancel(client=client, appointment=appointment)
+        except services.PortalRefusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, "Your appointment is cancelled.")
+        return redirect("portal:home")
+    return _page(request, client, "portal/cancel.html", {"appointment": appointment})

@@ -448,6 +448,9 @@ WAITLIST_OFFERS_PER_TIME = int(env("WAITLIST_OFFERS_PER_TIME", "5"))
 PORTAL_LINK_MINUTES = int(env("PORTAL_LINK_MINUTES", "15"))
 PORTAL_SIGN_IN_PER_EMAIL_HOUR = int(env("PORTAL_SIGN_IN_PER_EMAIL_HOUR", "3"))
 PORTAL_SIGN_IN_PER_ADDRESS_HOUR = int(env("PORTAL_SIGN_IN_PER_ADDRESS_HOUR", "10"))
+# The clinic's notice policy: a client moves or cancels an appointment in the portal
+# up to this many hours before it; closer to it, the portal asks them to call.
+PORTAL_NOTICE_HOURS = int(env("PORTAL_NOTICE_HOURS", "48"))
 # django-sesame makes and checks the links' tokens (portal/links.py): signed with
 # SECRET_KEY, expiring, single use (the client's last sign-in is in the signature),
 # void once the client's email address changes. Nothing else uses it.

@@ -166,6 +166,10 @@ EXPECTED = {
     "metrics": (NOWHERE, NOT_ALLOWED),
     "my/": (CLIENT, NOT_ALLOWED),
     "my/aftercare/": (CLIENT, NOT_ALLOWED),
+    "my/appointments/<int:pk>/cancel/": (CLIENT, CLIENT),
+    "my/appointments/<int:pk>/move/": (CLIENT, CLIENT),
+    "my/book/": (CLIENT, NOT_ALLOWED),
+    "my/book/<slug:slug>/": (CLIENT, CLIENT),
     "my/details/": (CLIENT, CLIENT),
     "my/forms/": (CLIENT, NOT_ALLOWED),
     "my/forms/<int:pk>/": (CLIENT, NOT_ALLOWED),
@@ -290,6 +294,8 @@ class World:
         self.consent = Consent.objects.filter(client=self.client).first()
         self.consent.signature.save("signature.png", ContentFile(png()))
         self.lot = PigmentLot.objects.first()
+        # The world's client's own appointment, for the portal's move and cancel.
+        self.client_appointment = Appointment.objects.filter(client=self.client).first()
         self.client_message = OutboundMessage.objects.create(
             client=self.client,
             kind=MessageKind.INK_PASSPORT,
@@ -318,6 +324,7 @@ class World:
         owners = [
             # The portal's: the world's client's own consent and email.
             ("my/forms/", self.consent),
+            ("my/appointments/", self.client_appointment),
             ("my/messages/", self.client_message),
             ("appointments/", self.appointment),
             ("api/appointments/", self.appointment),
@@ -349,7 +356,7 @@ class World:
             "<slug:kind>": "photos" if "consents/" in route else "rooms",
             "<slug:key>": "reminder",
             "<slug:action>": "confirm",
-            "<slug:slug>": "bookings",
+            "<slug:slug>": "fade-check-slug" if route.startswith("my/") else "bookings",
             "<slug:section>": "health",
             "<str:size>": "thumb",
             "<uidb64>": "MQ",
@@ -372,6 +379,9 @@ class World:
             path = path.replace(
                 "<str:token>", links.waitlist_token(self.waitlist_offer)
             )
+        if route == "my/book/<slug:slug>/":
+            fade_check = Service.objects.get(kind=Service.Kind.FADE_CHECK)
+            path = path.replace("fade-check-slug", f"service-{fade_check.pk}")
         if route == "my/link/<str:token>/":
             path = path.replace(
                 "<str:token>", sign_in_link(self.client).split("/my/link/")[1][:-1]
