@@ -440,9 +440,6 @@ def _history_block(
             busy_ends_at=busy_end,
             status=status,
             source=rng.choice(HISTORY_SOURCES),
-            deposit_paid_minor=service.deposit_minor
-            if status == Appointment.Status.COMPLETED
-            else 0,
             cancellation_reason=rng.choice(CANCEL_REASONS)
             if status == Appointment.Status.CANCELLED
             else "",

@@ -173,6 +173,18 @@ class RescheduleForm(LocalTimeMixin, forms.Form):
 
 
 class CancelForm(forms.Form):
+    asked_by = forms.ChoiceField(
+        label="Who is cancelling",
+        choices=[
+            ("client", "The client asked"),
+            ("clinic", "The clinic (the client is not at fault)"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="clinic",
+        help_text="A late cancellation the client asks for forfeits their deposit "
+        "under the location's policy; the clinic's never does.",
+    )
     reason = forms.CharField(
         max_length=200,
         label="Reason for cancelling",
@@ -256,6 +268,7 @@ class LocationForm(forms.ModelForm):
             "locale",
             "tax_rate",
             "video_link",
+            "deposit_refundable_hours",
             "is_active",
         ]
         widgets = {
@@ -275,7 +288,7 @@ class LocationForm(forms.ModelForm):
         self.fields["currency"].widget = forms.Select(choices=money.currency_choices())
         self.fields["locale"].widget = forms.Select(choices=money.LOCALES)
         # A form sent without them keeps the location's (or the default) values.
-        for name in ("currency", "locale", "tax_rate"):
+        for name in ("currency", "locale", "tax_rate", "deposit_refundable_hours"):
             self.fields[name].required = False
         if not self.instance.pk:
             self.initial.setdefault("timezone", settings.TIME_ZONE)
@@ -288,6 +301,10 @@ class LocationForm(forms.ModelForm):
 
     def clean_locale(self):
         return self.cleaned_data["locale"] or self.instance.locale
+
+    def clean_deposit_refundable_hours(self):
+        hours = self.cleaned_data["deposit_refundable_hours"]
+        return self.instance.deposit_refundable_hours if hours is None else hours
 
     def clean_tax_rate(self):
         rate = self.cleaned_data["tax_rate"]

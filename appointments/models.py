@@ -12,7 +12,7 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import F, Q
 
-from core.money import validate_currency, validate_locale
+from core.money import CURRENCY_CODES, validate_currency, validate_locale
 
 
 def validate_timezone(value: str) -> None:
@@ -39,6 +39,7 @@ class Location(models.Model):
     currency = models.CharField(
         max_length=3,
         default="GBP",
+        choices=CURRENCY_CODES,
         validators=[validate_currency],
         help_text="ISO 4217: the currency every price is charged in here.",
     )
@@ -61,6 +62,15 @@ class Location(models.Model):
         validators=[URLValidator(schemes=["https"], message="Use an https:// link.")],
         help_text="Where clients join a video consultation (a Zoom, Teams or Meet "
         "room): given in its confirmation and reminders.",
+    )
+    # The cancellation policy: a deposit is refunded on a cancellation at least this
+    # long before; a later one by the client, or a no-show, forfeits it (payments).
+    deposit_refundable_hours = models.PositiveSmallIntegerField(
+        "deposit refundable until (hours before)",
+        default=48,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text="A later cancellation by the client, or a no-show, forfeits the "
+        "deposit.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -400,8 +410,6 @@ class Appointment(models.Model):
     )
     source = models.CharField(max_length=12, choices=Source.choices)
     notes = models.TextField(blank=True)
-    # Minor units of the location's currency.
-    deposit_paid_minor = models.PositiveIntegerField("deposit paid", default=0)
     cancellation_reason = models.CharField(max_length=200, blank=True)
     # A deliberate double booking: only a manager, only with a reason, always recorded.
     overlap_approved_by = models.ForeignKey(

@@ -311,6 +311,8 @@ def appointment_cancel(request, pk):
                 appointment=appointment,
                 reason=form.cleaned_data["reason"],
                 by=request.user,
+                # Unsaid (an older form), the clinic: nothing is forfeited.
+                by_client=form.cleaned_data["asked_by"] == "client",
             )
         except services.BookingError as error:
             form.add_error(None, error.message)

@@ -70,6 +70,10 @@ LOCALES = (
 )
 
 
+# For a model field's choices: the codes (a currency is never free text).
+CURRENCY_CODES = [(code, code) for code in CURRENCIES]
+
+
 def currency_choices() -> list[tuple[str, str]]:
     return [
         (code, f"{code} – {get_currency_name(code, locale='en')}")

@@ -35,6 +35,7 @@ from clients.models import (
     SuitabilityDecision,
 )
 from messaging.models import InboundMessage, OutboundMessage
+from payments.models import LedgerEntry
 from pigments.models import PigmentLot
 from treatments.models import (
     Photo,
@@ -69,6 +70,7 @@ def client_record(client: Client) -> dict:
         "photos": Photo.objects.filter(client=client),
         "messages": OutboundMessage.objects.filter(client=client),
         "texts_received": InboundMessage.objects.filter(client=client),
+        "payments": LedgerEntry.objects.filter(client=client),
     }
     record = {
         "exported_at": timezone.now(),
@@ -143,6 +145,9 @@ KEPT_TEXT = {
     TreatmentSession: {"needle", "cartridge_lot", "licence_number"},
     SessionNeedle: {"needle", "cartridge_lot"},
     SessionPigment: {"dilution"},
+    # Accounting records are kept whole (HMRC six years, the IRS three to seven):
+    # the ledger is append-only, so erasure leaves its rows as they are.
+    LedgerEntry: {"provider_reference", "reason"},
 }
 # Where a database constraint wants text (a cancellation and a deliberate overlap
 # name their reason), the erased row keeps this instead of what was written.

@@ -16,6 +16,7 @@ from clients.models import (
 )
 from core import audit
 from core.dates import add_months
+from payments import services as payment_services
 from privacy import records as privacy
 from treatments.models import TreatmentPlan
 
@@ -161,6 +162,7 @@ def _clients_delete(clients) -> int:
         with disable_auditlog():
             # In the order the protecting keys ask: appointments and plans (which
             # rest on suitability decisions) before the client.
+            payment_services.client_ledger_purge(client_ids=ids[chunk : chunk + 500])
             Appointment.objects.filter(client__in=batch).delete()
             TreatmentPlan.objects.filter(client__in=batch).delete()
             batch.delete()

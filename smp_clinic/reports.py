@@ -29,6 +29,7 @@ from appointments.selectors import location_currencies
 from core import dates
 from core.money import format_money
 from messaging.models import MessageKind, MessageStatus, OutboundMessage
+from payments.models import EntryKind, LedgerEntry
 from treatments.models import PlanStatus, SessionPigment, TreatmentPlan
 
 LONGEST_PERIOD_DAYS = 731
@@ -105,14 +106,16 @@ def bookings_by_week(period: Period) -> Report:
     deposits = defaultdict(list)
     places = dict(location_currencies())
     for row in (
-        _in_period(period)
-        .filter(deposit_paid_minor__gt=0)
-        .annotate(week=TruncWeek("starts_at"))
-        .values("week", "location__currency")
-        .annotate(minor=Sum("deposit_paid_minor"))
-        .order_by("week", "location__currency")
+        LedgerEntry.objects.filter(
+            kind=EntryKind.DEPOSIT, appointment__in=_in_period(period)
+        )
+        .annotate(week=TruncWeek("appointment__starts_at"))
+        .values("week", "currency")
+        .annotate(minor=Sum("amount_minor"))
+        .filter(minor__gt=0)
+        .order_by("week", "currency")
     ):
-        currency = row["location__currency"]
+        currency = row["currency"]
         deposits[_day(row["week"])].append(
             format_money(row["minor"], currency, places.get(currency, "en_GB"))
         )

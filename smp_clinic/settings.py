@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "treatments",
     "messaging",
     "portal",
+    "payments",
     "operations",
     "privacy",
     "smp_clinic",

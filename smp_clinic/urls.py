@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("clients/", include("clients.urls")),
     path("", include("treatments.urls")),
+    path("", include("payments.urls")),
     path("", include("operations.urls")),
     path("my/", include("portal.urls")),
     path("api/", api.urls),

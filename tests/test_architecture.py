@@ -18,6 +18,7 @@ PACKAGES = [
     "treatments",
     "messaging",
     "portal",
+    "payments",
     "operations",
     "privacy",
     "smp_clinic",
@@ -66,6 +67,7 @@ def test_the_code_keeps_its_layers():
         ("treatments/diagram.py", "import smp_clinic.reports"),
         # Sibling feature apps import neither each other.
         ("portal/views.py", "from messaging import outbox"),
+        ("payments/views.py", "from messaging import outbox"),
     ],
 )
 def test_an_upward_import_breaks_the_contract_by_name(copy_of_the_code, module, upward):

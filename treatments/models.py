@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from clients.storage import private_storage
-from core.money import Money, validate_currency
+from core.money import CURRENCY_CODES, Money, validate_currency
 from pigments.models import PigmentLot
 
 
@@ -97,7 +97,10 @@ class TreatmentPlan(models.Model):
     )
     price_minor = models.PositiveIntegerField("course price", default=0)
     currency = models.CharField(
-        max_length=3, default="GBP", validators=[validate_currency]
+        max_length=3,
+        default="GBP",
+        choices=CURRENCY_CODES,
+        validators=[validate_currency],
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -2,6 +2,7 @@
 photos, the lot recall and the ink passport."""
 
 import csv
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from treatments.forms import (
     needle_initial,
     needles_from,
 )
+from treatments.models import TreatmentPlan
 
 
 def _invalid(form) -> int:
@@ -99,10 +101,14 @@ def plan_edit(request, pk):
 def plan_detail(request, pk):
     plan = selectors.plan_get_for_user(request.user, pk)
     access_record(instance=plan, page="plan")
+    sections = {}
+    for section in _plan_page_sections:
+        sections.update(section(request.user, plan))
     return render(
         request,
         "treatments/plan_detail.html",
         {
+            **sections,
             "plan": plan,
             "client": plan.client,
             "sessions": plan.sessions.all(),
@@ -525,6 +531,18 @@ def ink_passport(request, pk):
         "treatments/ink_passport.html",
         {"client": client, "passport": selectors.ink_passport(client)},
     )
+
+
+# What the apps above treatments show on a plan's page (what the course is paid):
+# section(user, plan) -> template context, registered in their AppConfig.ready().
+PlanPageSection = Callable[[object, TreatmentPlan], dict]
+_plan_page_sections: list[PlanPageSection] = []
+
+
+def plan_page_section_register(section: PlanPageSection) -> PlanPageSection:
+    if section not in _plan_page_sections:
+        _plan_page_sections.append(section)
+    return section
 
 
 def client_page_section(user, client) -> dict:

@@ -10,7 +10,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from appointments import services
-from appointments.models import Appointment, Location, Service
+from appointments.models import Location, Service
+from payments.models import LedgerEntry
 
 AT = datetime(2026, 3, 4, 13, 30, tzinfo=UTC)
 BEFORE = [("appointments", "0007_appointment_calendar_sequence")]
@@ -49,7 +50,9 @@ def test_decimals_become_exact_minor_units_and_back(
 
     smp_session = Service.objects.get(pk=smp_session.pk)
     assert (smp_session.price_minor, smp_session.deposit_minor) == (45029, 29)
-    assert Appointment.objects.get(pk=appointment.pk).deposit_paid_minor == 10010
+    # Exactly, and on into the ledger (payments 0003).
+    deposit = LedgerEntry.objects.get(appointment=appointment)
+    assert (deposit.kind, deposit.amount_minor) == ("deposit", 10010)
     # An existing location keeps pounds until a manager sets its currency.
     location = Location.objects.get(pk=appointment.location_id)
     assert (location.currency, location.locale, location.tax_rate) == (

@@ -43,6 +43,7 @@ from messaging.models import (
     MessageKind,
     OutboundMessage,
 )
+from payments.models import LedgerEntry
 from pigments.models import PigmentLot
 from portal.services import sign_in_link
 from tests.portal.conftest import sign_in_as
@@ -199,6 +200,9 @@ EXPECTED = {
     "plans/<int:pk>/sign-off/": (CLINICAL_POST_ONLY, CLINICAL),
     "sessions/<int:pk>/healing/": (CLINICAL_POST_ONLY, CLINICAL),
     "sessions/<int:pk>/record/": (CLINICAL, CLINICAL),
+    "appointments/<int:pk>/payments/new/": (STAFF, STAFF),
+    "clients/<int:pk>/payments/new/": (STAFF, STAFF),
+    "payments/<int:pk>/void/": (MANAGER, MANAGER),
     "setup/": (MANAGER, MANAGER),
     "setup/<slug:kind>/": (MANAGER, MANAGER),
     "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
@@ -306,6 +310,15 @@ class World:
         )
         self.location = Location.objects.first()
         self.online_service = Service.objects.filter(kind="consultation").first()
+        self.ledger_entry = LedgerEntry.objects.create(
+            kind="payment",
+            amount_minor=5000,
+            currency=self.appointment.location.currency,
+            method="cash",
+            client=self.appointment.client,
+            appointment=self.appointment,
+            location=self.appointment.location,
+        )
         self.waitlist_entry = WaitlistEntry.objects.first()
         self.waitlist_offer = WaitlistOffer.objects.create(
             entry=self.waitlist_entry,
@@ -342,6 +355,7 @@ class World:
             ("sessions/", self.session),
             ("photos/", self.photo),
             ("lots/", self.lot),
+            ("payments/", self.ledger_entry),
             ("book/", self.location),
             ("waitlist/", self.waitlist_entry),
         ]

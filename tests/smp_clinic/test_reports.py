@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from messaging.models import MessageKind, OutboundMessage
+from payments.models import LedgerEntry
 from pigments.models import PigmentLot
 from smp_clinic import reports
 from treatments.models import SessionPigment, TreatmentSession
@@ -42,14 +43,15 @@ def appointment(client, service, practitioner, hour, *, day=MONDAY, **fields):
 @pytest.fixture
 def week_of_bookings(jo, sam, consultation, smp_session, rooms):
     room = rooms[0]
-    appointment(
-        jo,
-        smp_session,
-        sam,
-        9,
-        room=room,
-        status="completed",
-        deposit_paid_minor=10000,
+    deposited = appointment(jo, smp_session, sam, 9, room=room, status="completed")
+    LedgerEntry.objects.create(
+        kind="deposit",
+        amount_minor=10000,
+        currency="GBP",
+        method="cash",
+        client=jo,
+        appointment=deposited,
+        location=deposited.location,
     )
     appointment(jo, consultation, sam, 13, status="completed")
     appointment(jo, consultation, sam, 14, status="no_show")

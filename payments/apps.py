@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "payments"
+
+    def ready(self):
+        from appointments import hooks as appointment_hooks
+        from appointments.views import appointment_page_section_register
+        from clients.views import client_page_section_register
+        from core import audit
+        from payments import services, views
+        from payments.models import LedgerEntry
+        from treatments.views import plan_page_section_register
+
+        # The cancellation policy: a late cancellation or a no-show forfeits the
+        # deposit, in the same transaction.
+        appointment_hooks.appointment_cancelled.connect(
+            services.deposit_forfeit_on_cancel
+        )
+        appointment_hooks.appointment_missed.connect(services.deposit_forfeit_on_missed)
+        client_page_section_register(views.client_page_section)
+        appointment_page_section_register(views.appointment_page_section)
+        plan_page_section_register(views.plan_page_section)
+        audit.register((LedgerEntry, "client_id"))

@@ -1,0 +1,152 @@
+"""The ledger: every payment, refund, deposit, forfeited deposit, discount and
+write-off is a row that is never edited or deleted. A correction is a reversing row
+(the same kind, the amount negated, `reverses` the row it cancels) with a reason.
+Balances are sums of rows, never stored totals that could drift. On PostgreSQL a
+trigger refuses UPDATE and DELETE (migration 0001), as it does for the audit trail.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.money import CURRENCY_CODES, Money, validate_currency
+
+
+class EntryKind(models.TextChoices):
+    DEPOSIT = "deposit", "Deposit"
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+    FORFEIT = "forfeit", "Forfeited deposit"
+    DISCOUNT = "discount", "Discount"
+    WRITE_OFF = "write_off", "Write-off"
+
+
+# Money that changed hands: these name how.
+MONEY_KINDS = (EntryKind.DEPOSIT, EntryKind.PAYMENT, EntryKind.REFUND)
+# What the clinic forgoes or keeps without money moving: these give a reason.
+REASONED_KINDS = (
+    EntryKind.REFUND,
+    EntryKind.FORFEIT,
+    EntryKind.DISCOUNT,
+    EntryKind.WRITE_OFF,
+)
+
+
+class Method(models.TextChoices):
+    CARD_ONLINE = "card_online", "Card online"
+    CARD_TERMINAL = "card_terminal", "Card terminal"
+    CASH = "cash", "Cash"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    # Deposits recorded on appointments before the ledger said nothing of how.
+    UNRECORDED = "unrecorded", "Not recorded"
+
+
+DESK_METHODS = (Method.CARD_TERMINAL, Method.CASH, Method.BANK_TRANSFER)
+
+
+class LedgerEntry(models.Model):
+    Kind = EntryKind
+    Method = Method
+
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    # Minor units of `currency`; negative only on a reversing row.
+    amount_minor = models.BigIntegerField("amount")
+    currency = models.CharField(
+        max_length=3, choices=CURRENCY_CODES, validators=[validate_currency]
+    )
+    method = models.CharField(max_length=14, choices=Method.choices, blank=True)
+    provider_reference = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The card terminal's receipt number, a bank reference, Stripe's id.",
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    plan = models.ForeignKey(
+        "treatments.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    location = models.ForeignKey(
+        "appointments.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when recorded by the system (a card payment confirmed).",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["client", "recorded_at"], name="ledger_client"),
+            models.Index(fields=["location", "recorded_at"], name="ledger_location"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EntryKind.values)
+                & Q(method__in=[*Method.values, ""]),
+                name="ledger_choices_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="ledger_currency_iso_4217",
+            ),
+            # An entry adds; only a reversal takes away, and always with a reason.
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & Q(amount_minor__gt=0))
+                | (Q(reverses__isnull=False) & Q(amount_minor__lt=0) & ~Q(reason="")),
+                name="ledger_amount_sign",
+                violation_error_message="An amount is above zero; a correction "
+                "reverses an entry, with a reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=MONEY_KINDS) | ~Q(method=""),
+                name="ledger_money_has_method",
+                violation_error_message="Say how the money was paid.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=REASONED_KINDS) | ~Q(reason=""),
+                name="ledger_reason_given",
+                violation_error_message="A refund, forfeit, discount or write-off "
+                "needs a reason.",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.get_kind_display()
+        if self.reverses_id:
+            what = f"Reversal of {what.lower()}"
+        return f"{what} {self.amount} ({self.recorded_at:%Y-%m-%d})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None

@@ -1,0 +1,220 @@
+"""Reads of the ledger, scoped to who asks, and balances: always sums of rows."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from appointments.models import Appointment
+from clients.models import Client
+from core.money import Money
+from core.roles import Capability, can
+from payments.models import EntryKind, LedgerEntry
+from treatments.models import PriceBasis, TreatmentPlan, TreatmentSession
+
+RECEIVED = (EntryKind.DEPOSIT, EntryKind.PAYMENT)
+
+
+@dataclass
+class Sums:
+    """What the ledger rows of one thing add up to, in one currency."""
+
+    currency: str
+    received: int = 0  # deposits and payments, less refunds
+    credited: int = 0  # discounts and write-offs
+    forfeited: int = 0  # deposits kept on a late cancellation or no-show
+    deposits: int = 0  # deposits, net of their reversals
+
+    def add(self, kind: str, minor: int) -> None:
+        if kind in RECEIVED:
+            self.received += minor
+        elif kind == EntryKind.REFUND:
+            self.received -= minor
+        elif kind in (EntryKind.DISCOUNT, EntryKind.WRITE_OFF):
+            self.credited += minor
+        elif kind == EntryKind.FORFEIT:
+            self.forfeited += minor
+        if kind == EntryKind.DEPOSIT:
+            self.deposits += minor
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+
+def sums_of(entries: QuerySet[LedgerEntry], currency: str) -> Sums:
+    sums = Sums(currency)
+    for row in (
+        entries.filter(currency=currency)
+        .values("kind")
+        .annotate(minor=Sum("amount_minor"))
+        .order_by()
+    ):
+        sums.add(row["kind"], row["minor"])
+    return sums
+
+
+@dataclass
+class AppointmentMoney:
+    price: Money
+    charged: Money
+    received: Money
+    credited: Money
+    forfeited: Money
+    deposits: Money
+    balance: Money  # above zero: the client owes; below: the clinic owes them
+    course: TreatmentPlan | None
+    entries: list = field(default_factory=list)
+
+
+def course_of(appointment: Appointment) -> TreatmentPlan | None:
+    """The priced course an appointment is a session of: it is charged there."""
+    session = (
+        TreatmentSession.objects.filter(appointment=appointment, plan__isnull=False)
+        .select_related("plan")
+        .first()
+    )
+    if session and session.plan.price_minor:
+        return session.plan
+    return None
+
+
+def appointment_money(appointment: Appointment) -> AppointmentMoney:
+    """What the appointment costs, what was paid and what is left. A cancelled or
+    missed appointment costs only the deposit it forfeited; a course session is
+    charged on its course."""
+    currency = appointment.location.currency
+    entries = LedgerEntry.objects.filter(appointment=appointment)
+    sums = sums_of(entries, currency)
+    course = course_of(appointment)
+    price = appointment.service.price_minor
+    live = appointment.status not in (
+        Appointment.Status.CANCELLED,
+        Appointment.Status.NO_SHOW,
+    )
+    charged = (price if live and course is None else 0) + sums.forfeited
+    balance = charged - sums.received - sums.credited
+    if course is not None:
+        # Paid towards the course; the course's page says what is left.
+        balance = 0 if sums.received >= 0 else -sums.received
+    return AppointmentMoney(
+        price=Money(price, currency),
+        charged=Money(charged, currency),
+        received=sums.money(sums.received),
+        credited=sums.money(sums.credited),
+        forfeited=sums.money(sums.forfeited),
+        deposits=sums.money(sums.deposits),
+        balance=Money(balance, currency),
+        course=course,
+        entries=list(entries.select_related("recorded_by", "reverses", "reversed_by")),
+    )
+
+
+@dataclass
+class PlanMoney:
+    price: Money
+    received: Money
+    credited: Money
+    due: Money  # what is left to pay for the whole course
+    owed: Money  # the part of it owed now (sessions given, or the package begun)
+
+
+def plan_money(plan: TreatmentPlan) -> PlanMoney:
+    sums = sums_of(LedgerEntry.objects.filter(plan=plan), plan.currency)
+    price = plan.course_price.minor
+    completed = plan.sessions.filter(
+        appointment__status=Appointment.Status.COMPLETED
+    ).count()
+    if plan.price_basis == PriceBasis.COURSE:
+        delivered = price if completed else 0
+    else:
+        delivered = plan.price_minor * completed
+    paid = sums.received + sums.credited
+    return PlanMoney(
+        price=Money(price, plan.currency),
+        received=sums.money(sums.received),
+        credited=sums.money(sums.credited),
+        due=Money(max(price - paid, 0), plan.currency),
+        owed=Money(max(delivered - paid, 0), plan.currency),
+    )
+
+
+@dataclass
+class ClientMoney:
+    # Per currency: received, and what the client owes now (appointments given or
+    # missed, and courses), never added across currencies.
+    received: list[Money]
+    owed: list[Money]
+    entries: list[LedgerEntry]
+
+
+def client_money(client: Client) -> ClientMoney:
+    entries = LedgerEntry.objects.filter(client=client)
+    received: dict[str, int] = defaultdict(int)
+    for row in (
+        entries.values("currency", "kind")
+        .annotate(minor=Sum("amount_minor"))
+        .order_by()
+    ):
+        sign = -1 if row["kind"] == EntryKind.REFUND else 1
+        if row["kind"] in (*RECEIVED, EntryKind.REFUND):
+            received[row["currency"]] += sign * row["minor"]
+    owed: dict[str, int] = defaultdict(int)
+    course_sessions = TreatmentSession.objects.filter(
+        appointment__client=client, plan__isnull=False
+    ).exclude(plan__price_minor=0)
+    given = (
+        Appointment.objects.filter(client=client)
+        .filter(
+            Q(status=Appointment.Status.COMPLETED)
+            | Q(ledger_entries__kind=EntryKind.FORFEIT)
+        )
+        .exclude(pk__in=course_sessions.values("appointment"))
+        .select_related("service", "location")
+        .distinct()
+    )
+    by_appointment = defaultdict(lambda: defaultdict(int))
+    for row in (
+        entries.filter(appointment__isnull=False)
+        .values("appointment", "kind")
+        .annotate(minor=Sum("amount_minor"))
+        .order_by()
+    ):
+        by_appointment[row["appointment"]][row["kind"]] = row["minor"]
+    for appointment in given:
+        sums = Sums(appointment.location.currency)
+        for kind, minor in by_appointment[appointment.pk].items():
+            sums.add(kind, minor)
+        price = (
+            appointment.service.price_minor
+            if appointment.status == Appointment.Status.COMPLETED
+            else 0
+        )
+        left = price + sums.forfeited - sums.received - sums.credited
+        owed[sums.currency] += max(left, 0)
+    for plan in TreatmentPlan.objects.filter(client=client).exclude(price_minor=0):
+        owed[plan.currency] += plan_money(plan).owed.minor
+    return ClientMoney(
+        received=[Money(m, c) for c, m in sorted(received.items())],
+        owed=[Money(m, c) for c, m in sorted(owed.items()) if m],
+        entries=list(
+            entries.select_related(
+                "recorded_by",
+                "appointment__service",
+                "plan",
+                "location",
+                "reverses",
+                "reversed_by",
+            )[:50]
+        ),
+    )
+
+
+def entry_get_for_user(user, pk: int) -> LedgerEntry:
+    """A ledger entry, for a manager (who alone voids)."""
+    if not can(user, Capability.MANAGEMENT):
+        raise PermissionDenied("Needs the management capability.")
+    return get_object_or_404(
+        LedgerEntry.objects.select_related("client", "appointment", "plan"), pk=pk
+    )
