@@ -26,6 +26,7 @@ from appointments.models import (
     WaitlistOffer,
     WorkingHours,
 )
+from clients import selectors as client_selectors
 from clients.selectors import TimelineEvent
 from core.roles import Capability, can, refuse_erased
 
@@ -352,8 +353,9 @@ def appointments_today(
     """Today's appointments per location (or at `location` only), each location's
     today in its own zone.
 
-    A practitioner sees their own; the front desk and managers see everyone's. Two
-    queries, whatever the number of locations or appointments.
+    A practitioner sees their own; the front desk and managers see everyone's. Four
+    queries (two for the forms each client still has to sign), whatever the number
+    of locations or appointments.
     """
     if not can(user, Capability.BOOKING):
         return []
@@ -373,7 +375,11 @@ def appointments_today(
     if not can(user, Capability.MANAGEMENT) and hasattr(user, "practitioner"):
         found = found.filter(practitioner__user=user)
     by_location: dict[int, list[Appointment]] = defaultdict(list)
-    for appointment in found.order_by("starts_at"):
+    found = list(found.order_by("starts_at"))
+    # Forms before the visit: the consents each client still has to sign.
+    to_sign = client_selectors.consents_to_sign_count(a.client_id for a in found)
+    for appointment in found:
+        appointment.forms_to_sign = to_sign.get(appointment.client_id, 0)
         by_location[appointment.location_id].append(appointment)
     return [LocationDay(loc, days[loc.pk], by_location[loc.pk]) for loc in locations]
 

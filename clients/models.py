@@ -550,8 +550,13 @@ class Consent(models.Model):
         storage=private_storage, upload_to="signatures/%Y/%m/", blank=True
     )
     signed_at = models.DateTimeField()
+    # None: signed by the client on their own phone (the portal), with no witness.
     witnessed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 

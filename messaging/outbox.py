@@ -42,7 +42,7 @@ from django.utils.dateformat import format as date_format
 
 from appointments import feeds, slots
 from appointments import hooks as appointment_hooks
-from appointments.models import Appointment
+from appointments.models import Appointment, Service
 from clients.models import Client, ContactMethod
 from clients.phones import display_phone
 from core import dates
@@ -1143,6 +1143,14 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         # The client portal, where a returning client books (portal/: by URL name,
         # an app beside this one).
         context["portal_book_url"] = settings.SITE_URL + reverse("portal:book")
+    if (
+        message.kind == MessageKind.CONFIRMATION
+        and appointment is not None
+        and appointment.service.kind == Service.Kind.CONSULTATION
+    ):
+        # Forms before the visit: the client signs the clinic's consents on their
+        # own phone, in the portal.
+        context["portal_forms_url"] = settings.SITE_URL + reverse("portal:consents")
     if message.kind in RECALL_KINDS or message.kind == MessageKind.COURSE_CONFIRMATION:
         # A recall's appointment is the touch-up that wrote it, long past: the email
         # is about booking the next one. A course's confirmation lists its sessions.

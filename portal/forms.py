@@ -74,3 +74,29 @@ class TimeForm(forms.Form):
         if value.tzinfo is None:
             raise forms.ValidationError("Choose one of the times shown.")
         return value
+
+
+class ConsentSignForm(forms.Form):
+    """Signing on the client's own phone: their full name typed, as on file."""
+
+    agree = forms.BooleanField(
+        label="I have read this and I agree to it", required=True
+    )
+    typed_name = forms.CharField(
+        label="Type your full name to sign",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    def clean_typed_name(self):
+        typed = " ".join(self.cleaned_data["typed_name"].split())
+        if typed.casefold() != " ".join(self.client.full_name.split()).casefold():
+            raise forms.ValidationError(
+                "Type your full name as the clinic has it "
+                f"({self.client.full_name}). If it is wrong, please call the clinic."
+            )
+        return typed

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatus
+from clients import selectors as client_selectors
 from clients.hooks import ClientMessage, messages_of
 from clients.models import Client, Consent, ConsentKind
 from treatments import selectors as treatment_selectors
@@ -158,3 +159,16 @@ def consent_get(client: Client, pk: int) -> Consent:
 
 def ink_passport(client: Client):
     return treatment_selectors.ink_passport(client)
+
+
+def consents_to_sign(client: Client) -> list:
+    """The consents whose current wording the client has not signed (a new version
+    asks again); the patch test waiver is the practitioner's to offer."""
+    return [s for s in client_selectors.consent_statuses(client) if s.needs_signature]
+
+
+def consent_status(client: Client, kind: str):
+    for status in client_selectors.consent_statuses(client):
+        if status.kind == kind and status.text is not None:
+            return status
+    raise Http404("No such form.")

@@ -148,6 +148,17 @@ def client_consent_withdraw(*, client: Client, consent: Consent) -> Consent:
     return client_services.consent_withdraw(consent=consent)
 
 
+@transaction.atomic
+def client_consent_sign(*, client: Client, status, typed_name: str) -> Consent:
+    """The client signs the current wording of a consent on their own phone, by
+    typing their name (no witness: the signed copy says so)."""
+    if not status.needs_signature:
+        raise ValidationError("You have signed this already.")
+    return client_services.consent_sign(
+        client=client, text=status.text, typed_name=typed_name, by=None
+    )
+
+
 class PortalRefusal(Exception):
     def __init__(self, message: str):
         super().__init__(message)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("aftercare/", views.aftercare, name="aftercare"),
     path("forms/", views.consents, name="consents"),
     path("forms/<int:pk>/", views.consent_detail, name="consent_detail"),
+    path("forms/sign/<slug:kind>/", views.consent_sign, name="consent_sign"),
     path(
         "forms/<int:pk>/signature.png",
         views.consent_signature,

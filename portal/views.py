@@ -18,7 +18,7 @@ from clients.phones import display_phone
 from core.errors import too_many_requests
 from core.ratelimit import over_limit, over_subject_limit
 from portal import access, booking, selectors, services, tasks
-from portal.forms import DetailsForm, SignInForm, TimeForm
+from portal.forms import ConsentSignForm, DetailsForm, SignInForm, TimeForm
 
 # The portal's menu: url name, label.
 PAGES = (
@@ -197,8 +197,37 @@ def consents(request, client):
         "portal/consents.html",
         {
             "consents": selectors.consents(client),
+            "to_sign": selectors.consents_to_sign(client),
             "withdrawable": selectors.SELF_WITHDRAWABLE,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def consent_sign(request, client, kind):
+    status = selectors.consent_status(client, kind)
+    form = ConsentSignForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.client_consent_sign(
+                client=client, status=status, typed_name=form.cleaned_data["typed_name"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Signed: {consent.text.title}.")
+            return redirect("portal:consents")
+    return _page(
+        request,
+        client,
+        "portal/consent_sign.html",
+        {
+            "text": status.text,
+            "signed": None if status.needs_signature else status.signed,
+            "form": form,
+        },
+        status=422 if form.is_bound and form.errors else 200,
     )
 
 

@@ -176,6 +176,7 @@ EXPECTED = {
     "my/forms/<int:pk>/": (CLIENT, NOT_ALLOWED),
     "my/forms/<int:pk>/signature.png": (CLIENT, NOT_ALLOWED),
     "my/forms/<int:pk>/withdraw/": (NOT_ALLOWED, CLIENT),
+    "my/forms/sign/<slug:kind>/": (CLIENT, CLIENT),
     "my/history/": (CLIENT, NOT_ALLOWED),
     "my/ink-passport/": (CLIENT, NOT_ALLOWED),
     "my/link/<str:token>/": (NOT_STAFF, NOT_STAFF),
@@ -367,7 +368,9 @@ class World:
             "<appointment_id>": "999999" if missing else None,
             "<int:location_id>": "999999" if missing else None,
             # A consent kind on consent pages, a set-up page elsewhere.
-            "<slug:kind>": "photos" if "consents/" in route else "rooms",
+            "<slug:kind>": "photos"
+            if "consents/" in route or "forms/sign/" in route
+            else "rooms",
             "<slug:key>": "reminder",
             "<slug:action>": "confirm",
             "<slug:slug>": "fade-check-slug" if route.startswith("my/") else "bookings",
