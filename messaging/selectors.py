@@ -12,6 +12,7 @@ from core.roles import Capability, can, refuse_erased
 from messaging import texts
 from messaging.models import (
     CLINICAL_MESSAGE_KINDS,
+    Channel,
     InboundMessage,
     MessageKind,
     MessageSettings,
@@ -149,7 +150,7 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
 
 def client_messages(*, client, pk: int | None = None) -> list[ClientMessage]:
     """clients.hooks.client_messages: the client's own emails, for the portal."""
-    from messaging.outbox import build_email
+    from messaging.outbox import build_email, build_sms
 
     messages = OutboundMessage.objects.filter(client=client).select_related(
         "client", "appointment__service", "appointment__location", "plan", "lot"
@@ -160,6 +161,8 @@ def client_messages(*, client, pk: int | None = None) -> list[ClientMessage]:
             return []
         if message.channel == "sms":
             return [_client_message(message, text=message.body)]
+        if message.channel == Channel.SMS:
+            return [_client_message(message, text=build_sms(message))]
         return [_client_message(message, text=build_email(message).body)]
     shown = messages.filter(
         Q(status=MessageStatus.SENT)
