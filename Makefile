@@ -47,6 +47,7 @@ run: install
 	@echo
 	@echo "SMP Clinic is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo "Emails go to var/outbox/ as .eml files unless EMAIL_HOST is set."
+	@echo "Text messages go to var/sms/ as .txt files unless TWILIO_ACCOUNT_SID is set."
 	@echo
 	$(BIN)/honcho start --port $(PORT)
 

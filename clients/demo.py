@@ -68,6 +68,9 @@ def seed_clients(*, rng: random.Random, count: int) -> list[Client]:
                 date_of_birth=born,
                 email=f"{first}.{last}{n}@example.com".lower(),
                 phone=f"+4477009{n:05d}",
+                # Every third client prefers texts (not drawn from rng, which would
+                # change every later draw of the seeded demo).
+                preferred_contact="sms" if n % 3 == 0 else "email",
                 reminder_consent=rng.random() < 0.9,
                 marketing_consent=rng.random() < 0.3,
             )

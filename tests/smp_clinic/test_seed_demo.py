@@ -217,3 +217,34 @@ def test_seed_demo_history_keeps_working_hours_and_opens_lots_before_use(db):
             if used
         ]
         assert all(lot.opened_on <= day for day in uses), lot
+
+
+# 15:00 in London, 10:00 in New York: outside both locations' quiet hours.
+@time_machine.travel(datetime(2026, 3, 2, 15, 0, tzinfo=UTC), tick=False)
+def test_the_demo_sends_text_reminders_to_var_sms_and_has_replies_waiting(
+    db, settings, tmp_path
+):
+    from messaging.models import InboundMessage
+    from messaging.outbox import messages_send_due
+
+    settings.SMS_BACKEND = "messaging.sms.FileBackend"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("seed_demo")
+
+    waiting = InboundMessage.objects.filter(action="reply", handled_at__isnull=True)
+    assert waiting.count() == 4
+    assert waiting.filter(client__isnull=True).count() == 1  # a stranger's number
+    assert OutboundMessage.objects.filter(
+        channel="sms", kind="reminder", due_at__lte=datetime.now(UTC)
+    ).exists()
+    # The first sweeps (make run's worker) write the texts.
+    while messages_send_due().claimed:
+        pass
+    files = list((tmp_path / "sms").glob("*.txt"))
+    reminders = [f for f in files if "a reminder of your" in f.read_text()]
+    assert len(reminders) >= 3
+    assert all("Reply STOP to opt out." in f.read_text() for f in reminders)
+    assert OutboundMessage.objects.filter(
+        channel="sms", kind="reminder", status="sent"
+    ).count() == len(reminders)

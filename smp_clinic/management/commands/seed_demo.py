@@ -16,7 +16,11 @@ from clients.demo import (
     seed_clients,
     seed_gate_clients,
 )
-from messaging.demo import seed_message_history
+from messaging.demo import (
+    seed_due_sms_reminders,
+    seed_message_history,
+    seed_replies,
+)
 from smp_clinic import demo
 from treatments.demo import (
     seed_pigments,
@@ -120,6 +124,9 @@ class Command(BaseCommand):
             )
             seed_message_history(count=sizes["messages"], today=today)
             seed_remote_consultations()
+            # Texts: reminders for var/sms/ at the first sweep, replies waiting.
+            seed_due_sms_reminders(now=timezone.now())
+            seed_replies(now=timezone.now())
         if connection.vendor == "postgresql":
             # Fresh statistics, so the planner knows the tables are no longer empty.
             with connection.cursor() as cursor:
