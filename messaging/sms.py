@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -81,7 +82,13 @@ class TwilioBackend:
             else {"from_": settings.TWILIO_FROM}
         )
         try:
-            message = self.client.messages.create(to=to, body=body, **sender)
+            message = self.client.messages.create(
+                to=to,
+                body=body,
+                # Delivery status comes back here (messaging/webhooks.py).
+                status_callback=settings.SITE_URL + reverse("sms_status"),
+                **sender,
+            )
         except TwilioRestException as error:
             if error.code in UNREACHABLE_CODES:
                 raise Unreachable(f"Twilio {error.code}: {error.msg}") from error

@@ -355,7 +355,7 @@ def twilio_answer(status: int, payload: dict) -> Response:
 
 class TestTwilio:
     def test_it_sends_through_the_messages_api(
-        self, frozen_now, twilio, jo, smp_session, sam, front_desk
+        self, frozen_now, settings, twilio, jo, smp_session, sam, front_desk
     ):
         seen = []
 
@@ -373,6 +373,7 @@ class TestTwilio:
         [form] = seen
         assert form["To"] == ["+447700900123"]
         assert form["From"] == ["+15005550006"]
+        assert form["StatusCallback"] == [settings.SITE_URL + "/sms/status/"]
         assert "booked for Wed 4 Mar at 13:30" in form["Body"][0]
         text = OutboundMessage.objects.get(channel="sms", kind="confirmation")
         assert (text.status, text.provider_id) == ("sent", "SM" + "a" * 32)
