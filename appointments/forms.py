@@ -269,6 +269,8 @@ class LocationForm(forms.ModelForm):
             "tax_rate",
             "video_link",
             "deposit_refundable_hours",
+            "legal_name",
+            "tax_number",
             "is_active",
         ]
         widgets = {

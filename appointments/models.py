@@ -63,6 +63,16 @@ class Location(models.Model):
         help_text="Where clients join a video consultation (a Zoom, Teams or Meet "
         "room): given in its confirmation and reminders.",
     )
+    # What receipts and invoices issued here name (payments).
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="On receipts and invoices; else the name."
+    )
+    tax_number = models.CharField(
+        "tax number",
+        max_length=40,
+        blank=True,
+        help_text="VAT or sales tax registration, printed on receipts and invoices.",
+    )
     # The cancellation policy: a deposit is refunded on a cancellation at least this
     # long before; a later one by the client, or a no-show, forfeits it (payments).
     deposit_refundable_hours = models.PositiveSmallIntegerField(

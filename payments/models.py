@@ -150,3 +150,125 @@ class LedgerEntry(models.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+
+class DocumentKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    INVOICE = "invoice", "Invoice"
+
+
+class DocumentCounter(models.Model):
+    """The last number a location gave a kind of document. Issuing locks this row
+    (select_for_update) and raises it in the document's own transaction, so two
+    issued at once wait in turn and a rolled-back one gives its number back: the
+    sequence has no gap and no duplicate."""
+
+    location = models.ForeignKey(
+        "appointments.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "kind"], name="document_counter_per_location"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.last_number} at {self.location_id}"
+
+
+class Document(models.Model):
+    """A receipt for a payment, or an invoice for an appointment or a course: what
+    it said when issued (so a later price change does not rewrite it); its PDF is
+    drawn from this row (payments/pdf.py)."""
+
+    Kind = DocumentKind
+    PREFIXES = {DocumentKind.RECEIPT: "R", DocumentKind.INVOICE: "INV"}
+
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+    location = models.ForeignKey(
+        "appointments.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="documents"
+    )
+    entry = models.OneToOneField(
+        LedgerEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipt",
+    )
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    plan = models.ForeignKey(
+        "treatments.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    description = models.CharField(max_length=300)
+    currency = models.CharField(
+        max_length=3, choices=CURRENCY_CODES, validators=[validate_currency]
+    )
+    total_minor = models.BigIntegerField()
+    tax_minor = models.BigIntegerField(default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "kind", "number"], name="document_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="receipt") | Q(entry__isnull=False),
+                name="document_receipt_has_entry",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=Q(kind="invoice", appointment__isnull=False),
+                name="document_one_invoice_per_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(
+                    kind="invoice", plan__isnull=False, appointment__isnull=True
+                ),
+                name="document_one_invoice_per_course",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        """R-0001-000042: the kind, the location and the number in its sequence."""
+        return f"{self.PREFIXES[self.kind]}-{self.location_id:04d}-{self.number:06d}"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+    @property
+    def tax(self) -> Money:
+        return Money(self.tax_minor, self.currency)

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from appointments.models import Appointment
 from clients.models import Client
 from core.money import Money
-from core.roles import Capability, can
-from payments.models import EntryKind, LedgerEntry
+from core.roles import Capability, can, refuse_erased
+from payments.models import Document, EntryKind, LedgerEntry
 from treatments.models import PriceBasis, TreatmentPlan, TreatmentSession
 
 RECEIVED = (EntryKind.DEPOSIT, EntryKind.PAYMENT)
@@ -217,4 +217,21 @@ def entry_get_for_user(user, pk: int) -> LedgerEntry:
         raise PermissionDenied("Needs the management capability.")
     return get_object_or_404(
         LedgerEntry.objects.select_related("client", "appointment", "plan"), pk=pk
+    )
+
+
+def document_get_for_user(user, pk: int) -> Document:
+    """A receipt or invoice, for the staff who see the client's bookings."""
+    if not can(user, Capability.BOOKING):
+        raise PermissionDenied("Needs the booking capability.")
+    document = get_object_or_404(
+        Document.objects.select_related("location", "client", "entry"), pk=pk
+    )
+    refuse_erased(user, document.client, "No such document.")
+    return document
+
+
+def documents_for(**where) -> list[Document]:
+    return list(
+        Document.objects.filter(**where).select_related("location").order_by("pk")
     )

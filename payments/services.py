@@ -12,8 +12,16 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Location
 from clients.models import Client
+from core.money import part_of
 from core.roles import Capability, can
-from payments.models import DESK_METHODS, EntryKind, LedgerEntry
+from payments.models import (
+    DESK_METHODS,
+    Document,
+    DocumentCounter,
+    DocumentKind,
+    EntryKind,
+    LedgerEntry,
+)
 from treatments.models import TreatmentPlan
 
 # What the front desk records; the rest (refunds, discounts, write-offs) are a
@@ -101,6 +109,8 @@ def entry_record(
     )
     entry.full_clean()
     entry.save()
+    if kind in (EntryKind.DEPOSIT, EntryKind.PAYMENT):
+        receipt_issue(entry=entry)
     return entry
 
 
@@ -133,6 +143,8 @@ def client_ledger_purge(*, client_ids: list[int]) -> int:
     """The retention purge only: the ledger rows of clients deleted with all they
     own once the retention period (longer than the accounts must be kept) is over.
     Reversals go first, as each protects the row it reverses."""
+    # Their receipts and invoices first: each protects the row it was issued for.
+    Document.objects.filter(client__in=client_ids).delete()
     rows = LedgerEntry.objects.filter(client__in=client_ids)
     with ledger_purge_allowed():
         deleted = rows.filter(reverses__isnull=False).delete()[0]
@@ -243,3 +255,103 @@ def deposit_forfeit_waive(*, entry: LedgerEntry, by, reason: str) -> LedgerEntry
     if entry.kind != EntryKind.FORFEIT:
         raise ValidationError("Only a forfeited deposit can be waived.")
     return entry_void(entry=entry, by=by, reason=reason)
+
+
+# Receipts and invoices.
+
+
+def _number_next(*, location: Location, kind: str) -> int:
+    """The next number of the location's sequence, taken under a row lock in the
+    caller's transaction (DocumentCounter says why)."""
+    DocumentCounter.objects.get_or_create(location=location, kind=kind)
+    counter = DocumentCounter.objects.select_for_update().get(
+        location=location, kind=kind
+    )
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def _issue(**fields) -> Document:
+    location = fields["location"]
+    document = Document(
+        number=_number_next(location=location, kind=fields["kind"]),
+        tax_rate=location.tax_rate,
+        tax_minor=part_of(fields["total_minor"], location.tax_rate),
+        **fields,
+    )
+    document.full_clean()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def receipt_issue(*, entry: LedgerEntry) -> Document:
+    """A receipt for money received (a deposit or a payment), numbered in its
+    location's sequence."""
+    if entry.kind not in (EntryKind.DEPOSIT, EntryKind.PAYMENT) or entry.is_reversal:
+        raise ValidationError("A receipt is for a deposit or a payment received.")
+    if Document.objects.filter(entry=entry).exists():
+        raise ValidationError("This payment has its receipt already.")
+    what = (
+        entry.appointment.service if entry.appointment_id else f"course: {entry.plan}"
+    )
+    return _issue(
+        kind=DocumentKind.RECEIPT,
+        location=entry.location,
+        client_id=entry.client_id,
+        entry=entry,
+        appointment_id=entry.appointment_id,
+        plan_id=entry.plan_id,
+        description=f"{entry.get_kind_display()} for {what}"[:300],
+        currency=entry.currency,
+        total_minor=entry.amount_minor,
+        issued_by=entry.recorded_by,
+    )
+
+
+@transaction.atomic
+def invoice_issue(
+    *, appointment: Appointment | None = None, plan: TreatmentPlan | None = None, by
+) -> Document:
+    """The invoice for an appointment (its service's price) or a course (its
+    price): one each, numbered in the location's sequence."""
+    if appointment is not None:
+        if appointment.status in (
+            Appointment.Status.CANCELLED,
+            Appointment.Status.NO_SHOW,
+        ):
+            raise ValidationError("A cancelled or missed appointment is not invoiced.")
+        if _plan_of(appointment) is not None:
+            raise ValidationError("A course session is invoiced with its course.")
+        if Document.objects.filter(kind="invoice", appointment=appointment).exists():
+            raise ValidationError("This appointment has its invoice already.")
+        price = appointment.service.price_minor
+        location, currency = appointment.location, appointment.location.currency
+        when = appointment.local_starts_at()
+        description = f"{appointment.service} on {when:%d %b %Y}"
+        client_id = appointment.client_id
+    elif plan is not None:
+        if Document.objects.filter(
+            kind="invoice", plan=plan, appointment__isnull=True
+        ).exists():
+            raise ValidationError("This course has its invoice already.")
+        price = plan.course_price.minor
+        location, currency = _where(client=plan.client, appointment=None, plan=plan)
+        description = f"SMP course: {plan} ({plan.sessions_planned} sessions)"
+        client_id = plan.client_id
+    else:
+        raise ValidationError("Say what to invoice.")
+    if price <= 0:
+        raise ValidationError("It has no price to invoice.")
+    return _issue(
+        kind=DocumentKind.INVOICE,
+        location=location,
+        client_id=client_id,
+        appointment=appointment,
+        plan=plan,
+        description=description[:300],
+        currency=currency,
+        total_minor=price,
+        issued_by=by,
+    )

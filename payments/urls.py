@@ -14,4 +14,10 @@ urlpatterns = [
         name="client_payment_new",
     ),
     path("payments/<int:pk>/void/", views.entry_void, name="entry_void"),
+    path(
+        "appointments/<int:pk>/invoices/new/",
+        views.appointment_invoice,
+        name="appointment_invoice",
+    ),
+    path("documents/<int:pk>.pdf", views.document_pdf, name="document_pdf"),
 ]

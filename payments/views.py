@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors as appointment_selectors
 from appointments.models import Appointment
 from clients import selectors as client_selectors
 from core.roles import Capability, can, require
-from payments import selectors, services
+from payments import pdf, selectors, services
 from payments.forms import EntryForm, VoidForm
 from payments.models import EntryKind
 from treatments.models import TreatmentPlan
@@ -137,11 +139,34 @@ def entry_void(request, pk):
     )
 
 
+@require(Capability.BOOKING)
+@require_GET
+def document_pdf(request, pk):
+    document = selectors.document_get_for_user(request.user, pk)
+    response = HttpResponse(pdf.document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.reference}.pdf"'
+    return response
+
+
+@require(Capability.BOOKING)
+@require_POST
+def appointment_invoice(request, pk):
+    appointment = appointment_selectors.appointment_get_for_user(request.user, pk)
+    try:
+        invoice = services.invoice_issue(appointment=appointment, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Issued {invoice}.")
+    return redirect("appointment_detail", pk=pk)
+
+
 def client_page_section(user, client) -> dict:
     """The client's payments and what they owe, on the client page (clients.views)."""
     return {
         "money": selectors.client_money(client),
         "may_void": can(user, Capability.MANAGEMENT),
+        "documents": selectors.documents_for(client=client),
     }
 
 
@@ -150,6 +175,7 @@ def appointment_page_section(user, appointment) -> dict:
     return {
         "money": selectors.appointment_money(appointment),
         "may_void": can(user, Capability.MANAGEMENT),
+        "documents": selectors.documents_for(appointment=appointment),
     }
 
 

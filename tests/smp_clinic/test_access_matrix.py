@@ -43,6 +43,7 @@ from messaging.models import (
     MessageKind,
     OutboundMessage,
 )
+from payments import services as payment_services
 from payments.models import LedgerEntry
 from pigments.models import PigmentLot
 from portal.services import sign_in_link
@@ -204,6 +205,8 @@ EXPECTED = {
     "appointments/<int:pk>/payments/new/": (STAFF, STAFF),
     "clients/<int:pk>/payments/new/": (STAFF, STAFF),
     "payments/<int:pk>/void/": (MANAGER, MANAGER),
+    "appointments/<int:pk>/invoices/new/": (STAFF_POST_ONLY, STAFF),
+    "documents/<int:pk>.pdf": (STAFF, STAFF_POST_ONLY),
     "setup/": (MANAGER, MANAGER),
     "setup/<slug:kind>/": (MANAGER, MANAGER),
     "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
@@ -320,6 +323,7 @@ class World:
             appointment=self.appointment,
             location=self.appointment.location,
         )
+        self.receipt = payment_services.receipt_issue(entry=self.ledger_entry)
         self.waitlist_entry = WaitlistEntry.objects.first()
         self.waitlist_offer = WaitlistOffer.objects.create(
             entry=self.waitlist_entry,
@@ -357,6 +361,7 @@ class World:
             ("photos/", self.photo),
             ("lots/", self.lot),
             ("payments/", self.ledger_entry),
+            ("documents/", self.receipt),
             ("book/", self.location),
             ("waitlist/", self.waitlist_entry),
         ]
