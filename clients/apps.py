@@ -1,10 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
+        from clients import sqlite_search
+
+        # A table rebuild by a later migration drops the search index's triggers.
+        post_migrate.connect(
+            sqlite_search.ensure_index, sender=self, dispatch_uid="clients-search"
+        )
         from clients.models import (
             Client,
             Consent,

@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import suitability
+from clients import sqlite_search, suitability
 from clients.lifecycle import ClientStage, client_stage
 from clients.models import (
     Client,
@@ -39,18 +39,11 @@ from clients.models import (
 from clients.phones import phone_search_digits
 from core.roles import Capability, can, refuse_erased
 
-SQLITE_SEARCH_TABLE = "clients_client_search"  # migration 0011
-
 
 @functools.cache
 def _sqlite_search_index() -> bool:
     """Whether this SQLite database has the trigram full-text index (needs FTS5)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
-            [SQLITE_SEARCH_TABLE],
-        )
-        return cursor.fetchone() is not None
+    return sqlite_search.TABLE in sqlite_search.present(connection)
 
 
 def _word_filter(word: str) -> Q:

@@ -81,3 +81,15 @@ def test_an_upward_import_breaks_the_contract_by_name(copy_of_the_code, module, 
     assert result.returncode != 0
     assert "Apps depend downwards only" in result.stdout
     assert "BROKEN" in result.stdout
+
+
+def test_no_symlink_is_tracked():
+    """A worktree links to main's .venv and node_modules; committing those links once
+    replaced main's virtualenv and made CI's npm install go in circles."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    modes_and_paths = [line.split("\t") for line in listed.splitlines()]
+    assert [path for mode, path in modes_and_paths if mode.startswith("120000")] == []

@@ -70,3 +70,28 @@ def test_on_sqlite_the_trigram_text_index_serves_the_search(clients, front_desk)
         pytest.skip("PostgreSQL's index has its own test")
     query = client_search(user=front_desk, query="james smi", limit=None)
     assert "clients_client_search VIRTUAL TABLE" in query.explain()
+
+
+def test_on_sqlite_a_table_rebuild_that_drops_the_triggers_is_repaired_by_migrate(
+    clients, front_desk
+):
+    """Adding a field with a default rebuilds clients_client on SQLite, which drops
+    its triggers (clients 0021 did): the index then missed every new client."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's trigram index is an index, not triggers")
+    from clients import sqlite_search
+
+    assert sqlite_search.present(connection) == {
+        sqlite_search.TABLE,
+        *sqlite_search.TRIGGERS,
+    }, "migrate left the search index without its triggers"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER clients_client_search_insert")
+    Client.objects.create(first_name="Zed", last_name="Quorum")
+    assert found(front_desk, "quorum") == set()
+
+    assert sqlite_search.ensure_index(connection.alias) is True
+    assert found(front_desk, "quorum") == {"Zed Quorum"}
+    Client.objects.create(first_name="Yan", last_name="Quorum")
+    assert found(front_desk, "quorum") == {"Zed Quorum", "Yan Quorum"}
+    assert sqlite_search.ensure_index(connection.alias) is False
