@@ -152,14 +152,18 @@ class ClientMoney:
 def client_money(client: Client) -> ClientMoney:
     entries = LedgerEntry.objects.filter(client=client)
     received: dict[str, int] = defaultdict(int)
+    # One query sums both: per currency (received) and per appointment (owed).
+    by_appointment = defaultdict(lambda: defaultdict(int))
     for row in (
-        entries.values("currency", "kind")
+        entries.values("currency", "appointment", "kind")
         .annotate(minor=Sum("amount_minor"))
         .order_by()
     ):
         sign = -1 if row["kind"] == EntryKind.REFUND else 1
         if row["kind"] in (*RECEIVED, EntryKind.REFUND):
             received[row["currency"]] += sign * row["minor"]
+        if row["appointment"] is not None:
+            by_appointment[row["appointment"]][row["kind"]] += row["minor"]
     owed: dict[str, int] = defaultdict(int)
     course_sessions = TreatmentSession.objects.filter(
         appointment__client=client, plan__isnull=False
@@ -174,14 +178,6 @@ def client_money(client: Client) -> ClientMoney:
         .select_related("service", "location")
         .distinct()
     )
-    by_appointment = defaultdict(lambda: defaultdict(int))
-    for row in (
-        entries.filter(appointment__isnull=False)
-        .values("appointment", "kind")
-        .annotate(minor=Sum("amount_minor"))
-        .order_by()
-    ):
-        by_appointment[row["appointment"]][row["kind"]] = row["minor"]
     for appointment in given:
         sums = Sums(appointment.location.currency)
         for kind, minor in by_appointment[appointment.pk].items():
