@@ -951,8 +951,18 @@ def _sms_fallback_reason(client) -> str:
 
 
 def _fall_back_to_email(message: OutboundMessage, reason: str, now) -> None:
-    """Cancel the text and write its email, due now, under the email's own key (a
-    no-op where the email exists: news sent by both channels)."""
+    """Cancel the text and write its email, due now."""
+    email_twin_write(message, now=now)
+    _finish(
+        message,
+        status=MessageStatus.CANCELLED,
+        last_error=f"Sent by email instead. {reason}"[:500],
+    )
+
+
+def email_twin_write(message: OutboundMessage, *, now) -> None:
+    """The email twin of a text, due now, under the email's own key: a no-op where
+    the email exists (news sent by both channels, or a second failure callback)."""
     OutboundMessage.objects.bulk_create(
         [
             _copy(
@@ -965,14 +975,14 @@ def _fall_back_to_email(message: OutboundMessage, reason: str, now) -> None:
                 claim="",
                 claimed_at=None,
                 last_error="",
+                sent_at=None,
+                subject="",
+                body="",
+                provider_id="",
+                delivery="",
             )
         ],
         ignore_conflicts=True,
-    )
-    _finish(
-        message,
-        status=MessageStatus.CANCELLED,
-        last_error=f"Sent by email instead. {reason}"[:500],
     )
 
 
@@ -1077,7 +1087,7 @@ def _send_sms(message: OutboundMessage, sender, now, clinic_texts, result) -> No
 SMS_LINKS = {
     MessageKind.CONFIRMATION: ("Need another time?", "reschedule"),
     MessageKind.MOVED: ("Need another time?", "reschedule"),
-    MessageKind.REMINDER: ("Confirm:", "confirm"),
+    MessageKind.REMINDER: ("Reply C to confirm, or tap:", "confirm"),
     MessageKind.WAITLIST_OFFER: ("Accept:", "waitlist"),
 }
 SMS_OPT_OUT = "Reply STOP to opt out."

@@ -152,6 +152,11 @@ def sms_delivery_update(*, provider_id: str, status: str, error_code: str = "") 
         fields["last_error"] = f"The carrier did not deliver it (error {code})."
         if code in UNREACHABLE_ERRORS:
             Client.objects.filter(pk=message.client_id).update(sms_unreachable=True)
+        if message.kind in outbox.SMS_KINDS:
+            # The client never got it: the news goes by email, if it still applies
+            # when the sweep sends it (and once: the email's own dedupe key).
+            outbox.email_twin_write(message, now=timezone.now())
+            fields["last_error"] += " Sent by email instead."
     OutboundMessage.objects.filter(pk=message.pk).update(**fields)
     return True
 

@@ -213,6 +213,41 @@ class TestDeliveryStatus:
         assert "30006" in text.last_error
         assert Client.objects.get(pk=booked.client_id).sms_unreachable
 
+    def test_an_undelivered_reminder_goes_by_email_once_while_it_still_applies(
+        self, client, booked
+    ):
+        messages_send_due(now=SESSION_AT - timedelta(hours=23))
+        text = OutboundMessage.objects.filter(channel="sms", kind="reminder").latest(
+            "due_at"
+        )
+        assert "Reply C to confirm" in text.body
+        assert not OutboundMessage.objects.filter(channel="email", kind="reminder")
+
+        self.status(client, text, "undelivered", ErrorCode="30008")
+        self.status(client, text, "failed", ErrorCode="30008")  # a second callback
+        text.refresh_from_db()
+        assert (text.status, text.delivery) == ("sent", "failed")
+        assert text.last_error.endswith("Sent by email instead.")
+        [email] = OutboundMessage.objects.filter(channel="email", kind="reminder")
+        assert (email.status, email.body, email.provider_id) == ("pending", "", "")
+        messages_send_due(now=SESSION_AT - timedelta(hours=22))
+        email.refresh_from_db()
+        assert email.status == "sent"
+        assert not Client.objects.get(pk=booked.client_id).sms_unreachable
+
+    def test_an_undelivered_reminder_of_a_cancelled_appointment_sends_nothing(
+        self, client, booked, front_desk
+    ):
+        messages_send_due(now=SESSION_AT - timedelta(hours=23))
+        text = OutboundMessage.objects.filter(channel="sms", kind="reminder").latest(
+            "due_at"
+        )
+        services.appointment_cancel(appointment=booked, reason="Ill", by=front_desk)
+        self.status(client, text, "undelivered", ErrorCode="30008")
+        messages_send_due(now=SESSION_AT - timedelta(hours=22))
+        email = OutboundMessage.objects.get(channel="email", kind="reminder")
+        assert email.status == "cancelled"
+
     def test_a_forged_callback_changes_nothing(self, client, booked):
         text = self.sent_text(booked)
         response = client.post(
