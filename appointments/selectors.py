@@ -369,17 +369,24 @@ def appointments_today(
     for loc in locations:
         bounds = slots.local_day_bounds(days[loc.pk], loc.zone)
         window |= Q(location=loc, starts_at__gte=bounds.start, starts_at__lt=bounds.end)
-    found = Appointment.objects.filter(window).select_related(
-        "client", "service", "practitioner__user", "room"
+    found = (
+        Appointment.objects.filter(window)
+        .select_related("client", "service", "practitioner__user", "room")
+        # The health intake in the Forms column, in the same query.
+        .annotate(**client_selectors.intake_forms_annotations("client"))
     )
     if not can(user, Capability.MANAGEMENT) and hasattr(user, "practitioner"):
         found = found.filter(practitioner__user=user)
     by_location: dict[int, list[Appointment]] = defaultdict(list)
     found = list(found.order_by("starts_at"))
-    # Forms before the visit: the consents each client still has to sign.
+    # Forms before the visit: the consents each client still has to sign, and the
+    # health intake (to fill in, or entered by the client and waiting for review).
     to_sign = client_selectors.consents_to_sign_count(a.client_id for a in found)
     for appointment in found:
         appointment.forms_to_sign = to_sign.get(appointment.client_id, 0)
+        appointment.intake_state = client_selectors.intake_forms_text(
+            complete=appointment.intake_complete, entered=appointment.intake_entered
+        )
         by_location[appointment.location_id].append(appointment)
     return [LocationDay(loc, days[loc.pk], by_location[loc.pk]) for loc in locations]
 

@@ -17,6 +17,7 @@ class ClientsConfig(AppConfig):
             Consent,
             Contraindication,
             Intake,
+            IntakeEntry,
             PatchTest,
             SuitabilityDecision,
             TreatmentGates,
@@ -26,6 +27,7 @@ class ClientsConfig(AppConfig):
         audit.register(
             (Client, "pk"),
             (Intake, "client_id"),
+            (IntakeEntry, "client_id"),
             (Contraindication, "client_id"),
             (SuitabilityDecision, "client_id"),
             (PatchTest, "client_id"),

@@ -232,6 +232,93 @@ class Intake(models.Model):
         return self.pigment_reaction is not None
 
 
+class IntakeSection(models.TextChoices):
+    """The intake's sections, by the slugs of the staff intake's forms."""
+
+    HAIR_LOSS = "hair-loss", "Hair loss"
+    CLASSIFICATION = "classification", "Classification"
+    SKIN_HAIR = "skin-hair", "Skin and hair"
+    HEALTH = "health", "Health"
+
+
+# The Intake's fields in each section, as the staff intake's forms edit them.
+INTAKE_SECTION_FIELDS = {
+    IntakeSection.HAIR_LOSS: (
+        "hair_loss_cause",
+        "alopecia_active",
+        "transplant",
+        "transplant_on",
+        "chemotherapy_ended_on",
+        "hair_loss_notes",
+    ),
+    IntakeSection.CLASSIFICATION: ("scale", "stage"),
+    IntakeSection.SKIN_HAIR: ("fitzpatrick", "hair_colour"),
+    IntakeSection.HEALTH: (
+        "medical_history",
+        "medications",
+        "allergies",
+        "pigment_reaction",
+        "pigment_reactions",
+    ),
+}
+
+
+class IntakeEntry(models.Model):
+    """One section of the intake as the client entered it in the portal, kept apart
+    from the Intake until a practitioner confirms it: the Intake holds only what a
+    practitioner recorded or confirmed, so suitability and the gates before
+    treatment never read a client's unreviewed answer, and nothing the client
+    enters can overwrite a confirmed one. While unreviewed there is one entry per
+    section (entering again replaces its answers); a review closes it."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Waiting for review"
+        CONFIRMED = "confirmed", "Confirmed by a practitioner"
+        SET_ASIDE = "set_aside", "Set aside by a practitioner"
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="intake_entries"
+    )
+    section = models.CharField(max_length=20, choices=IntakeSection.choices)
+    # Field name -> value as JSON (dates in ISO format), the fields of the section.
+    answers = models.JSONField()
+    entered_at = models.DateTimeField()
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, blank=True, default=""
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "intake entries"
+        ordering = ["client", "section", "-entered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "section"],
+                condition=Q(outcome=""),
+                name="intake_entry_one_pending_per_section",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="", reviewed_at__isnull=True)
+                | (~Q(outcome="") & Q(reviewed_at__isnull=False)),
+                name="intake_entry_reviewed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{IntakeSection(self.section).label} entered by client {self.client_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.outcome == self.Outcome.PENDING
+
+
 class TreatmentGates(models.Model):
     """Which gates before treatment this clinic enforces (appointments.gates). One
     row; every gate is on until a manager turns it off under Set-up -> Gates. The

@@ -22,16 +22,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import sqlite_search, suitability
+from clients.intake_answers import answers_from_json
 from clients.lifecycle import ClientStage, client_stage
 from clients.models import (
+    FITZPATRICK_TYPES,
+    INTAKE_SECTION_FIELDS,
     Client,
     Consent,
     ConsentKind,
     ConsentText,
     Contraindication,
     Intake,
+    IntakeEntry,
+    IntakeSection,
     PatchTest,
     Recommendation,
+    Scale,
     SuitabilityDecision,
     TreatmentGates,
     search_text,
@@ -109,10 +115,11 @@ CLIENT_LIST_SORTS = {
 }
 
 
-def _intake_complete() -> Exists:
-    """intake_missing_sections() == [] as a condition the database evaluates."""
+def _intake_complete(client_field: str = "pk") -> Exists:
+    """intake_missing_sections() == [] as a condition the database evaluates, for
+    the client in the outer query's `client_field`."""
     complete = Intake.objects.filter(
-        client=OuterRef("pk"),
+        client=OuterRef(client_field),
         fitzpatrick__isnull=False,
         pigment_reaction__isnull=False,
     ).exclude(Q(hair_loss_cause="") | Q(scale="") | Q(stage=""))
@@ -231,6 +238,139 @@ def intake_missing_sections(intake: Intake | None) -> list[str]:
     if intake.hair_loss_cause == "chemotherapy" and not intake.chemotherapy_ended_on:
         missing.append("the date chemotherapy ended")
     return missing
+
+
+def intake_entries_pending(client: Client) -> list[IntakeEntry]:
+    """What the client entered in the portal and no practitioner has reviewed yet,
+    in the intake's order of sections."""
+    order = list(IntakeSection.values)
+    return sorted(
+        IntakeEntry.objects.filter(client=client, outcome=IntakeEntry.Outcome.PENDING),
+        key=lambda entry: order.index(entry.section),
+    )
+
+
+def intake_entry_pending_get(client: Client, pk: int) -> IntakeEntry:
+    """One unreviewed entry of this client's (404 for another's, or a reviewed one)."""
+    return get_object_or_404(
+        IntakeEntry, client=client, pk=pk, outcome=IntakeEntry.Outcome.PENDING
+    )
+
+
+def intake_forms_annotations(client_field: str = "pk") -> dict[str, Exists]:
+    """The facts the day list's Forms column needs about the health intake, as
+    annotations for a query whose rows name the client in `client_field` (an
+    appointment's "client"): the intake on file is complete; the client entered
+    answers that wait for review. No query of their own."""
+    return {
+        "intake_complete": _intake_complete(client_field),
+        "intake_entered": Exists(
+            IntakeEntry.objects.filter(
+                client=OuterRef(client_field), outcome=IntakeEntry.Outcome.PENDING
+            )
+        ),
+    }
+
+
+def intake_forms_text(*, complete: bool, entered: bool) -> str:
+    """The health intake on the day list: "" when the intake on file is complete,
+    "to review" when the client entered answers that wait for a practitioner, else
+    "to fill in"."""
+    if complete:
+        return ""
+    return "to review" if entered else "to fill in"
+
+
+def intake_forms_state(client_ids: Iterable[int]) -> dict[int, str]:
+    """intake_forms_text() for each of these clients, in one query."""
+    rows = (
+        Client.objects.filter(pk__in=set(client_ids))
+        .annotate(**intake_forms_annotations())
+        .values_list("pk", "intake_complete", "intake_entered")
+    )
+    return {
+        pk: intake_forms_text(complete=complete, entered=entered)
+        for pk, complete, entered in rows
+    }
+
+
+@dataclass(frozen=True)
+class IntakeAnswerRow:
+    """One question of a section: the answer on file beside the client's."""
+
+    label: str
+    on_file: str
+    entered: str
+
+    @property
+    def changed(self) -> bool:
+        return self.on_file != self.entered
+
+
+@dataclass(frozen=True)
+class IntakeReviewSection:
+    entry: IntakeEntry
+    title: str
+    rows: list[IntakeAnswerRow]
+
+    @property
+    def changes(self) -> int:
+        return sum(row.changed for row in self.rows)
+
+
+def _intake_answer_text(name: str, value) -> str:
+    """An intake answer as the client page would show it ("" when not given)."""
+    if value in (None, ""):
+        return ""
+    if name == "fitzpatrick":
+        return FITZPATRICK_TYPES.get(value, str(value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return f"{value:%-d %b %Y}"
+    field = Intake._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _intake_rows(section: str, on_file: dict, entered: dict) -> list[IntakeAnswerRow]:
+    if section == IntakeSection.CLASSIFICATION:
+
+        def stage(values):
+            if not (values.get("scale") and values.get("stage")):
+                return ""
+            return f"{Scale(values['scale']).label} {values['stage']}"
+
+        return [IntakeAnswerRow("Scale and stage", stage(on_file), stage(entered))]
+    return [
+        IntakeAnswerRow(
+            str(Intake._meta.get_field(name).verbose_name).capitalize(),
+            _intake_answer_text(name, on_file.get(name)),
+            _intake_answer_text(name, entered.get(name)),
+        )
+        for name in INTAKE_SECTION_FIELDS[section]
+    ]
+
+
+def intake_review(client: Client) -> list[IntakeReviewSection]:
+    """Each section the client entered and nobody reviewed, question by question:
+    the intake's answer on file beside the client's (a changed answer is a proposed
+    change until a practitioner confirms it)."""
+    intake = intake_for(client)
+    sections = []
+    for entry in intake_entries_pending(client):
+        fields = INTAKE_SECTION_FIELDS[entry.section]
+        on_file = {name: getattr(intake, name) for name in fields} if intake else {}
+        entered = answers_from_json(entry.answers)
+        sections.append(
+            IntakeReviewSection(
+                entry,
+                IntakeSection(entry.section).label,
+                _intake_rows(entry.section, on_file, entered),
+            )
+        )
+    return sections
 
 
 def treatment_gates() -> TreatmentGates:

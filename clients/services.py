@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clients import selectors
+from clients.intake_answers import answers_from_json, answers_to_json
 from clients.models import (
     Client,
     Consent,
@@ -22,6 +23,8 @@ from clients.models import (
     ConsentText,
     Contraindication,
     Intake,
+    IntakeEntry,
+    IntakeSection,
     PatchTest,
     Recommendation,
     SuitabilityDecision,
@@ -103,6 +106,83 @@ def intake_save(*, client: Client, fields: dict, by) -> Intake:
     intake.full_clean()
     intake.save()
     return intake
+
+
+@transaction.atomic
+def intake_entry_submit(
+    *, client: Client, section: str, values: dict
+) -> IntakeEntry | None:
+    """Keep what the client entered in one section of the intake, for a
+    practitioner to review; the Intake itself is not touched. Entering the section
+    again replaces the unreviewed answers. Nothing is written when the answers are
+    those already waiting, or, with none waiting, those already on file (a form
+    sent back unchanged). Returns the entry waiting for review, if any."""
+    section = IntakeSection(section)
+    answers = answers_to_json(section, values)
+    if section == IntakeSection.CLASSIFICATION and not answers.get("scale"):
+        answers["stage"] = ""
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    pending = IntakeEntry.objects.filter(
+        client=client, section=section, outcome=IntakeEntry.Outcome.PENDING
+    ).first()
+    if pending is not None and pending.answers == answers:
+        return pending
+    if pending is None:
+        intake = selectors.intake_for(client)
+        if intake is not None and answers == answers_to_json(
+            section, {name: getattr(intake, name) for name in answers}
+        ):
+            return None
+        pending = IntakeEntry(client=client, section=section)
+    pending.answers = answers
+    pending.entered_at = timezone.now()
+    pending.full_clean()
+    pending.save()
+    return pending
+
+
+@transaction.atomic
+def intake_entry_confirm(*, entry: IntakeEntry, by) -> Intake:
+    """A practitioner confirms what the client entered in a section: it becomes the
+    intake's answer for that section, recorded as confirmed by them."""
+    entry = IntakeEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_pending:
+        raise ValidationError("This section has been reviewed already.")
+    intake = intake_save(
+        client=entry.client,
+        fields=answers_from_json(entry.answers),
+        by=by,
+    )
+    entry.outcome = IntakeEntry.Outcome.CONFIRMED
+    entry.reviewed_at = timezone.now()
+    entry.reviewed_by = by
+    entry.full_clean()
+    entry.save()
+    return intake
+
+
+@transaction.atomic
+def intake_entries_confirm(*, client: Client, by) -> Intake | None:
+    """Confirm every section the client entered and nobody reviewed, at once."""
+    intake = None
+    for entry in selectors.intake_entries_pending(client):
+        intake = intake_entry_confirm(entry=entry, by=by)
+    return intake
+
+
+@transaction.atomic
+def intake_entry_set_aside(*, entry: IntakeEntry, by) -> IntakeEntry:
+    """A practitioner reviews what the client entered and keeps the intake as it
+    is (the client's answers stay on file as entered, closed)."""
+    entry = IntakeEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_pending:
+        raise ValidationError("This section has been reviewed already.")
+    entry.outcome = IntakeEntry.Outcome.SET_ASIDE
+    entry.reviewed_at = timezone.now()
+    entry.reviewed_by = by
+    entry.full_clean()
+    entry.save()
+    return entry
 
 
 @transaction.atomic

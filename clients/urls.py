@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/intake/", views.intake, name="intake"),
+    path("<int:pk>/intake-review/", views.intake_review, name="intake_review"),
     path(
         "<int:pk>/intake/<slug:section>/",
         views.intake_section,

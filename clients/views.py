@@ -11,7 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from clients import selectors, services
 from clients.forms import (
@@ -135,6 +139,8 @@ def client_detail(request, pk):
             assessment=selectors.client_assessment(client),
             intake=intake,
             intake_missing=selectors.intake_missing_sections(intake),
+            # What the client entered in the portal, waiting for review.
+            intake_entries=selectors.intake_entries_pending(client),
             active_contraindications=selectors.active_contraindications(client),
             contraindications=client.contraindications.all(),
             patch_tests=client.patch_tests.all(),
@@ -213,6 +219,45 @@ def intake_section(request, pk, section):
             "sections": intake_forms(record, {section: form}),
         },
         status=422,
+    )
+
+
+@require(Capability.CLINICAL)
+@require_http_methods(["GET", "POST"])
+def intake_review(request, pk):
+    """What the client entered in the portal beside the intake on file; the
+    practitioner confirms a section (or all of them), or sets one aside."""
+    client = selectors.clinical_client_get_for_user(request.user, pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "confirm_all":
+                services.intake_entries_confirm(client=client, by=request.user)
+                messages.success(request, "Confirmed the client's answers.")
+            elif (
+                action in ("confirm", "set_aside")
+                and request.POST.get("entry", "").isdigit()
+            ):
+                entry = selectors.intake_entry_pending_get(
+                    client, int(request.POST["entry"])
+                )
+                title = entry.get_section_display().lower()
+                if action == "confirm":
+                    services.intake_entry_confirm(entry=entry, by=request.user)
+                    messages.success(request, f"Confirmed {title}.")
+                else:
+                    services.intake_entry_set_aside(entry=entry, by=request.user)
+                    messages.success(request, f"Set aside the client's {title}.")
+            else:
+                messages.error(request, "Choose to confirm a section or set it aside.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("intake_review", pk=pk)
+    access_record(instance=client, page="intake review")
+    return render(
+        request,
+        "clients/intake_review.html",
+        {"client": client, "sections": selectors.intake_review(client)},
     )
 
 

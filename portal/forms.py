@@ -3,7 +3,8 @@ from datetime import datetime
 from django import forms
 from django.conf import settings
 
-from clients.models import Client
+from clients.forms import ClassificationForm, HairLossForm, HealthForm, SkinHairForm
+from clients.models import FITZPATRICK_TYPES, Client, HairLossCause
 from clients.phones import normalise_phone
 
 
@@ -100,3 +101,91 @@ class ConsentSignForm(forms.Form):
                 f"({self.client.full_name}). If it is wrong, please call the clinic."
             )
         return typed
+
+
+# The health intake in the client's words: the staff intake's sections and
+# questions (clients/forms.py), asked of the client before their visit.
+
+
+class ClientHairLossForm(HairLossForm):
+    title = "Your hair loss"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["hair_loss_cause"].label = "What caused your hair loss?"
+        fields["hair_loss_cause"].choices = [
+            ("", "I am not sure"),
+            *HairLossCause.choices,
+        ]
+        fields[
+            "alopecia_active"
+        ].label = "My hair loss is still changing (new patches, or hair growing back)"
+        fields["alopecia_active"].help_text = ""
+        fields["transplant"].label = "Have you had a hair transplant?"
+        fields["transplant"].choices = [
+            ("", "No"),
+            ("fue", "Yes, FUE (single grafts)"),
+            ("fut", "Yes, FUT (a strip)"),
+        ]
+        fields["transplant_on"].label = "When was it (or your last scar surgery)?"
+        fields["transplant_on"].help_text = ""
+        fields[
+            "chemotherapy_ended_on"
+        ].label = "If you had chemotherapy: when did it end?"
+        fields["hair_loss_notes"].label = "Anything else about your hair loss"
+
+
+class ClientClassificationForm(ClassificationForm):
+    title = "Your hair now"
+
+
+class ClientSkinHairForm(SkinHairForm):
+    title = "Your skin and hair"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fitzpatrick"].label = "How does your skin react to the sun?"
+        self.fields["fitzpatrick"].widget.choices = [
+            ("", "I am not sure"),
+            *[
+                (value, text.partition(": ")[2])
+                for value, text in FITZPATRICK_TYPES.items()
+            ],
+        ]
+        self.fields["hair_colour"].label = "Your natural hair colour"
+
+
+class ClientHealthForm(HealthForm):
+    title = "Your health"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["medical_history"].label = (
+            "Health conditions (for example diabetes, a heart condition, high blood "
+            "pressure, epilepsy, a skin condition on your scalp, pregnancy)"
+        )
+        fields["medications"].label = (
+            "Medicines you take (for example blood thinners, acne tablets such as "
+            "isotretinoin, minoxidil)"
+        )
+        fields["allergies"].label = "Allergies"
+        fields[
+            "pigment_reaction"
+        ].label = (
+            "Have you ever reacted to a tattoo, permanent make-up or a patch test?"
+        )
+        fields["pigment_reaction"].help_text = ""
+        fields["pigment_reactions"].label = "If yes: what happened?"
+        fields["pigment_reaction"].error_messages["required"] = (
+            "Please answer yes or no."
+        )
+
+
+CLIENT_INTAKE_SECTIONS = {
+    "hair-loss": ClientHairLossForm,
+    "classification": ClientClassificationForm,
+    "skin-hair": ClientSkinHairForm,
+    "health": ClientHealthForm,
+}

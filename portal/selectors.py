@@ -11,7 +11,14 @@ from django.utils import timezone
 from appointments.models import Appointment, AppointmentStatus
 from clients import selectors as client_selectors
 from clients.hooks import ClientMessage, messages_of
-from clients.models import Client, Consent, ConsentKind
+from clients.intake_answers import answers_from_json
+from clients.models import (
+    INTAKE_SECTION_FIELDS,
+    Client,
+    Consent,
+    ConsentKind,
+    Intake,
+)
 from treatments import selectors as treatment_selectors
 from treatments.models import PlanStatus, TreatmentPlan, TreatmentSession
 
@@ -21,6 +28,8 @@ from treatments.models import PlanStatus, TreatmentPlan, TreatmentSession
 SELF_WITHDRAWABLE = frozenset(
     {ConsentKind.PHOTOS, ConsentKind.PHOTOS_MARKETING, ConsentKind.COMMUNICATIONS}
 )
+
+INTAKE_FIELDS = [name for fields in INTAKE_SECTION_FIELDS.values() for name in fields]
 
 
 def appointments_for(client: Client) -> QuerySet[Appointment]:
@@ -172,3 +181,37 @@ def consent_status(client: Client, kind: str):
         if status.kind == kind and status.text is not None:
             return status
     raise Http404("No such form.")
+
+
+@dataclass(frozen=True)
+class IntakeStatus:
+    """Where the client's health questions stand: "" (on file and complete),
+    "to review" (sent, the clinic checks them) or "to fill in"; when the pending
+    answers were sent."""
+
+    state: str
+    sent_at: object = None
+
+
+def intake_status(client: Client) -> IntakeStatus:
+    state = client_selectors.intake_forms_state([client.pk])[client.pk]
+    pending = client_selectors.intake_entries_pending(client)
+    return IntakeStatus(
+        state="to review" if pending else state,
+        sent_at=max((entry.entered_at for entry in pending), default=None),
+    )
+
+
+def intake_form_instance(client: Client) -> Intake:
+    """The intake as the client's form opens: the answers on file, with what the
+    client entered and nobody reviewed yet over them (an unsaved copy: the form
+    never writes the intake)."""
+    on_file = client_selectors.intake_for(client)
+    intake = Intake(client=client)
+    if on_file is not None:
+        for name in INTAKE_FIELDS:
+            setattr(intake, name, getattr(on_file, name))
+    for entry in client_selectors.intake_entries_pending(client):
+        for name, value in answers_from_json(entry.answers).items():
+            setattr(intake, name, value)
+    return intake

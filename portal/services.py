@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from appointments import services as booking_services
 from appointments.models import Appointment, Location, Practitioner
+from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Client, Consent
 from core.mail import render_plain_text
@@ -157,6 +158,27 @@ def client_consent_sign(*, client: Client, status, typed_name: str) -> Consent:
     return client_services.consent_sign(
         client=client, text=status.text, typed_name=typed_name, by=None
     )
+
+
+@transaction.atomic
+def client_intake_enter(*, client: Client, sections: dict[str, dict]) -> int:
+    """The client's answers to the health intake, section by section, kept for a
+    practitioner to review (clients.services.intake_entry_submit): the intake on
+    file is not changed. A section left wholly empty is not kept, so a client who
+    skips it proposes no change. Returns how many sections now wait for review
+    with new answers."""
+    changed = 0
+    for section, values in sections.items():
+        if not any(value not in ("", None, False) for value in values.values()):
+            continue
+        before = client_selectors.intake_entries_pending(client)
+        waiting = {entry.section: entry.answers for entry in before}
+        entry = client_services.intake_entry_submit(
+            client=client, section=section, values=values
+        )
+        if entry is not None and waiting.get(section) != entry.answers:
+            changed += 1
+    return changed
 
 
 class PortalRefusal(Exception):

@@ -24,6 +24,7 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("aftercare/", views.aftercare, name="aftercare"),
     path("forms/", views.consents, name="consents"),
+    path("forms/health/", views.intake, name="intake"),
     path("forms/<int:pk>/", views.consent_detail, name="consent_detail"),
     path("forms/sign/<slug:kind>/", views.consent_sign, name="consent_sign"),
     path(

@@ -18,7 +18,13 @@ from clients.phones import display_phone
 from core.errors import too_many_requests
 from core.ratelimit import over_limit, over_subject_limit
 from portal import access, booking, selectors, services, tasks
-from portal.forms import ConsentSignForm, DetailsForm, SignInForm, TimeForm
+from portal.forms import (
+    CLIENT_INTAKE_SECTIONS,
+    ConsentSignForm,
+    DetailsForm,
+    SignInForm,
+    TimeForm,
+)
 
 # The portal's menu: url name, label.
 PAGES = (
@@ -199,7 +205,45 @@ def consents(request, client):
             "consents": selectors.consents(client),
             "to_sign": selectors.consents_to_sign(client),
             "withdrawable": selectors.SELF_WITHDRAWABLE,
+            "intake": selectors.intake_status(client),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.client_required
+def intake(request, client):
+    """The health questions, all on one page, kept for the clinic to check: what
+    the client enters changes nothing on file until a practitioner confirms it."""
+    instance = selectors.intake_form_instance(client)
+    data = request.POST if request.method == "POST" else None
+    forms = {
+        slug: form_class(data, instance=instance, prefix=slug)
+        for slug, form_class in CLIENT_INTAKE_SECTIONS.items()
+    }
+    if data is not None and all(form.is_valid() for form in forms.values()):
+        changed = services.client_intake_enter(
+            client=client,
+            sections={
+                slug: {name: form.cleaned_data[name] for name in form._meta.fields}
+                for slug, form in forms.items()
+            },
+        )
+        if changed:
+            messages.success(
+                request,
+                "Thank you: your answers are sent. Your practitioner will go "
+                "through them with you.",
+            )
+        else:
+            messages.info(request, "Nothing changed since you last sent them.")
+        return redirect("portal:consents")
+    return _page(
+        request,
+        client,
+        "portal/intake.html",
+        {"forms": forms, "status": selectors.intake_status(client)},
+        status=422 if data is not None else 200,
     )
 
 

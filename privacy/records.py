@@ -31,6 +31,7 @@ from clients.models import (
     Consent,
     Contraindication,
     Intake,
+    IntakeEntry,
     PatchTest,
     SuitabilityDecision,
 )
@@ -56,6 +57,7 @@ def client_record(client: Client) -> dict:
     sections = {
         "client": Client.objects.filter(pk=client.pk),
         "intake": Intake.objects.filter(client=client),
+        "intake_entered_by_client": IntakeEntry.objects.filter(client=client),
         "contraindications": Contraindication.objects.filter(client=client),
         "suitability_decisions": SuitabilityDecision.objects.filter(client=client),
         "patch_tests": PatchTest.objects.filter(client=client),
@@ -133,6 +135,7 @@ def client_files(client_ids: list[int], *, thumbnails: bool = False):
 # Rows that go with the person: nothing in them is a regulated fact.
 DELETED_ON_ERASURE = (
     Intake,
+    IntakeEntry,
     Contraindication,
     OutboundMessage,
     InboundMessage,
