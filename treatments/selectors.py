@@ -243,9 +243,10 @@ def lot_recall(lot: PigmentLot) -> QuerySet[SessionPigment]:
 
 
 def lot_recall_patch_tests(lot: PigmentLot) -> QuerySet[PatchTest]:
-    """Every patch test that put the lot on a client's skin: one query."""
+    """Every patch test that put the lot on a client's skin: one query. A test
+    withdrawn as recorded by mistake (the wrong client, never applied) did not."""
     return (
-        PatchTest.objects.filter(lots=lot)
+        PatchTest.objects.filter(lots=lot, withdrawn_at__isnull=True)
         .select_related("client", "recorded_by")
         .order_by("applied_at", "pk")
     )
@@ -259,7 +260,7 @@ def lot_recall_clients(lot: PigmentLot) -> list[Client]:
                 treatment_sessions__pigments__lot=lot,
                 treatment_sessions__recorded_at__isnull=False,
             )
-            | Q(patch_tests__lots=lot)
+            | Q(patch_tests__lots=lot, patch_tests__withdrawn_at__isnull=True)
         )
         .distinct()
         .order_by("last_name", "first_name", "pk")
@@ -298,7 +299,9 @@ def ink_passport(client: Client) -> list[InkUse]:
             session__client=client, session__recorded_at__isnull=False
         ).select_related("lot__pigment", "session__appointment")
     ]
-    tested = PatchTest.lots.through.objects.filter(patchtest__client=client)
+    tested = PatchTest.lots.through.objects.filter(
+        patchtest__client=client, patchtest__withdrawn_at__isnull=True
+    )
     uses += [
         InkUse(row.patchtest.applied_at, "Patch test", row.pigmentlot)
         for row in tested.select_related("patchtest", "pigmentlot__pigment")

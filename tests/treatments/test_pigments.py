@@ -324,6 +324,26 @@ class TestLotRecall:
         passport = client.get(reverse("ink_passport", args=[pat.pk])).text
         assert "Patch test" in passport and "L26001A" in passport
 
+    def test_a_patch_test_withdrawn_as_a_mistake_is_in_no_recall_nor_passport(
+        self, client, manager, practitioner, lot, exposed, make_client
+    ):
+        """Recorded against the wrong client: that client never had the lot."""
+        wrong = make_client()
+        wrong.last_name = "Mistaken"
+        wrong.save()
+        mistake = passed_test(wrong, [lot], practitioner)
+        client_services.patch_test_withdraw(
+            patch_test=mistake, reason="Recorded on the wrong client", by=practitioner
+        )
+        client.force_login(manager)
+        page = client.get(reverse("lot_recall", args=[lot.pk])).text
+        assert "1 session · 3 patch tests" in page
+        assert "Clients to contact (3)" in page
+        assert "Mistaken" not in page
+        client.force_login(practitioner)
+        passport = client.get(reverse("ink_passport", args=[wrong.pk])).text
+        assert "L26001A" not in passport
+
     def test_a_manager_recalls_a_lot_and_every_client_is_emailed_once(
         self, client, manager, lot, exposed, mailoutbox
     ):
