@@ -6,20 +6,19 @@ orientation is applied, and the picture is re-encoded from its pixels alone, so 
 """
 
 import io
-import warnings
 from dataclasses import dataclass
 
-from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+from core.images import ImageRejected, open_checked, pixels_only
+from core.images import check_size as _check_size
+
 THUMBNAIL_SIZE = (480, 480)
 # Longest side kept: a phone's 50-megapixel frame is larger than any screen needs.
 MAX_SIDE = 3000
 
-
-class PhotoRejected(ValueError):
-    """An upload that is not a photo we accept, with a message for the person."""
+# The checks are core.images' (the clinic's logo goes through the same ones).
+PhotoRejected = ImageRejected
 
 
 @dataclass(frozen=True)
@@ -38,46 +37,12 @@ def _encode(picture: Image.Image) -> bytes:
 
 def check_size(size: int) -> None:
     """Refuse a file by its size alone, before it is read into memory."""
-    if size > settings.PHOTO_MAX_BYTES:
-        raise PhotoRejected(
-            f"The file is larger than {settings.PHOTO_MAX_BYTES // (1024 * 1024)} MB."
-        )
+    _check_size(size)
 
 
 def clean_photo(data: bytes) -> CleanPhoto:
     """Check and re-encode an uploaded photo as JPEG; raise PhotoRejected."""
-    check_size(len(data))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                kind, (width, height) = probe.format, probe.size
-                if kind not in ACCEPTED_FORMATS:
-                    raise PhotoRejected(
-                        "Only JPEG, PNG or WEBP photos can be uploaded"
-                        f"{f' (this is {kind})' if kind else ''}."
-                    )
-                if width * height > settings.PHOTO_MAX_PIXELS:
-                    raise PhotoRejected(
-                        f"The picture is {width}×{height} pixels; the most we take "
-                        f"is {settings.PHOTO_MAX_PIXELS:,} pixels."
-                    )
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as picture:
-                picture.load()
-                upright = ImageOps.exif_transpose(picture)
-    except PhotoRejected:
-        raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as error:
-        raise PhotoRejected("This file is not a photo we can read.") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        # Pillow reports truncated and malformed files this way.
-        raise PhotoRejected("The photo is damaged or incomplete.") from error
-
+    upright = open_checked(data, noun="photo")
     if upright.mode in ("RGBA", "LA", "P"):
         upright = upright.convert("RGBA")
         flat = Image.new("RGB", upright.size, "white")
@@ -86,8 +51,7 @@ def clean_photo(data: bytes) -> CleanPhoto:
     else:
         upright = upright.convert("RGB")
     upright.thumbnail((MAX_SIDE, MAX_SIDE))
-    # A new image from the pixels alone: no EXIF, ICC or comment survives.
-    clean = Image.frombytes("RGB", upright.size, upright.tobytes())
+    clean = pixels_only(upright, "RGB")
     thumbnail = clean.copy()
     thumbnail.thumbnail(THUMBNAIL_SIZE)
     return CleanPhoto(

@@ -18,6 +18,7 @@ from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.clinic import clinic_identity
 from core.mail import render_plain_text
 from core.ratelimit import over_subject_limit
 from core.roles import Role, user_roles
@@ -59,7 +60,7 @@ def staff_invite_send(*, user) -> None:
     if not user.email:
         return
     context = {
-        "clinic_name": settings.CLINIC_NAME,
+        "clinic_name": clinic_identity().name,
         "user": user,
         "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         "link": settings.SITE_URL.rstrip("/")
@@ -97,8 +98,8 @@ def password_reset_email_send(*, address: str) -> int:
         ):
             continue
         context = {
-            "clinic_name": settings.CLINIC_NAME,
-            "site_name": settings.CLINIC_NAME,
+            "clinic_name": clinic_identity().name,
+            "site_name": clinic_identity().name,
             "domain": settings.SITE_URL.split("://", 1)[1].rstrip("/"),
             "protocol": "https" if settings.HTTPS else "http",
             "email": user.email,

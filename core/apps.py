@@ -24,6 +24,11 @@ class CoreConfig(AppConfig):
 
         pre_save.connect(entry_actor, sender=LogEntry, dispatch_uid="core.entry_actor")
 
+        from core import audit
+        from core.models import ClinicProfile
+
+        audit.register((ClinicProfile, ""))
+
     @staticmethod
     def _forget_cached_sign_ins():
         """The user with roles and the verifying device are cached per request's

@@ -1,13 +1,16 @@
 from django.conf import settings
 
 from core import two_factor
+from core.clinic import clinic_identity
 from core.roles import capabilities, primary_role
 
 
 def clinic(request):
     user = getattr(request, "user", None)
+    identity = clinic_identity()
     return {
-        "clinic_name": settings.CLINIC_NAME,
+        "clinic_name": identity.name,
+        "clinic_logo_url": identity.logo_url,
         "login_lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "can": capabilities(user) if user is not None else {},
         "primary_role": primary_role(user) if user is not None else None,

@@ -5,10 +5,11 @@ page is rendered with no request context: the error may be the database, and the
 context processors (the user, their roles) would ask it again.
 """
 
-from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+
+from core.clinic import cached_clinic_name
 
 
 def too_many_requests(request, message: str, *, retry_after_seconds: int = 600):
@@ -28,5 +29,5 @@ def server_error(request) -> HttpResponse:
     session, no user)."""
     template = loader.get_template("500.html")
     return HttpResponseServerError(
-        template.render({"clinic_name": settings.CLINIC_NAME})
+        template.render({"clinic_name": cached_clinic_name()})
     )

@@ -46,6 +46,7 @@ from appointments.models import Appointment, Service
 from clients.models import Client, ContactMethod
 from clients.phones import display_phone
 from core import dates
+from core.clinic import clinic_identity
 from core.mail import render_plain_text
 from messaging import links, selectors, sms, texts
 from messaging.models import (
@@ -1140,8 +1141,10 @@ PREPARATION_TEXTS = {"density": "preparation_density", "scar": "preparation_scar
 
 def email_context(message: OutboundMessage, clinic_texts: dict | None = None) -> dict:
     appointment = message.appointment
+    clinic = clinic_identity()
     context = {
-        "clinic_name": settings.CLINIC_NAME,
+        "clinic_name": clinic.name,
+        "clinic_logo_url": clinic.email_logo_url,
         "client": message.client,
         "message": message,
         "unsubscribe_url": links.unsubscribe_url(message.client),
@@ -1165,7 +1168,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         # A recall's appointment is the touch-up that wrote it, long past: the email
         # is about booking the next one. A course's confirmation lists its sessions.
         appointment = None
-    values = {"first_name": message.client.first_name, "clinic": settings.CLINIC_NAME}
+    values = {"first_name": message.client.first_name, "clinic": clinic.name}
     if appointment is not None:
         zone = appointment.location.zone
         starts_at = appointment.starts_at.astimezone(zone)
@@ -1211,7 +1214,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         )
         context.update(plan=plan, location=location)
         values.update(
-            location=location.name if location else settings.CLINIC_NAME,
+            location=location.name if location else clinic_identity().name,
             sessions=str(plan.sessions_planned),
             gap=f"{plan.gap_min_days} to {plan.gap_max_days} days",
         )
@@ -1380,7 +1383,7 @@ def appointment_ics(appointment, *, method: str = "PUBLISH") -> str:
     calendar.add("method", method)
     event = feeds.appointment_event(
         appointment,
-        summary=f"{appointment.service} at {settings.CLINIC_NAME}",
+        summary=f"{appointment.service} at {clinic_identity().name}",
         where=feeds.client_where(appointment),
         now=timezone.now(),
     )
@@ -1402,7 +1405,7 @@ def course_ics(appointments) -> str:
         calendar.add_component(
             feeds.appointment_event(
                 appointment,
-                summary=f"{appointment.service} at {settings.CLINIC_NAME}",
+                summary=f"{appointment.service} at {clinic_identity().name}",
                 where=feeds.client_where(appointment),
                 now=now,
             )

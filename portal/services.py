@@ -15,6 +15,7 @@ from appointments.models import Appointment, Location, Practitioner
 from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Client, Consent
+from core.clinic import clinic_identity
 from core.mail import render_plain_text
 from portal import booking, links
 from portal.models import PortalSignIn
@@ -67,8 +68,10 @@ def portal_link_send(*, address: str, next_path: str = "") -> int:
     clients = list(_live_clients(email__iexact=address).order_by("pk"))
     if not clients:
         return 0
+    clinic = clinic_identity()
     context = {
-        "clinic_name": settings.CLINIC_NAME,
+        "clinic_name": clinic.name,
+        "clinic_logo_url": clinic.email_logo_url,
         "minutes": settings.PORTAL_LINK_MINUTES,
         "people": [
             {"client": client, "link": sign_in_link(client, next_path=next_path)}

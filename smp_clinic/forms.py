@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
-from core import date_input
+from core import date_input, images
 from smp_clinic import reports
 from smp_clinic.selectors import AUDIT_ACTIONS, AuditFilters, audited_record_kinds
 
@@ -113,3 +113,44 @@ class ReportPeriodForm(forms.Form):
         return reports.Period(
             self.cleaned_data["first_day"], self.cleaned_data["last_day"]
         )
+
+
+class ClinicProfileForm(forms.Form):
+    """Set-up -> Clinic: the name and logo every page header and email shows. The
+    logo goes through the photos' checks (core.images) and is kept as the PNG
+    re-encoded from its pixels, never as uploaded."""
+
+    name = forms.CharField(
+        max_length=80,
+        label="Clinic name",
+        error_messages={"required": "Give the clinic a name."},
+        help_text="Shown at the top of every page and in every email.",
+    )
+    logo = forms.FileField(
+        required=False,
+        label="Logo",
+        help_text="A PNG, JPEG or WEBP picture (SVG files are refused), square works "
+        "best; it is shown about 40 pixels high. Leave empty to keep the current one.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/webp"}
+        ),
+    )
+    remove_logo = forms.BooleanField(
+        required=False, label="Remove the logo (show the app's own mark)"
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the clinic a name.")
+        return name
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        try:
+            images.check_size(upload.size, noun="logo")
+            return images.clean_logo(upload.read())
+        except images.ImageRejected as error:
+            raise forms.ValidationError(str(error)) from error

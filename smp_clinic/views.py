@@ -26,7 +26,7 @@ from appointments.selectors import (
     online_bookings_to_prepare,
 )
 from clients import selectors as client_selectors
-from core import accounts, audit, charts, date_input, two_factor
+from core import accounts, audit, charts, clinic, date_input, two_factor
 from core.cache import cache_ok
 from core.ratelimit import over_limit
 from core.redirects import redirect_next, safe_next
@@ -35,7 +35,12 @@ from core.spreadsheets import safe_cell
 from operations.selectors import backup_status
 from smp_clinic import reports, selectors, tasks
 from smp_clinic.celery import app as celery_app
-from smp_clinic.forms import AuditFilterForm, CodeForm, ReportPeriodForm
+from smp_clinic.forms import (
+    AuditFilterForm,
+    ClinicProfileForm,
+    CodeForm,
+    ReportPeriodForm,
+)
 from smp_clinic.selectors import AuditFilters
 
 logger = logging.getLogger(__name__)
@@ -51,6 +56,38 @@ def favicon(request):
         raise Http404("No icon.")
     with open(path, "rb") as icon:
         return HttpResponse(icon.read(), content_type="image/x-icon")
+
+
+@require(Capability.MANAGEMENT)
+def setup_clinic(request):
+    """Set-up -> Clinic: the clinic's name and logo (manager only, audited)."""
+    form = ClinicProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"name": clinic.clinic_identity().name},
+    )
+    if request.method == "POST" and form.is_valid():
+        clinic.clinic_profile_save(
+            name=form.cleaned_data["name"],
+            logo_png=form.cleaned_data["logo"],
+            remove_logo=form.cleaned_data["remove_logo"],
+        )
+        messages.success(request, "Saved the clinic's name and logo.")
+        return redirect("setup_clinic")
+    return render(request, "setup/clinic.html", {"form": form})
+
+
+@require_GET
+def clinic_logo(request, version):
+    """The uploaded logo, public (the booking page and emails show it), at a URL
+    that changes with the logo, so it may be kept for a year."""
+    logo = clinic.clinic_logo_file(version)
+    if logo is None:
+        raise Http404("No such logo.")
+    with logo:
+        response = HttpResponse(logo.read(), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

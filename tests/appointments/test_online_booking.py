@@ -610,7 +610,7 @@ def test_photos_without_consent_or_not_photos_are_refused_and_nothing_is_kept(
     assert no_consent.status_code == 422
     assert "agree to us keeping them in your clinical record" in no_consent.text
     assert impostor.status_code == 422
-    assert "This file is not a photo we can read." in impostor.text
+    assert "SVG files cannot be uploaded" in impostor.text
     assert "<svg onload" not in impostor.text
     assert not Appointment.objects.exists() and not Client.objects.exists()
     assert not Photo.objects.exists()

@@ -34,6 +34,7 @@ from appointments.models import (
     WaitlistOffer,
 )
 from clients.models import Client, Consent, Contraindication, PatchTest
+from core import clinic
 from core.roles import Role
 from messaging import links
 from messaging.models import (
@@ -164,6 +165,8 @@ EXPECTED = {
     "reports/<slug:slug>.csv": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
     "favicon.ico": (PUBLIC, NOT_ALLOWED),
+    "setup/clinic/": (MANAGER, MANAGER),
+    "clinic/logo/<slug:version>.png": (PUBLIC, NOT_ALLOWED),
     # No METRICS_TOKEN in tests: the URL does not exist (test_metrics.py sets one, and
     # a session is never a token).
     "metrics": (NOWHERE, NOT_ALLOWED),
@@ -335,6 +338,8 @@ class World:
             location=self.appointment.location,
             starts_at=self.appointment.starts_at,
         )
+        # The clinic's logo, public at a URL that names its version.
+        clinic.clinic_profile_save(name="SMP Clinic", logo_png=png())
 
     def pk_for(self, route: str) -> int:
         return self.record_for(route).pk
@@ -413,6 +418,11 @@ class World:
         if route == "s/<str:code>/":
             path = path.replace(
                 "<str:code>", links.short_code(self.message.pk, "confirm")
+            )
+        if route == "clinic/logo/<slug:version>.png":
+            path = path.replace(
+                "<slug:version>",
+                "0" * 12 if missing else clinic.clinic_identity().logo_version,
             )
         if route == "m/unsubscribe/<str:token>/":
             path = path.replace("<str:token>", links.unsubscribe_token(self.client))

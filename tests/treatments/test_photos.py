@@ -75,7 +75,7 @@ def test_a_decompression_bomb_is_refused_before_it_expands(settings):
         (encoded(Image.new("RGB", (10, 10)), "GIF"), "this is GIF"),
         (
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-            "not a photo we can read",
+            "SVG files cannot be uploaded",
         ),
         (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "this is EPS"),
         (jpeg_with_gps()[:300], "damaged or incomplete"),
