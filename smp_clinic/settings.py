@@ -171,6 +171,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.clinic",
             ],
+            # {% icon "name" %} on every page without a {% load %} (core.icons).
+            "builtins": ["core.templatetags.icons"],
         },
     },
 ]
