@@ -56,7 +56,8 @@ test: install-test
 
 # The README's tour: the browser journeys' screenshots, copied to docs/tour/.
 tour: install-test
-	$(BIN)/pytest tests/e2e/test_journeys.py -q
+	$(BIN)/pytest tests/e2e/test_journeys.py tests/e2e/test_online_booking.py \
+		tests/e2e/test_portal_journeys.py -q
 	$(BIN)/python -m tests.e2e.tour
 
 # ruff, and the layers of docs/architecture.md (import-linter contracts in pyproject.toml).

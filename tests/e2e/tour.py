@@ -1,6 +1,6 @@
 """Copy the README tour's screenshots from the browser journeys' latest run.
 
-    make tour    # runs tests/e2e/test_journeys.py, then this
+    make tour    # runs the journeys (test_journeys.py, the phone ones), then this
 
 Each picture is a journey step's screenshot (var/screenshots/), cut to the tablet's
 screen height and stored with fewer colours under docs/tour/, named in tour order.
@@ -28,6 +28,14 @@ TOUR = [
     ("new_client_books_a_consultation_online", "pick-a-time"),
     ("manager_recalls_a_lot_reads_reports_and_the_audit_trail", "lot-recall"),
     ("manager_recalls_a_lot_reads_reports_and_the_audit_trail", "reports"),
+    # The client's side, on a phone (test_online_booking.py, test_portal_journeys.py).
+    ("online_booking_phone", "times-tomorrow"),
+    (
+        "a_new_client_answers_the_health_questions_and_signs_on_a_phone",
+        "health-questions",
+    ),
+    ("a_new_client_answers_the_health_questions_and_signs_on_a_phone", "sign-consent"),
+    ("a_returning_client_signs_in_by_link_books_moves_and_cancels_a_touch_up", "moved"),
 ]
 
 
