@@ -24,6 +24,32 @@ def log_in(page, live_server, username):
     expect(page.get_by_role("heading", level=1)).to_contain_text("dashboard")
 
 
+def printed_page(page) -> dict:
+    """What the page looks like printed: its colours, the letterhead, and which of
+    the parts that should not print are hidden."""
+    page.emulate_media(media="print")
+    return page.evaluate(
+        """() => {
+          const hidden = (selector) => {
+            const element = document.querySelector(selector);
+            return !element || element.offsetParent === null;
+          };
+          const body = getComputedStyle(document.body);
+          return {
+            background: body.backgroundColor,
+            color: body.color,
+            brand: document.querySelector(".clinic-brand").innerText.trim(),
+            hidden: {
+              menu: hidden("#main-nav"),
+              withdraw: hidden("form[action*=withdraw] button"),
+              "back link": hidden(".consent-copy .no-print a"),
+              signature: hidden(".consent-copy img"),
+            },
+          };
+        }"""
+    )
+
+
 def test_a_new_client_from_front_desk_to_signed_consent(
     live_server, page, screenshot, make_staff, settings, tmp_path
 ):
@@ -107,3 +133,18 @@ def test_a_new_client_from_front_desk_to_signed_consent(
     page.get_by_role("link", name="signed").first.click()
     expect(page.get_by_role("img", name="Signature of Leo Park")).to_be_visible()
     screenshot("5-signed-copy")
+
+    # Printed, the signed copy is the consent alone under the clinic's name, black
+    # on white: no menu, links back or the withdraw button.
+    printed = printed_page(page)
+    assert printed["background"] == "rgb(255, 255, 255)"
+    assert printed["color"] == "rgb(0, 0, 0)"
+    assert printed["brand"] == "SMP Clinic"
+    assert printed["hidden"] == {
+        "menu": True,
+        "withdraw": True,
+        "back link": True,
+        "signature": False,
+    }
+    screenshot("6-signed-copy-printed")
+    page.emulate_media(media="screen")
