@@ -23,8 +23,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSchema
 
-from appointments import selectors, services
-from appointments.models import Appointment, Practitioner, Room, Service
+from appointments import booking_cache, selectors, services
+from appointments.models import Appointment, Room
 from clients.models import Client
 from core.roles import Capability, can, require
 
@@ -497,8 +497,10 @@ def appointment_create(request, payload: BookingIn):
     well-formed booking the schedule or the client's record does not allow, with
     `missing`: what the record lacks, each with the page that fixes it)."""
     client = get_object_or_404(Client, pk=payload.client)
-    service = get_object_or_404(Service, pk=payload.service)
-    practitioner = get_object_or_404(Practitioner, pk=payload.practitioner)
+    # Both rarely change: read through the cache, forgotten on any change.
+    service, practitioner = booking_cache.service_and_practitioner_or_404(
+        payload.service, payload.practitioner
+    )
     room = get_object_or_404(Room, pk=payload.room) if payload.room else None
     try:
         appointment = services.appointment_book(

@@ -5,7 +5,13 @@ class AppointmentsConfig(AppConfig):
     name = "appointments"
 
     def ready(self):
-        from appointments import calendar_cache, clinical_gates, selectors, views
+        from appointments import (
+            booking_cache,
+            calendar_cache,
+            clinical_gates,
+            selectors,
+            views,
+        )
         from appointments.models import Appointment, WaitlistEntry
         from clients.selectors import (
             client_list_annotation_register,
@@ -14,6 +20,7 @@ class AppointmentsConfig(AppConfig):
         from clients.views import client_page_section_register
         from core import audit
 
+        booking_cache.connect()
         calendar_cache.connect()
         clinical_gates.register()
         timeline_source_register(selectors.client_timeline_events)

@@ -88,6 +88,9 @@ class Placement:
     starts_at: datetime
     ends_at: datetime
     held: slots.Interval
+    # Whether a blocking appointment holds some of that time (checked without an
+    # override only): the booking then loads and describes them (_conflict).
+    overlapping: bool = False
 
 
 def describe(appointment: Appointment) -> str:
@@ -135,11 +138,19 @@ def _working_location(
     return None, False, set(locations)
 
 
-def _check_closed_or_off(
-    practitioner: Practitioner, location: Location, held, starts_at: datetime
-) -> None:
-    """A closure of the location that day, or the practitioner's time off then: one
-    query for both."""
+def _check_schedule(
+    practitioner: Practitioner,
+    location: Location,
+    held: slots.Interval,
+    starts_at: datetime,
+    *,
+    room: Room | None,
+    exclude_appointment_id: int | None,
+) -> bool:
+    """Refuse a closure of the location that day or the practitioner's time off
+    then; return whether a blocking appointment of the practitioner, or of the room
+    asked for, holds time in `held`. One query for the three: the caller loads what
+    overlaps, to describe it, only in the rare case that something does."""
     local_day = starts_at.astimezone(location.zone).date()
     closures = (
         # No location: every location (`location__in=[location, None]` dropped the
@@ -158,11 +169,25 @@ def _check_closed_or_off(
         .order_by()
         .values_list(Value("off"), Value(""))
     )
-    found = list(closures.union(time_off, all=True))
-    for what, name in sorted(found):  # a closure first, as before
+    # A room _place picks is free by the same test (_free_room); a room asked for
+    # is checked here. The exclusion constraint still has the last word on insert.
+    overlaps = (
+        selectors.blocking_overlaps(
+            held=held,
+            practitioner_id=practitioner.pk,
+            room_id=room.pk if room is not None else None,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+        .order_by()
+        .values_list(Value("overlap"), Value(""))
+    )
+    found = list(closures.union(time_off, overlaps, all=True))
+    for what, name in sorted(found):  # a closure first, then time off, as before
         if what == "closure":
             raise BookingError(f"{location} is closed that day ({name}).")
-        raise BookingError(f"{practitioner} is off at that time.")
+        if what == "off":
+            raise BookingError(f"{practitioner} is off at that time.")
+    return bool(found)
 
 
 def _place(
@@ -191,6 +216,7 @@ def _place(
             f"{settings.BOOKING_MIN_NOTICE_MINUTES} minutes' notice."
         )
     working_location, in_hours, member_of = _working_location(practitioner, held)
+    overlapping = False
     location = location or working_location
     if location is None:
         only = list(practitioner.locations.filter(is_active=True)[:2])
@@ -213,7 +239,14 @@ def _place(
                 f"{practitioner} does not work at {location} at that time"
                 " (outside working hours or a break)."
             )
-        _check_closed_or_off(practitioner, location, held, starts_at)
+        overlapping = _check_schedule(
+            practitioner,
+            location,
+            held,
+            starts_at,
+            room=room,
+            exclude_appointment_id=exclude_appointment_id,
+        )
 
     if room is not None and room.location_id != location.pk:
         raise BookingError(f"{room.name} is not at {location}.")
@@ -228,7 +261,9 @@ def _place(
                     )
                 ),
             )
-    return Placement(location, room, starts_at, starts_at + span.duration, held)
+    return Placement(
+        location, room, starts_at, starts_at + span.duration, held, overlapping
+    )
 
 
 def _free_room(
@@ -392,7 +427,7 @@ def appointment_book(
         "placement": placement,
         "exclude_appointment_id": None,
     }
-    if not override and (conflict := _conflict(**conflict_args)):
+    if placement.overlapping and (conflict := _conflict(**conflict_args)):
         raise conflict
     appointment = Appointment(
         client=client,
@@ -455,7 +490,7 @@ def appointment_reschedule(
         "placement": placement,
         "exclude_appointment_id": appointment.pk,
     }
-    if not override and (conflict := _conflict(**conflict_args)):
+    if placement.overlapping and (conflict := _conflict(**conflict_args)):
         raise conflict
     appointment.practitioner = practitioner
     appointment.location = placement.location

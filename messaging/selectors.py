@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clients.hooks import ClientMessage
 from clients.selectors import TimelineEvent
+from core.cache import invalidate_on_commit, read_through
 from core.roles import Capability, can, refuse_erased
 from messaging import texts
 from messaging.models import (
@@ -88,9 +89,19 @@ def message_get_for_user(user, pk: int) -> OutboundMessage:
     return message
 
 
+MESSAGE_SETTINGS_KEY = "messaging:settings:v1"
+
+
 def message_settings() -> MessageSettings:
     """The clinic's message timing; a new clinic starts from the MESSAGE_* and
-    RECALL_* settings."""
+    RECALL_* settings. Read through the cache: every booking asks for it, a manager
+    changes it rarely, and each save or delete forgets it (message_settings_forget)."""
+    return read_through(
+        MESSAGE_SETTINGS_KEY, _message_settings_load, settings.AUTH_CACHE_SECONDS
+    )
+
+
+def _message_settings_load() -> MessageSettings:
     current, _ = MessageSettings.objects.get_or_create(
         pk=1,
         defaults={
@@ -110,6 +121,12 @@ def message_settings() -> MessageSettings:
         },
     )
     return current
+
+
+def message_settings_forget(**_signal) -> None:
+    """post_save / post_delete of MessageSettings (the set-up page, the admin): the
+    next read, and again any after the change commits, loads it afresh."""
+    invalidate_on_commit([MESSAGE_SETTINGS_KEY])
 
 
 @dataclass(frozen=True)

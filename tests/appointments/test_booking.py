@@ -324,3 +324,36 @@ def test_a_closure_and_time_off_together_name_the_closure(
     ):
         book(jo, consultation, sam, TEN, desk)
     assert not Appointment.objects.exists()
+
+
+def test_time_off_over_a_booked_time_is_the_reason_given_not_the_overlap(
+    jo, make_client, consultation, sam, desk
+):
+    """Time off, closures and what overlaps are read in one query: a time both off
+    and taken is refused as time off (a 422, not a conflict), as before."""
+    book(make_client(), consultation, sam, TEN, desk)
+    TimeOff.objects.create(
+        practitioner=sam, starts_at=TEN, ends_at=TEN + timedelta(hours=1)
+    )
+    with pytest.raises(services.BookingError, match="is off at that time"):
+        try:
+            book(jo, consultation, sam, TEN, desk)
+        except services.BookingConflict as conflict:
+            pytest.fail(f"refused as a conflict: {conflict.message}")
+    assert Appointment.objects.count() == 1
+
+
+def test_a_reschedule_onto_a_taken_time_is_a_conflict_but_its_own_time_is_not(
+    jo, make_client, consultation, sam, desk
+):
+    other = book(make_client(), consultation, sam, TEN, desk)
+    mine = book(jo, consultation, sam, TEN + timedelta(hours=1), desk)
+
+    moved = services.appointment_reschedule(
+        appointment=mine, starts_at=TEN + timedelta(minutes=75), by=desk
+    )
+    with pytest.raises(services.BookingConflict) as refused:
+        services.appointment_reschedule(appointment=mine, starts_at=TEN, by=desk)
+
+    assert moved.starts_at == TEN + timedelta(minutes=75)
+    assert [a.pk for a in refused.value.conflicts] == [other.pk]

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from messaging.models import MessageKind, MessageSettings, MessageText, OutboundMessage
+from messaging.models import MessageKind, MessageText, OutboundMessage
 from messaging.outbox import build_email
 from messaging.selectors import message_settings
 from treatments import services
@@ -50,7 +50,8 @@ def test_shaving_advice_only_where_the_head_is_shaved(
 
 def test_the_minoxidil_days_are_the_clinics_setting(make_plan, london, front_desk):
     settings_row = message_settings()
-    MessageSettings.objects.filter(pk=settings_row.pk).update(minoxidil_pause_days=14)
+    settings_row.minoxidil_pause_days = 14
+    settings_row.save()
     email = preparation_for(make_plan, london, front_desk, goal="density")
     assert "for 14 days before your session, and for 14 days after" in email.body
 
