@@ -20,7 +20,7 @@ from clients.models import Client, Consent, IntakeEntry
 from portal import tasks
 from tests.e2e.conftest import PATIENCE_MS, Journey
 from tests.e2e.screens import SCREENSHOTS
-from tests.e2e.test_journeys import first_session_now, take_intake
+from tests.e2e.test_journeys import first_session_now, log_in, take_intake
 from tests.e2e.test_online_booking import PHONE, clinic  # noqa: F401
 from treatments import services as treatment_services
 
@@ -234,3 +234,33 @@ def test_a_returning_client_signs_in_by_link_books_moves_and_cancels_a_touch_up(
     phone.step("cancelled")
     touch_up.refresh_from_db()
     assert touch_up.status == Appointment.Status.CANCELLED
+
+
+def test_a_practitioner_reviews_what_the_client_entered(
+    live_server, journey, clinic, noor
+):
+    """At the tablet: the client's answers beside the intake on file, a proposed
+    change marked, confirmed all at once."""
+    client_services.intake_save(
+        client=noor,
+        fields={"hair_loss_cause": "androgenetic", "medications": "None"},
+        by=clinic.sam_user,
+    )
+    for section, values in {
+        "hair-loss": {"hair_loss_cause": "androgenetic", "alopecia_active": True},
+        "classification": {"scale": "norwood", "stage": "V"},
+        "health": {"medications": "Warfarin", "pigment_reaction": False},
+    }.items():
+        client_services.intake_entry_submit(client=noor, section=section, values=values)
+    page = journey.page
+    log_in(page, live_server, "sam")
+    page.goto(f"{live_server.url}/clients/{noor.pk}/")
+    page.get_by_role("link", name="Review the client's answers").click()
+    expect(page.get_by_text("Proposed change").first).to_be_visible()
+    journey.step("intake-review")
+    page.get_by_role("button", name="Confirm all 3 sections").click()
+    expect(page.get_by_text("Confirmed the client's answers.")).to_be_visible()
+    journey.step("intake-confirmed")
+    intake = Client.objects.get(pk=noor.pk).intake
+    assert (intake.medications, intake.stage) == ("Warfarin", "V")
+    assert intake.updated_by == clinic.sam_user

@@ -244,3 +244,31 @@ def test_recall_emails_link_to_booking_in_the_portal(jo, kind, settings, make_pl
 
     assert "https://clinic.example/my/book/" in email.body
     assert 'href="https://clinic.example/my/book/"' in email.alternatives[0][0]
+
+
+def test_a_recall_link_lands_at_sign_in_and_the_emailed_link_returns_to_booking(
+    client, jo, settings, broker, django_capture_on_commit_callbacks
+):
+    """The recall is read weeks after it was sent, long after any sign-in link in it
+    would have expired: its link is the portal's booking page, which asks a stranger
+    to sign in and brings them back to it."""
+    from django.core import mail
+
+    from portal import tasks
+    from tests.portal.conftest import link_in
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    landed = client.get("/my/book/")
+    assert landed.status_code == 302
+    assert landed["Location"] == "/my/sign-in/?next=/my/book/"
+    page = client.get(landed["Location"]).text
+    assert 'name="next" value="/my/book/"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/my/sign-in/", {"email": "jo@x.test", "next": "/my/book/"})
+    for args in broker:
+        tasks.send_sign_in_link(*args)
+    path = link_in(mail.outbox[-1])
+
+    assert client.post(path)["Location"] == "/my/book/"
+    assert client.get("/my/book/").status_code == 200
