@@ -21,3 +21,12 @@ waitlist_time_gone = Hook("waitlist_time_gone", "offers, now")
 # is [(view, clients.photos.CleanPhoto)], re-encoded, EXIF gone; their photo consent
 # is recorded. Treatments files them with the client's photos.
 online_booking_photos_sent = Hook("online_booking_photos_sent", "appointment, photos")
+# Online booking and card deposits (payments, when Stripe is set up). Whether an
+# online booking of `service` pays its deposit by card straight away (listeners
+# answer True or False: held if any says True); and, for an appointment held for it,
+# where the visitor pays (listeners answer a URL).
+online_deposit_by_card = Hook("online_deposit_by_card", "service")
+online_deposit_pay_url = Hook("online_deposit_pay_url", "appointment")
+# The front desk asks the client to pay the deposit by card (payments): messaging
+# emails the link (appointments/deposit_links.py).
+deposit_requested = Hook("deposit_requested", "appointment")

@@ -355,6 +355,9 @@ class Closure(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
+    # Booked online and held until its deposit is paid by card (payments): it blocks
+    # its time like any booking, and is released by the sweep if not paid in time.
+    AWAITING_DEPOSIT = "awaiting_deposit", "Awaiting deposit"
     BOOKED = "booked", "Booked"
     CONFIRMED = "confirmed", "Confirmed"
     CHECKED_IN = "checked_in", "Checked in"
@@ -367,9 +370,18 @@ class Appointment(models.Model):
     Status = AppointmentStatus
 
     # Appointments in these states hold their practitioner's and room's time.
-    BLOCKING = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+    BLOCKING = (
+        Status.AWAITING_DEPOSIT,
+        Status.BOOKED,
+        Status.CONFIRMED,
+        Status.CHECKED_IN,
+        Status.COMPLETED,
+    )
     # Allowed moves of the status workflow.
     TRANSITIONS = {
+        # Not paid in time (or the desk cancels it): cancelled. Confirmed only by
+        # its deposit recorded (services.appointment_deposit_paid), not by a button.
+        Status.AWAITING_DEPOSIT: {Status.CANCELLED},
         Status.BOOKED: {
             Status.CONFIRMED,
             Status.CHECKED_IN,
@@ -416,8 +428,10 @@ class Appointment(models.Model):
     busy_starts_at = models.DateTimeField()
     busy_ends_at = models.DateTimeField()
     status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.BOOKED
+        max_length=16, choices=Status.choices, default=Status.BOOKED
     )
+    # Until when an appointment awaiting its deposit holds its time.
+    held_until = models.DateTimeField(null=True, blank=True, editable=False)
     source = models.CharField(max_length=12, choices=Source.choices)
     notes = models.TextField(blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)
@@ -474,6 +488,10 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancellation_reason=""),
                 name="appointment_cancellation_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_deposit") | Q(held_until__isnull=False),
+                name="appointment_hold_has_an_end",
             ),
         ]
         # On PostgreSQL, migration 0002 adds exclusion constraints (btree_gist) that

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from appointments import selectors, services
+from appointments import hooks, selectors, services
 from appointments.forms import OnlineBookingForm, PractitionerChoiceForm
 from appointments.models import Appointment, Location, Service
 from clients.models import ConsentKind
@@ -204,6 +204,8 @@ def book_details(request, location_id, service_id):
         "starts_at": starts_at.astimezone(location.zone),
         "times_url": times,
         "form": form,
+        "deposit_by_card": any(hooks.online_deposit_by_card(service=service)),
+        "hold_minutes": settings.DEPOSIT_HOLD_MINUTES,
     }
     page = "appointments/public/book_details.html"
     if request.method != "POST":
@@ -224,6 +226,8 @@ def book_details(request, location_id, service_id):
         # A bot filled in the hidden field: thank it, book nothing.
         return redirect(reverse("book_done", args=["received"]))
     data = form.cleaned_data
+    # With card deposits on (payments: Stripe), the time is held while they pay.
+    by_card = any(hooks.online_deposit_by_card(service=service))
     try:
         appointment = services.online_booking_book(
             location=location,
@@ -238,12 +242,15 @@ def book_details(request, location_id, service_id):
             notes=data["notes"],
             photos=form.photos,
             photo_consent=bool(data.get("photo_consent")),
+            hold_for_deposit=by_card,
         )
     except services.BookingError as error:
         # Taken between the page and the click: everything typed stays.
         context["refused"] = error.message
         context["status_gone"] = error.message == services.TIME_GONE
         return render(request, page, context, status=409)
+    if appointment.status == Appointment.Status.AWAITING_DEPOSIT:
+        return redirect(hooks.online_deposit_pay_url(appointment=appointment)[0])
     return redirect("book_done", token=signing.dumps(appointment.pk, salt=SALT))
 
 
@@ -266,5 +273,11 @@ def book_done(request, token):
     return render(
         request,
         "appointments/public/book_done.html",
-        {"appointment": appointment, "starts_at": starts_at},
+        {
+            "appointment": appointment,
+            "starts_at": starts_at,
+            # Without card deposits the deposit is paid at the desk: say so.
+            "deposit_at_desk": appointment is not None
+            and appointment.service.deposit_minor > 0,
+        },
     )

@@ -402,11 +402,16 @@ def appointment_book(
     notes: str = "",
     overlap_reason: str = "",
     confirm: bool = True,
+    held_until: datetime | None = None,
 ) -> Appointment:
     """Book one appointment, or raise BookingError / BookingConflict and change nothing.
 
     confirm=False: the caller books several and announces them together (a course
     sends one confirmation listing every session), so this one sends none of its own.
+
+    held_until: the appointment awaits its deposit (paid by card online) and holds
+    its time until then; it is announced (confirmation, reminders) once paid
+    (appointment_deposit_paid), released otherwise (appointment_hold_release).
 
     With `overlap_reason` a manager books over working hours, notice and other
     appointments deliberately; the approval and reason are stored on the appointment.
@@ -445,9 +450,45 @@ def appointment_book(
         overlap_approved_by=booked_by if override else None,
         overlap_reason=overlap_reason.strip() if override else "",
     )
+    if held_until is not None:
+        appointment.status = Appointment.Status.AWAITING_DEPOSIT
+        appointment.held_until = held_until
     appointment = _save_or_conflict(appointment, conflict_args)
-    hooks.appointment_booked(appointment=appointment, confirm=confirm)
+    if held_until is None:
+        hooks.appointment_booked(appointment=appointment, confirm=confirm)
     return appointment
+
+
+@transaction.atomic
+def appointment_deposit_paid(*, appointment: Appointment) -> bool:
+    """The deposit of an appointment held for it is paid: it is confirmed, and
+    announced now as any booking is (confirmation, reminders). False when it was not
+    held (a deposit asked by the desk for a booked one, or a hold released already)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.AWAITING_DEPOSIT:
+        return False
+    appointment.status = Appointment.Status.CONFIRMED
+    appointment.held_until = None
+    appointment.save(update_fields=["status", "held_until", "updated_at"])
+    hooks.appointment_booked(appointment=appointment, confirm=True)
+    return True
+
+
+HOLD_RELEASED = "The deposit was not paid within {minutes} minutes: the time is free."
+
+
+@transaction.atomic
+def appointment_hold_release(
+    *, appointment: Appointment, now: datetime | None = None
+) -> Appointment | None:
+    """Cancel an appointment whose hold ran out unpaid, and offer its time to the
+    waitlist (appointment_cancel does). None if it was paid or released meanwhile."""
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status != Appointment.Status.AWAITING_DEPOSIT or locked.held_until > now:
+        return None
+    reason = HOLD_RELEASED.format(minutes=settings.DEPOSIT_HOLD_MINUTES)
+    return appointment_cancel(appointment=locked, reason=reason, by=None)
 
 
 @transaction.atomic
@@ -706,9 +747,13 @@ def online_booking_book(
     notes: str = "",
     photos: Sequence[tuple[str, CleanPhoto]] = (),
     photo_consent: bool = False,
+    hold_for_deposit: bool = False,
 ) -> Appointment:
     """A consultation booked by a new client on the public page, through the same
     booking service (and its no-overlap guarantees) as the front desk's.
+
+    hold_for_deposit: the deposit is paid by card next (payments' Stripe Checkout):
+    the appointment awaits it, holding its time for DEPOSIT_HOLD_MINUTES.
 
     `photos` ([(view, re-encoded photo)]) come with the client's consent to keep them
     in their clinical record, signed with their typed name; a booking with photos is
@@ -750,6 +795,9 @@ def online_booking_book(
         new_record=bool(photos),
     )
     found = Practitioner.objects.in_bulk(order)
+    held_until = None
+    if hold_for_deposit:
+        held_until = timezone.now() + timedelta(minutes=settings.DEPOSIT_HOLD_MINUTES)
     for pk in order:
         try:
             appointment = appointment_book(
@@ -761,6 +809,7 @@ def online_booking_book(
                 source=Appointment.Source.ONLINE,
                 location=location,
                 notes=notes,
+                held_until=held_until,
             )
         except BookingConflict:
             continue

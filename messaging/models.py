@@ -36,6 +36,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time offered"
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
     REPLY = "reply", "Reply from the front desk"
+    DEPOSIT_REQUEST = "deposit_request", "Deposit request"
 
 
 # Messages that quote the health or treatment record (pigments, lots and dilutions

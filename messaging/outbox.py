@@ -42,12 +42,14 @@ from django.utils.dateformat import format as date_format
 
 from appointments import feeds, slots
 from appointments import hooks as appointment_hooks
+from appointments.deposit_links import deposit_pay_path
 from appointments.models import Appointment, Service
 from clients.models import Client, ContactMethod
 from clients.phones import display_phone
 from core import dates
 from core.clinic import clinic_identity
 from core.mail import render_plain_text
+from core.money import format_money
 from messaging import links, selectors, sms, texts
 from messaging.models import (
     AftercareStep,
@@ -76,6 +78,8 @@ CARE_KINDS = {
     MessageKind.LOT_RECALL,
     # The front desk answering a text the client sent.
     MessageKind.REPLY,
+    # The front desk asking for the deposit of a booking the client made.
+    MessageKind.DEPOSIT_REQUEST,
 }
 # The messages that told the client when their appointment is.
 TOLD_KINDS = (MessageKind.CONFIRMATION, MessageKind.MOVED)
@@ -594,6 +598,29 @@ def waitlist_messages_schedule(
                 dedupe_key=WAITLIST_KEYS[kind].format(pk=offer.pk),
             )
             for offer in offers
+        ]
+    )
+
+
+def deposit_request_schedule(*, appointment, now: datetime | None = None) -> None:
+    """The deposit_requested hook: email the client the link to pay the deposit by
+    card. Each request from the desk is one email (a second press in the same
+    second is the same one)."""
+    now = now or timezone.now()
+    _bulk_write(
+        [
+            OutboundMessage(
+                client_id=appointment.client_id,
+                appointment=appointment,
+                kind=MessageKind.DEPOSIT_REQUEST,
+                for_starts_at=appointment.starts_at,
+                due_at=now,
+                dedupe_key=_key(
+                    appointment,
+                    MessageKind.DEPOSIT_REQUEST,
+                    f"-{int(now.timestamp())}",
+                ),
+            )
         ]
     )
 
@@ -1236,6 +1263,15 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
             if context["course_sessions"]
             else "",
         )
+    if message.kind == MessageKind.DEPOSIT_REQUEST and appointment is not None:
+        context["deposit_pay_url"] = settings.SITE_URL + deposit_pay_path(
+            appointment.pk
+        )
+        context["deposit"] = format_money(
+            appointment.service.deposit_minor,
+            appointment.location.currency,
+            appointment.location.locale,
+        )
     if message.kind == MessageKind.PREPARATION:
         timing = selectors.message_settings()
         values["minoxidil_days"] = str(timing.minoxidil_pause_days)
@@ -1438,6 +1474,7 @@ def connect() -> None:
     appointment_hooks.appointment_completed.connect(appointment_aftercare_schedule)
     appointment_hooks.waitlist_offered.connect(_waitlist_offered)
     appointment_hooks.waitlist_time_gone.connect(_waitlist_time_gone)
+    appointment_hooks.deposit_requested.connect(deposit_request_schedule)
     treatment_hooks.course_booked.connect(course_confirmation_schedule)
     treatment_hooks.plan_completed.connect(plan_recalls_schedule)
     treatment_hooks.course_next_session_unbooked.connect(course_nudge_schedule)

@@ -215,6 +215,14 @@ TEXTS = {
         "client. You are still on our waitlist: we will write again when another "
         "time comes free.",
     ),
+    "deposit_request": TextKind(
+        "Deposit request (card)",
+        APPOINTMENT_PLACEHOLDERS,
+        "Your deposit for {service} on {date}",
+        "Please pay the deposit for your {service} with {practitioner} at "
+        "{location} on {date} at {time} by card, with the button below. You pay on "
+        "Stripe's secure page: your card details never reach us.",
+    ),
     "ink_passport": TextKind(
         "Ink passport",
         CLIENT_PLACEHOLDERS,
@@ -266,6 +274,8 @@ SMS_TEXTS = {
     "{time}, {location}. The first to accept has it.",
     "waitlist_gone": "{clinic}: the {date} {time} time has been taken. You are still "
     "on our waitlist.",
+    "deposit_request": "{clinic}: please pay the deposit for your {service} on "
+    "{date} at {time}: the link is in our email.",
 }
 
 

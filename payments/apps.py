@@ -9,7 +9,7 @@ class PaymentsConfig(AppConfig):
         from appointments.views import appointment_page_section_register
         from clients.views import client_page_section_register
         from core import audit
-        from payments import services, views
+        from payments import checkout, services, views
         from payments.models import LedgerEntry
         from treatments.views import plan_page_section_register
 
@@ -19,6 +19,13 @@ class PaymentsConfig(AppConfig):
             services.deposit_forfeit_on_cancel
         )
         appointment_hooks.appointment_missed.connect(services.deposit_forfeit_on_missed)
+        # Card deposits (Stripe): an online booking is held while its deposit is paid.
+        appointment_hooks.online_deposit_by_card.connect(
+            checkout.online_deposit_by_card
+        )
+        appointment_hooks.online_deposit_pay_url.connect(
+            checkout.online_deposit_pay_url
+        )
         client_page_section_register(views.client_page_section)
         appointment_page_section_register(views.appointment_page_section)
         plan_page_section_register(views.plan_page_section)

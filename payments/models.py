@@ -272,3 +272,91 @@ class Document(models.Model):
     @property
     def tax(self) -> Money:
         return Money(self.tax_minor, self.currency)
+
+
+class CardCheckout(models.Model):
+    """One Stripe Checkout Session opened to pay an appointment's deposit by card:
+    for an online booking held for it, or from the link the front desk emailed.
+    Paid once: `entry` is the ledger's deposit row, set when Stripe says so."""
+
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.PROTECT, related_name="+"
+    )
+    session_id = models.CharField(max_length=255, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(
+        max_length=3, choices=CURRENCY_CODES, validators=[validate_currency]
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="card_checkout",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="card_checkout_amount_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"Checkout {self.session_id} for appointment {self.appointment_id}"
+
+
+class CardRefund(models.Model):
+    """A refund asked of Stripe for a card payment (`paid`); the ledger's refund row
+    (`entry`) is written once, when Stripe says it succeeded."""
+
+    paid = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="card_refunds"
+    )
+    refund_id = models.CharField(max_length=255, unique=True)
+    amount_minor = models.BigIntegerField()
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=30)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="card_refund",
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="card_refund_amount_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"Refund {self.refund_id} ({self.status})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.paid.currency)
+
+
+class StripeEvent(models.Model):
+    """A Stripe event applied: its id is unique, so a replay or a second delivery
+    at the same time (which waits on this row's insert) changes nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -10,12 +10,15 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from appointments import services as appointment_services
 from appointments.models import Appointment, Location
 from clients.models import Client
 from core.money import part_of
 from core.roles import Capability, can
 from payments.models import (
     DESK_METHODS,
+    CardCheckout,
+    CardRefund,
     Document,
     DocumentCounter,
     DocumentKind,
@@ -111,6 +114,14 @@ def entry_record(
     entry.save()
     if kind in (EntryKind.DEPOSIT, EntryKind.PAYMENT):
         receipt_issue(entry=entry)
+    if (
+        kind == EntryKind.DEPOSIT
+        and appointment is not None
+        and appointment.status == Appointment.Status.AWAITING_DEPOSIT
+    ):
+        # A booking held for its deposit (card online, or paid at the desk on the
+        # phone meanwhile) is confirmed by it.
+        appointment_services.appointment_deposit_paid(appointment=appointment)
     return entry
 
 
@@ -143,8 +154,11 @@ def client_ledger_purge(*, client_ids: list[int]) -> int:
     """The retention purge only: the ledger rows of clients deleted with all they
     own once the retention period (longer than the accounts must be kept) is over.
     Reversals go first, as each protects the row it reverses."""
-    # Their receipts and invoices first: each protects the row it was issued for.
+    # Their receipts and invoices first: each protects the row it was issued for;
+    # so do the card checkouts and refunds that recorded them.
     Document.objects.filter(client__in=client_ids).delete()
+    CardRefund.objects.filter(paid__client__in=client_ids).delete()
+    CardCheckout.objects.filter(appointment__client__in=client_ids).delete()
     rows = LedgerEntry.objects.filter(client__in=client_ids)
     with ledger_purge_allowed():
         deleted = rows.filter(reverses__isnull=False).delete()[0]

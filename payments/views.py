@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 from appointments import selectors as appointment_selectors
 from appointments.models import Appointment
 from clients import selectors as client_selectors
+from core.money import format_money
 from core.roles import Capability, can, require
-from payments import pdf, selectors, services
+from payments import checkout, pdf, selectors, services, stripe_api
 from payments.forms import EntryForm, VoidForm
 from payments.models import EntryKind
 from treatments.models import TreatmentPlan
@@ -166,17 +167,53 @@ def client_page_section(user, client) -> dict:
     return {
         "money": selectors.client_money(client),
         "may_void": can(user, Capability.MANAGEMENT),
+        "card_refunds": stripe_api.enabled(),
         "documents": selectors.documents_for(client=client),
     }
 
 
 def appointment_page_section(user, appointment) -> dict:
     """What the appointment costs and what was paid, on its page."""
+    money = selectors.appointment_money(appointment)
     return {
-        "money": selectors.appointment_money(appointment),
+        "money": money,
         "may_void": can(user, Capability.MANAGEMENT),
+        "card_refunds": stripe_api.enabled(),
         "documents": selectors.documents_for(appointment=appointment),
+        "deposit_request": _deposit_request(appointment, money.deposits.minor),
     }
+
+
+def _deposit_request(appointment, paid_minor: int) -> dict | None:
+    """The 'Email a deposit request' button, or why it is not offered; nothing
+    where no deposit is (still) asked."""
+    due = appointment.service.deposit_minor - paid_minor
+    if due <= 0 or appointment.status not in ("booked", "confirmed"):
+        return None
+    return {
+        "due": due,
+        "refusal": checkout.deposit_request_refusal(appointment, paid_minor=paid_minor),
+    }
+
+
+@require(Capability.BOOKING)
+@require_POST
+def deposit_request(request, pk):
+    appointment = appointment_selectors.appointment_get_for_user(request.user, pk)
+    try:
+        due = checkout.deposit_request_send(appointment=appointment, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        amount = format_money(
+            due, appointment.location.currency, appointment.location.locale
+        )
+        messages.success(
+            request,
+            f"A request to pay the deposit of {amount} by card is on its way to "
+            f"{appointment.client.email}.",
+        )
+    return redirect("appointment_detail", pk=pk)
 
 
 def plan_page_section(user, plan) -> dict:

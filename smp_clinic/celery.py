@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         # two overlapping sweeps from sending a message twice.
         "options": {"expires": settings.MESSAGE_SWEEP_SECONDS * 0.9},
     },
+    "release-unpaid-deposit-holds": {
+        "task": "payments.tasks.release_unpaid_holds",
+        "schedule": 60.0,
+        # The next run releases whatever this one would have: no queue of them.
+        "options": {"expires": 55},
+    },
     "purge-expired-records": {
         "task": "privacy.tasks.purge_expired_records",
         "schedule": 24 * 3600.0,

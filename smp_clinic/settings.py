@@ -445,6 +445,17 @@ ONLINE_BOOKING_LIMIT = int(env("ONLINE_BOOKING_LIMIT", "10"))
 # first offered); the first to accept has it.
 WAITLIST_OFFERS_PER_TIME = int(env("WAITLIST_OFFERS_PER_TIME", "5"))
 
+# Card deposits through Stripe Checkout (payments/stripe_api.py), on when both keys
+# are set: an online booking of a service with a deposit is held (awaiting deposit)
+# for DEPOSIT_HOLD_MINUTES until paid, and the front desk can email a deposit link.
+# Without them the deposit is due at the desk. Events arrive at
+# SITE_URL/payments/stripe/webhook/. STRIPE_API_BASE: only for tests and local
+# stand-ins, where the Stripe API answers.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")
+DEPOSIT_HOLD_MINUTES = int(env("DEPOSIT_HOLD_MINUTES", "15"))
+
 # The client portal (/my/, portal/). A sign-in link works once, for this many
 # minutes; links are sent to one email address at most PORTAL_SIGN_IN_PER_EMAIL_HOUR
 # times an hour and asked for from one network address PORTAL_SIGN_IN_PER_ADDRESS_HOUR

@@ -45,6 +45,7 @@ from messaging.models import (
     OutboundMessage,
 )
 from payments import services as payment_services
+from payments.checkout import pay_token
 from payments.models import LedgerEntry
 from pigments.models import PigmentLot
 from portal.services import sign_in_link
@@ -210,8 +211,17 @@ EXPECTED = {
     "appointments/<int:pk>/payments/new/": (STAFF, STAFF),
     "clients/<int:pk>/payments/new/": (STAFF, STAFF),
     "payments/<int:pk>/void/": (MANAGER, MANAGER),
+    "payments/<int:pk>/card-refund/": (MANAGER, MANAGER),
     "appointments/<int:pk>/invoices/new/": (STAFF_POST_ONLY, STAFF),
+    "appointments/<int:pk>/deposit/request/": (STAFF_POST_ONLY, STAFF),
     "documents/<int:pk>.pdf": (STAFF, STAFF_POST_ONLY),
+    # The client's deposit pages, named by a signed link (without Stripe keys the
+    # page says the deposit is paid at the desk, and a POST is refused with 409).
+    "pay/deposit/<str:token>/": (PUBLIC, PUBLIC),
+    "pay/deposit/<str:token>/paid/": (PUBLIC, NOT_ALLOWED),
+    # Stripe's webhook: anyone may POST, and only Stripe's signature is heeded
+    # (unsigned, or without Stripe keys, it answers 400 and changes nothing).
+    "payments/stripe/webhook/": (NOT_ALLOWED, PUBLIC),
     "setup/": (MANAGER, MANAGER),
     "setup/<slug:kind>/": (MANAGER, MANAGER),
     "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
@@ -401,6 +411,8 @@ class World:
             )
         if route == "book/done/<str:token>/":
             path = path.replace("<str:token>", "received")
+        if route.startswith("pay/deposit/"):
+            path = path.replace("<str:token>", pay_token(self.appointment))
         if route == "feeds/<str:token>.ics":
             token = services.practitioner_feed_renew(practitioner=self.practitioner)
             path = path.replace("<str:token>", token)
@@ -620,6 +632,7 @@ MESSAGE_KINDS = {
     MessageKind.LOT_RECALL: CLINICAL_MESSAGE,
     MessageKind.WAITLIST_OFFER: BOOKING_MESSAGE,
     MessageKind.WAITLIST_GONE: BOOKING_MESSAGE,
+    MessageKind.DEPOSIT_REQUEST: BOOKING_MESSAGE,
     # The front desk's answer to a text: a text itself, with no HTML version.
     MessageKind.REPLY: (
         (STAFF, STAFF_POST_ONLY),
@@ -641,6 +654,7 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
         MessageKind.PREPARATION,
         MessageKind.REMINDER,
         MessageKind.AFTERCARE,
+        MessageKind.DEPOSIT_REQUEST,
     ):
         related["appointment"] = world.appointment
     if kind == MessageKind.AFTERCARE:
