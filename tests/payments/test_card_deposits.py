@@ -610,3 +610,19 @@ def test_the_retention_purge_deletes_card_checkouts_and_refunds_with_the_ledger(
         services.client_ledger_purge(client_ids=[paid.client_id])
     assert not LedgerEntry.objects.exists()
     assert not CardCheckout.objects.exists() and not CardRefund.objects.exists()
+
+
+def test_the_beat_releases_unpaid_holds_every_minute(
+    client, london, sam, deposit_consultation, stripe_on, frozen_now
+):
+    from payments import tasks
+    from smp_clinic.celery import app
+
+    entry = app.conf.beat_schedule["release-unpaid-deposit-holds"]
+    assert entry["task"] == tasks.release_unpaid_holds.name
+    assert entry["schedule"] == 60.0
+    appointment = held_appointment(client, london, deposit_consultation)
+    frozen_now.shift(timedelta(minutes=15))
+    assert tasks.release_unpaid_holds() == 1
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
