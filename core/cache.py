@@ -26,7 +26,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import DataError, RedisError, ResponseError
 
@@ -61,9 +61,32 @@ def _is_outage(error: RedisError) -> bool:
     return not isinstance(error, (ResponseError, DataError))
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one redis.Redis per connection pool. Django's makes a
+    new one for every cache call, and its constructor registers some 200 response
+    callbacks: more CPU than the GET it serves (0.2 to 0.4 ms each here; a booking
+    makes eight cache calls, every signed-in request two). A redis.Redis is safe to
+    share: each command takes a connection from the pool and gives it back."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache, with a miss for a read and a skipped write when Redis
     is down (see the module's docstring)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
 
     @property
     def _server_key(self) -> str:

@@ -214,3 +214,21 @@ def test_a_role_taken_away_while_redis_hangs_is_not_served_stale_after(
 
     assert client.get("/reports/").status_code == 403
     assert client.get("/reports/").status_code == 403
+
+
+def test_one_redis_client_serves_every_call_and_comes_back_after_a_restart(redis):
+    """Django made a new redis.Redis for each call, which cost more CPU than the GET
+    (core.cache.ReusedClientRedisCacheClient): one per pool now, through a restart."""
+    cache.set("k", 1)
+    client = cache._cache.get_client("k", write=True)
+    assert cache.incr("k") == 2
+    assert cache._cache.get_client("k") is client
+
+    redis.kill()
+    assert cache.get("k", "miss") == "miss"
+    redis.start()
+    time.sleep(0.6)  # past CACHE_RETRY_SECONDS (0.5 here)
+
+    cache.set("k", "after")
+    assert cache.get("k") == "after"
+    assert cache._cache.get_client("k") is client
