@@ -14,7 +14,7 @@ How a deposit is taken:
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stripe
 from django.conf import settings
@@ -128,6 +128,23 @@ def checkout_start(*, appointment: Appointment) -> str:
         raise ValidationError(refusal)
     amount = deposit_due_minor(appointment)
     currency = appointment.location.currency
+    # A second press of Pay (or the back button) returns to the session already
+    # open for the same amount, so one deposit cannot be paid twice by accident.
+    # Stripe keeps a session open for 24 hours.
+    open_one = (
+        CardCheckout.objects.filter(
+            appointment=appointment,
+            entry=None,
+            amount_minor=amount,
+            currency=currency,
+            created_at__gte=timezone.now() - timedelta(hours=23),
+        )
+        .exclude(url="")
+        .order_by("-created_at")
+        .first()
+    )
+    if open_one is not None:
+        return open_one.url
     token = pay_token(appointment)
     site = settings.SITE_URL
     when = appointment.local_starts_at()
@@ -160,6 +177,7 @@ def checkout_start(*, appointment: Appointment) -> str:
     CardCheckout.objects.create(
         appointment=appointment,
         session_id=session.id,
+        url=session.url,
         amount_minor=amount,
         currency=currency,
     )

@@ -283,6 +283,8 @@ class CardCheckout(models.Model):
         "appointments.Appointment", on_delete=models.PROTECT, related_name="+"
     )
     session_id = models.CharField(max_length=255, unique=True)
+    # Stripe's page for it: pressing Pay again goes back there, not to a second one.
+    url = models.URLField(max_length=2000, blank=True)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(
         max_length=3, choices=CURRENCY_CODES, validators=[validate_currency]

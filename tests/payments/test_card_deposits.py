@@ -626,3 +626,13 @@ def test_the_beat_releases_unpaid_holds_every_minute(
     assert tasks.release_unpaid_holds() == 1
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
+
+
+def test_pressing_pay_again_returns_to_the_open_checkout(
+    client, london, sam, deposit_consultation, stripe_on
+):
+    appointment = held_appointment(client, london, deposit_consultation)
+    first = client.post(checkout.pay_url(appointment))["Location"]
+    again = client.post(checkout.pay_url(appointment))["Location"]
+    assert first == again and len(stripe_on.sessions) == 1
+    assert CardCheckout.objects.get().url == first
