@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.templatetags.static import static
 from django.urls import reverse
 
@@ -50,7 +50,12 @@ def clinic_identity() -> ClinicIdentity:
     """The clinic's name and logo version, from the cache or (once) the database."""
     identity = cache.get(CACHE_KEY)
     if identity is None:
-        profile = ClinicProfile.objects.filter(pk=1).first()
+        try:
+            profile = ClinicProfile.objects.filter(pk=1).first()
+        except DatabaseError:
+            # A database not yet migrated (or not answering): the page that asked
+            # fails on its own queries, if it has any; the header is not the cause.
+            return ClinicIdentity(name=settings.CLINIC_NAME)
         identity = _identity_of(profile)
         cache.set(CACHE_KEY, identity, timeout=None)
     return identity

@@ -1,4 +1,5 @@
 from csp.decorators import csp_exempt
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,9 +13,10 @@ from messaging import outbox, selectors, services
 
 # The HTML version of an email is a document the clinic's templates wrote around a
 # visitor's words: it is shown in <iframe sandbox> and, should it be opened on its
-# own, runs nothing, loads nothing, submits nothing and is an opaque origin.
+# own, runs nothing, loads nothing but the clinic's logo (by its absolute URL, as
+# the client's mail program loads it), submits nothing and is an opaque origin.
 EMAIL_HTML_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: {logo}; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 )
 
@@ -65,7 +67,9 @@ def message_email_html(request, pk):
     if not email.alternatives:
         raise Http404("This message has no HTML version.")
     response = HttpResponse(email.alternatives[0][0], content_type="text/html")
-    response["Content-Security-Policy"] = EMAIL_HTML_POLICY
+    response["Content-Security-Policy"] = EMAIL_HTML_POLICY.format(
+        logo=settings.SITE_URL + "/clinic/logo/"
+    )
     return response
 
 
