@@ -141,13 +141,27 @@ def intake_entry_submit(
     return pending
 
 
+def _intake_entry_check(entry: IntakeEntry, seen: dict[int, str] | None) -> None:
+    """Refuse a review of answers other than those the practitioner read: the
+    client may send the section again while the review page is open. `seen` maps
+    each entry's id to its entered_at (ISO) as the page showed it."""
+    if not entry.is_pending:
+        raise ValidationError("This section has been reviewed already.")
+    if seen is not None and seen.get(entry.pk) != entry.entered_at.isoformat():
+        raise ValidationError(
+            "The client changed their answers after you opened the page: "
+            "read them again. Nothing was confirmed."
+        )
+
+
 @transaction.atomic
-def intake_entry_confirm(*, entry: IntakeEntry, by) -> Intake:
+def intake_entry_confirm(
+    *, entry: IntakeEntry, by, seen: dict[int, str] | None = None
+) -> Intake:
     """A practitioner confirms what the client entered in a section: it becomes the
     intake's answer for that section, recorded as confirmed by them."""
     entry = IntakeEntry.objects.select_for_update().get(pk=entry.pk)
-    if not entry.is_pending:
-        raise ValidationError("This section has been reviewed already.")
+    _intake_entry_check(entry, seen)
     intake = intake_save(
         client=entry.client,
         fields=answers_from_json(entry.answers),
@@ -162,21 +176,25 @@ def intake_entry_confirm(*, entry: IntakeEntry, by) -> Intake:
 
 
 @transaction.atomic
-def intake_entries_confirm(*, client: Client, by) -> Intake | None:
-    """Confirm every section the client entered and nobody reviewed, at once."""
+def intake_entries_confirm(
+    *, client: Client, by, seen: dict[int, str] | None = None
+) -> Intake | None:
+    """Confirm every section the client entered and nobody reviewed, at once (or,
+    if any changed since the page showed it, none)."""
     intake = None
     for entry in selectors.intake_entries_pending(client):
-        intake = intake_entry_confirm(entry=entry, by=by)
+        intake = intake_entry_confirm(entry=entry, by=by, seen=seen)
     return intake
 
 
 @transaction.atomic
-def intake_entry_set_aside(*, entry: IntakeEntry, by) -> IntakeEntry:
+def intake_entry_set_aside(
+    *, entry: IntakeEntry, by, seen: dict[int, str] | None = None
+) -> IntakeEntry:
     """A practitioner reviews what the client entered and keeps the intake as it
     is (the client's answers stay on file as entered, closed)."""
     entry = IntakeEntry.objects.select_for_update().get(pk=entry.pk)
-    if not entry.is_pending:
-        raise ValidationError("This section has been reviewed already.")
+    _intake_entry_check(entry, seen)
     entry.outcome = IntakeEntry.Outcome.SET_ASIDE
     entry.reviewed_at = timezone.now()
     entry.reviewed_by = by

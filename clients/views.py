@@ -177,7 +177,13 @@ def intake(request, pk):
     return render(
         request,
         "clients/intake.html",
-        {"client": client, "intake": record, "sections": intake_forms(record)},
+        {
+            "client": client,
+            "intake": record,
+            "sections": intake_forms(record),
+            # What the client entered in the portal, waiting for review.
+            "intake_entries": selectors.intake_entries_pending(client),
+        },
     )
 
 
@@ -222,6 +228,16 @@ def intake_section(request, pk, section):
     )
 
 
+def _seen_entries(values: list[str]) -> dict[int, str]:
+    """The review page's "<entry id> <entered at>" pairs: the answers it showed."""
+    seen = {}
+    for value in values:
+        pk, _, entered_at = value.partition(" ")
+        if pk.isdigit():
+            seen[int(pk)] = entered_at
+    return seen
+
+
 @require(Capability.CLINICAL)
 @require_http_methods(["GET", "POST"])
 def intake_review(request, pk):
@@ -230,9 +246,12 @@ def intake_review(request, pk):
     client = selectors.clinical_client_get_for_user(request.user, pk)
     if request.method == "POST":
         action = request.POST.get("action")
+        seen = _seen_entries(request.POST.getlist("seen"))
         try:
             if action == "confirm_all":
-                services.intake_entries_confirm(client=client, by=request.user)
+                services.intake_entries_confirm(
+                    client=client, by=request.user, seen=seen
+                )
                 messages.success(request, "Confirmed the client's answers.")
             elif (
                 action in ("confirm", "set_aside")
@@ -243,10 +262,14 @@ def intake_review(request, pk):
                 )
                 title = entry.get_section_display().lower()
                 if action == "confirm":
-                    services.intake_entry_confirm(entry=entry, by=request.user)
+                    services.intake_entry_confirm(
+                        entry=entry, by=request.user, seen=seen
+                    )
                     messages.success(request, f"Confirmed {title}.")
                 else:
-                    services.intake_entry_set_aside(entry=entry, by=request.user)
+                    services.intake_entry_set_aside(
+                        entry=entry, by=request.user, seen=seen
+                    )
                     messages.success(request, f"Set aside the client's {title}.")
             else:
                 messages.error(request, "Choose to confirm a section or set it aside.")

@@ -39,6 +39,11 @@ def send(browser, **changes):
     return browser.post("/my/forms/health/", {k: v for k, v in data.items() if v})
 
 
+def seen(*shown: IntakeEntry) -> list[str]:
+    """What the review page posts back: the answers it showed, by entry and time."""
+    return [f"{entry.pk} {entry.entered_at.isoformat()}" for entry in shown]
+
+
 def entries(client) -> dict[str, IntakeEntry]:
     return {
         entry.section: entry
@@ -105,7 +110,8 @@ def test_a_practitioner_confirms_all_and_the_answers_go_on_file(
     assert "<script>alert(1)" not in page
     assert "Proposed change" in page
     response = client.post(
-        f"/clients/{jo.pk}/intake-review/", {"action": "confirm_all"}
+        f"/clients/{jo.pk}/intake-review/",
+        {"action": "confirm_all", "seen": seen(*entries(jo).values())},
     )
 
     assert response.status_code == 302
@@ -143,6 +149,7 @@ def test_the_client_cannot_overwrite_a_confirmed_answer(
     client.force_login(practitioner)
     detail = client.get(f"/clients/{jo.pk}/").text
     assert "Review the client's answers" in detail
+    assert "Review the client's answers" in client.get(f"/clients/{jo.pk}/intake/").text
     review = client.get(f"/clients/{jo.pk}/intake-review/").text
     health = review.split('id="review-health"', 1)[1].split("</section>", 1)[0]
     row = health.split("Medications", 1)[1].split("</tr>", 1)[0]
@@ -159,7 +166,7 @@ def test_confirming_one_section_changes_only_that_section(
 
     client.post(
         f"/clients/{jo.pk}/intake-review/",
-        {"action": "confirm", "entry": health.pk},
+        {"action": "confirm", "entry": health.pk, "seen": seen(health)},
     )
 
     confirmed.refresh_from_db()
@@ -181,7 +188,7 @@ def test_setting_aside_keeps_the_intake_as_it_was(client, jo, confirmed, practit
     for entry in entries(jo).values():
         client.post(
             f"/clients/{jo.pk}/intake-review/",
-            {"action": "set_aside", "entry": entry.pk},
+            {"action": "set_aside", "entry": entry.pk, "seen": seen(entry)},
         )
 
     confirmed.refresh_from_db()
@@ -287,3 +294,35 @@ def test_the_day_list_counts_the_intake(
     }
     assert "Intake to review" in rows["Jo Bloggs"]
     assert "Intake to fill in" in rows["Kim Other"]
+
+
+def test_answers_changed_while_the_review_was_open_are_not_confirmed(
+    client, jo, confirmed, practitioner
+):
+    sign_in_as(client, jo)
+    send(client)
+    shown = entries(jo)
+    # The client sends another medicine while the practitioner reads the page.
+    send(client, **{"health-medications": "Warfarin"})
+    client.force_login(practitioner)
+
+    one = client.post(
+        f"/clients/{jo.pk}/intake-review/",
+        {
+            "action": "confirm",
+            "entry": shown["health"].pk,
+            "seen": seen(shown["health"]),
+        },
+        follow=True,
+    )
+    every = client.post(
+        f"/clients/{jo.pk}/intake-review/",
+        {"action": "confirm_all", "seen": seen(*shown.values())},
+        follow=True,
+    )
+
+    assert "changed their answers after you opened the page" in one.text
+    assert "changed their answers after you opened the page" in every.text
+    confirmed.refresh_from_db()
+    assert confirmed.medications == "None"
+    assert len(entries(jo)) == 4
