@@ -5,6 +5,7 @@ transaction_mode IMMEDIATE), so the check below and the insert cannot interleave
 another booking's.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -388,6 +389,47 @@ def _save_or_conflict(appointment: Appointment, conflict_args: dict) -> Appointm
     return appointment
 
 
+class _TakenMeanwhile(Exception):
+    """The insert of a new appointment broke a constraint: another booking committed
+    between our check and the insert. Raised out of the booking's transaction (or
+    savepoint), which rolls it back, so the conflict can be read and described after."""
+
+    def __init__(self, conflict_args: dict):
+        super().__init__("taken meanwhile")
+        self.conflict_args = conflict_args
+
+
+def _insert(appointment: Appointment, conflict_args: dict) -> Appointment:
+    """_save_or_conflict for a new appointment, without a savepoint of its own (two
+    round trips a booking): the booking's own atomic block is the one rolled back."""
+    appointment.full_clean(exclude=LOADED_RELATIONS, validate_constraints=False)
+    try:
+        appointment.save()
+    except IntegrityError as error:
+        raise _TakenMeanwhile(conflict_args) from error
+    return appointment
+
+
+def _conflict_read_after_rollback(book):
+    """When PostgreSQL's exclusion constraint refuses the insert (_TakenMeanwhile), the
+    booking's transaction, or inside a caller's its savepoint, is rolled back first and
+    what took the time is read and described afterwards: a statement after a failed
+    one in the same transaction would be refused."""
+
+    @functools.wraps(book)
+    def booking(**kwargs):
+        try:
+            return book(**kwargs)
+        except _TakenMeanwhile as taken:
+            conflict = _conflict(**taken.conflict_args)
+            raise conflict or BookingConflict(
+                message="That time was just taken by another booking."
+            ) from taken.__cause__
+
+    return booking
+
+
+@_conflict_read_after_rollback
 @transaction.atomic
 def appointment_book(
     *,
@@ -453,7 +495,7 @@ def appointment_book(
     if held_until is not None:
         appointment.status = Appointment.Status.AWAITING_DEPOSIT
         appointment.held_until = held_until
-    appointment = _save_or_conflict(appointment, conflict_args)
+    appointment = _insert(appointment, conflict_args)
     if held_until is None:
         hooks.appointment_booked(appointment=appointment, confirm=confirm)
     return appointment

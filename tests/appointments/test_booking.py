@@ -357,3 +357,29 @@ def test_a_reschedule_onto_a_taken_time_is_a_conflict_but_its_own_time_is_not(
 
     assert moved.starts_at == TEN + timedelta(minutes=75)
     assert [a.pk for a in refused.value.conflicts] == [other.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_the_constraint_refuses_is_a_conflict_naming_what_took_the_time(
+    jo, make_client, consultation, sam, desk, monkeypatch
+):
+    """As when another booking commits between the check and the insert (made here
+    by a check that misses): PostgreSQL's exclusion constraint refuses the insert, the
+    booking's transaction is rolled back and what took the time is read afterwards,
+    booked on its own or inside a caller's transaction, which stays usable."""
+    from django.db import transaction
+
+    first = book(make_client(), consultation, sam, TEN, desk)
+    monkeypatch.setattr(services, "_check_schedule", lambda *args, **kwargs: False)
+
+    with pytest.raises(services.BookingConflict) as alone:
+        book(jo, consultation, sam, TEN, desk)
+    with transaction.atomic():
+        with pytest.raises(services.BookingConflict) as inside:
+            book(jo, consultation, sam, TEN, desk)
+        later = book(jo, consultation, sam, TEN + timedelta(hours=1), desk)
+
+    assert [a.pk for a in alone.value.conflicts] == [first.pk]
+    assert [a.pk for a in inside.value.conflicts] == [first.pk]
+    assert list(Appointment.objects.filter(client=jo)) == [later]
