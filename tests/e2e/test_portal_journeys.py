@@ -19,7 +19,7 @@ from clients import services as client_services
 from clients.models import Client, Consent, IntakeEntry
 from portal import tasks
 from tests.e2e.conftest import PATIENCE_MS, Journey
-from tests.e2e.screens import SCREENSHOTS
+from tests.e2e.screens import SCREENSHOTS, TABLET
 from tests.e2e.test_journeys import first_session_now, log_in, take_intake
 from tests.e2e.test_online_booking import PHONE, clinic  # noqa: F401
 from treatments import services as treatment_services
@@ -258,6 +258,10 @@ def test_a_practitioner_reviews_what_the_client_entered(
     page.get_by_role("link", name="Review the client's answers").click()
     expect(page.get_by_text("Proposed change").first).to_be_visible()
     journey.step("intake-review")
+    # And on a phone: the tables scroll inside themselves, not the page.
+    page.set_viewport_size(PHONE)
+    journey.step("intake-review-phone")
+    page.set_viewport_size(TABLET)
     page.get_by_role("button", name="Confirm all 3 sections").click()
     expect(page.get_by_text("Confirmed the client's answers.")).to_be_visible()
     journey.step("intake-confirmed")
