@@ -88,10 +88,16 @@ def pay_refusal(appointment: Appointment, now: datetime | None = None) -> str | 
     if not stripe_api.enabled():
         return "Card payments are not set up: the deposit is paid at the desk."
     status = appointment.status
-    if status == Appointment.Status.AWAITING_DEPOSIT and appointment.held_until <= now:
+    ran_out = (
+        status == Appointment.Status.AWAITING_DEPOSIT and appointment.held_until <= now
+    ) or (
+        # Released by the sweep: it keeps held_until, which only a hold has.
+        status == Appointment.Status.CANCELLED and appointment.held_until is not None
+    )
+    if ran_out:
         return (
-            "The time held for you has run out and is free again: please book "
-            "another time."
+            "The time held for you ran out before the deposit was paid, and is "
+            "free again: please book another time."
         )
     if status not in (
         Appointment.Status.AWAITING_DEPOSIT,

@@ -291,7 +291,9 @@ def test_an_unpaid_hold_is_released_by_the_sweep_and_offered_to_the_waitlist(
     # The client who never paid was never told of it, so no cancellation email.
     assert not OutboundMessage.objects.filter(client=appointment.client).exists()
     page = client.get(checkout.pay_url(appointment)).text
-    assert "cancelled: there is no deposit to pay" in page
+    assert "ran out before the deposit was paid" in page
+    assert 'href="/book/"' in page
+    assert client.post(checkout.pay_url(appointment)).status_code == 409
     assert checkout.holds_release() == 0
 
 
