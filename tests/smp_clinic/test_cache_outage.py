@@ -218,7 +218,8 @@ def test_a_role_taken_away_while_redis_hangs_is_not_served_stale_after(
 
 def test_one_redis_client_serves_every_call_and_comes_back_after_a_restart(redis):
     """Django made a new redis.Redis for each call, which cost more CPU than the GET
-    (core.cache.ReusedClientRedisCacheClient): one per pool now, through a restart."""
+    (core.cache.ReusedClientRedisCacheClient): one per pool now, through a restart,
+    and a counter moves on in one round trip."""
     cache.set("k", 1)
     client = cache._cache.get_client("k", write=True)
     assert cache.incr("k") == 2
@@ -232,3 +233,10 @@ def test_one_redis_client_serves_every_call_and_comes_back_after_a_restart(redis
     cache.set("k", "after")
     assert cache.get("k") == "after"
     assert cache._cache.get_client("k") is client
+    # incr is one script call (EVALSHA), loaded again on the restarted server, and
+    # still refuses a key that is not there.
+    cache.set("n", 5)
+    assert cache.incr("n", 2) == 7
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("no-such-counter")
+    assert cache.get("no-such-counter") is None
