@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from appointments.models import Appointment
@@ -126,18 +126,51 @@ def plan_money(plan: TreatmentPlan) -> PlanMoney:
     completed = plan.sessions.filter(
         appointment__status=Appointment.Status.COMPLETED
     ).count()
-    if plan.price_basis == PriceBasis.COURSE:
-        delivered = price if completed else 0
-    else:
-        delivered = plan.price_minor * completed
     paid = sums.received + sums.credited
     return PlanMoney(
         price=Money(price, plan.currency),
         received=sums.money(sums.received),
         credited=sums.money(sums.credited),
         due=Money(max(price - paid, 0), plan.currency),
-        owed=Money(max(delivered - paid, 0), plan.currency),
+        owed=Money(
+            plan_owed_now(
+                price_basis=plan.price_basis,
+                price_minor=plan.price_minor,
+                sessions_planned=plan.sessions_planned,
+                completed=completed,
+                sums=sums,
+            ),
+            plan.currency,
+        ),
     )
+
+
+def completed_sessions() -> Count:
+    """A plan's sessions held, as an annotation (one query for many plans)."""
+    return Count(
+        "sessions", filter=Q(sessions__appointment__status=Appointment.Status.COMPLETED)
+    )
+
+
+def plan_owed_now(
+    *, price_basis: str, price_minor: int, sessions_planned: int, completed: int, sums
+) -> int:
+    """What a course's client owes now: the sessions given (or the whole package
+    once its first is done), less what was paid or credited. Shared by the plan's
+    page and the outstanding balances report (payments/reports.py)."""
+    if price_basis == PriceBasis.COURSE:
+        delivered = price_minor if completed else 0
+    else:
+        delivered = price_minor * completed
+    return max(delivered - sums.received - sums.credited, 0)
+
+
+def appointment_owed(*, price_minor: int, completed: bool, sums: Sums) -> int:
+    """What a client owes for an appointment outside a priced course: its price
+    once given (a missed or cancelled one only the deposit it forfeited), less what
+    was paid or credited; never below zero (a credit is the clinic's to refund)."""
+    price = price_minor if completed else 0
+    return max(price + sums.forfeited - sums.received - sums.credited, 0)
 
 
 @dataclass
@@ -152,10 +185,12 @@ class ClientMoney:
 def client_money(client: Client) -> ClientMoney:
     entries = LedgerEntry.objects.filter(client=client)
     received: dict[str, int] = defaultdict(int)
-    # One query sums both: per currency (received) and per appointment (owed).
+    # One query sums all three: per currency (received), per appointment and per
+    # course (owed), whatever the number of appointments and courses.
     by_appointment = defaultdict(lambda: defaultdict(int))
+    by_plan = defaultdict(lambda: defaultdict(int))
     for row in (
-        entries.values("currency", "appointment", "kind")
+        entries.values("currency", "appointment", "plan", "kind")
         .annotate(minor=Sum("amount_minor"))
         .order_by()
     ):
@@ -164,6 +199,8 @@ def client_money(client: Client) -> ClientMoney:
             received[row["currency"]] += sign * row["minor"]
         if row["appointment"] is not None:
             by_appointment[row["appointment"]][row["kind"]] += row["minor"]
+        if row["plan"] is not None:
+            by_plan[row["plan"]][row["kind"]] += row["minor"]
     owed: dict[str, int] = defaultdict(int)
     course_sessions = TreatmentSession.objects.filter(
         appointment__client=client, plan__isnull=False
@@ -182,15 +219,26 @@ def client_money(client: Client) -> ClientMoney:
         sums = Sums(appointment.location.currency)
         for kind, minor in by_appointment[appointment.pk].items():
             sums.add(kind, minor)
-        price = (
-            appointment.service.price_minor
-            if appointment.status == Appointment.Status.COMPLETED
-            else 0
+        owed[sums.currency] += appointment_owed(
+            price_minor=appointment.service.price_minor,
+            completed=appointment.status == Appointment.Status.COMPLETED,
+            sums=sums,
         )
-        left = price + sums.forfeited - sums.received - sums.credited
-        owed[sums.currency] += max(left, 0)
-    for plan in TreatmentPlan.objects.filter(client=client).exclude(price_minor=0):
-        owed[plan.currency] += plan_money(plan).owed.minor
+    for plan in (
+        TreatmentPlan.objects.filter(client=client)
+        .exclude(price_minor=0)
+        .annotate(completed=completed_sessions())
+    ):
+        sums = Sums(plan.currency)
+        for kind, minor in by_plan[plan.pk].items():
+            sums.add(kind, minor)
+        owed[plan.currency] += plan_owed_now(
+            price_basis=plan.price_basis,
+            price_minor=plan.price_minor,
+            sessions_planned=plan.sessions_planned,
+            completed=plan.completed,
+            sums=sums,
+        )
     return ClientMoney(
         received=[Money(m, c) for c, m in sorted(received.items())],
         owed=[Money(m, c) for c, m in sorted(owed.items()) if m],

@@ -3,7 +3,7 @@ reversing row that voids one (a manager, with a reason)."""
 
 import contextlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -83,10 +83,12 @@ def entry_record(
     provider_reference: str = "",
     reason: str = "",
     check_role: bool = True,
+    recorded_at: datetime | None = None,
 ) -> LedgerEntry:
     """Add one row to the ledger, for an appointment or a plan of the client, in
     the currency of where it is given. `check_role`: a person records only the
-    kinds their role allows (the system, confirming a card payment, passes False)."""
+    kinds their role allows (the system, confirming a card payment, passes False).
+    `recorded_at`: when the money was taken, if not now (the demo's history)."""
     if check_role and kind not in kinds_for(recorded_by):
         raise PermissionDenied("Your role cannot record that.")
     if amount_minor <= 0:
@@ -109,6 +111,7 @@ def entry_record(
         location=location,
         reason=reason.strip(),
         recorded_by=recorded_by,
+        recorded_at=recorded_at or timezone.now(),
     )
     entry.full_clean()
     entry.save()
@@ -217,7 +220,9 @@ def forfeit_reason(appointment: Appointment, *, now) -> str | None:
     )
 
 
-def _deposit_forfeit(appointment: Appointment, reason: str) -> LedgerEntry | None:
+def _deposit_forfeit(
+    appointment: Appointment, reason: str, *, at: datetime | None = None
+) -> LedgerEntry | None:
     """Keep what was paid as deposit on the appointment (and not forfeited yet)."""
     sums = {
         row["kind"]: row["minor"]
@@ -240,6 +245,7 @@ def _deposit_forfeit(appointment: Appointment, reason: str) -> LedgerEntry | Non
         plan=_plan_of(appointment),
         location=appointment.location,
         reason=reason,
+        recorded_at=at or timezone.now(),
     )
     entry.full_clean()
     entry.save()
@@ -247,19 +253,23 @@ def _deposit_forfeit(appointment: Appointment, reason: str) -> LedgerEntry | Non
 
 
 def deposit_forfeit_on_cancel(
-    *, appointment: Appointment, by_client: bool
+    *, appointment: Appointment, by_client: bool, now: datetime | None = None
 ) -> LedgerEntry | None:
     """appointments' appointment_cancelled hook: a late cancellation by the client
-    forfeits the deposit, in the cancellation's transaction."""
+    forfeits the deposit, in the cancellation's transaction. `now`: when the client
+    cancelled, if not now (the demo's history)."""
     if not by_client:
         return None
-    reason = forfeit_reason(appointment, now=timezone.now())
-    return _deposit_forfeit(appointment, reason) if reason else None
+    now = now or timezone.now()
+    reason = forfeit_reason(appointment, now=now)
+    return _deposit_forfeit(appointment, reason, at=now) if reason else None
 
 
-def deposit_forfeit_on_missed(*, appointment: Appointment) -> LedgerEntry | None:
+def deposit_forfeit_on_missed(
+    *, appointment: Appointment, now: datetime | None = None
+) -> LedgerEntry | None:
     """appointments' appointment_missed hook: a no-show forfeits the deposit."""
-    return _deposit_forfeit(appointment, "No-show: the deposit is kept.")
+    return _deposit_forfeit(appointment, "No-show: the deposit is kept.", at=now)
 
 
 @transaction.atomic
@@ -321,12 +331,17 @@ def receipt_issue(*, entry: LedgerEntry) -> Document:
         currency=entry.currency,
         total_minor=entry.amount_minor,
         issued_by=entry.recorded_by,
+        issued_at=entry.recorded_at,
     )
 
 
 @transaction.atomic
 def invoice_issue(
-    *, appointment: Appointment | None = None, plan: TreatmentPlan | None = None, by
+    *,
+    appointment: Appointment | None = None,
+    plan: TreatmentPlan | None = None,
+    by,
+    issued_at: datetime | None = None,
 ) -> Document:
     """The invoice for an appointment (its service's price) or a course (its
     price): one each, numbered in the location's sequence."""
@@ -368,4 +383,5 @@ def invoice_issue(
         currency=currency,
         total_minor=price,
         issued_by=by,
+        issued_at=issued_at or timezone.now(),
     )

@@ -15,7 +15,7 @@ from clients import services as client_services
 from clients.models import STAGES, Client, ConsentKind, HairLossCause, PatchTest, Scale
 from pigments.models import Pigment, PigmentLot
 from treatments import hooks, selectors, services
-from treatments.models import Healing, PlanStatus, SessionPigment
+from treatments.models import Healing, PlanStatus, PriceBasis, SessionPigment
 
 PIGMENTS = [
     ("Perma Blend", "SMP Dark", "Carbon black (CI 77266), glycerin, water, alcohol."),
@@ -148,6 +148,19 @@ def _record_history(session, *, rng, lots, by, photo_density=None):
     )
 
 
+COURSE_PRICES = (240000, 280000, 320000)
+SESSION_PRICE = 95000
+
+
+def _demo_course_price(index: int) -> dict:
+    if index % 5 == 4:
+        return {"price_basis": PriceBasis.PER_SESSION, "price_minor": SESSION_PRICE}
+    return {
+        "price_basis": PriceBasis.COURSE,
+        "price_minor": COURSE_PRICES[index % len(COURSE_PRICES)],
+    }
+
+
 def seed_plans(
     *, rng: random.Random, clients, lots, manager, booked_by, today: date
 ) -> None:
@@ -173,6 +186,9 @@ def seed_plans(
             recession=rng.choice(["mature", "receded"]),
             design_notes="Temple points level with the outer eye corners.",
             created_by=practitioner.user,
+            # The course's price, in its clinic's currency: most a package for the
+            # whole course, every fifth priced by the session.
+            **_demo_course_price(index),
         )
         # The client agreed the hairline at planning (the hairline gate): these
         # clients may already have sessions booked by the schedule.
@@ -298,6 +314,7 @@ def seed_untested_pigment_client(*, lots, manager, today: date):
         hairline_style="soft",
         recession="mature",
         created_by=manager,
+        **_demo_course_price(0),
     )
     plan = services.plan_design_sign_off(plan=plan, typed_name=robin.full_name)
     # Early, before the day's bookings (from 09:00 with their buffers), so it

@@ -248,3 +248,70 @@ def test_the_demo_sends_text_reminders_to_var_sms_and_has_replies_waiting(
     assert OutboundMessage.objects.filter(
         channel="sms", kind="reminder", status="sent"
     ).count() == len(reminders)
+
+
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_keeps_a_ledger_the_money_reports_can_show(db):
+    """Issue 22: prices, both currencies and every kind of ledger row, each dated
+    when the money changed hands, with receipts and invoices numbered as issued."""
+    from django.db.models import Count
+
+    from payments.models import Document, LedgerEntry
+    from treatments.models import TreatmentPlan
+
+    call_command("seed_demo")
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    kinds = dict(
+        LedgerEntry.objects.values_list("kind").annotate(n=Count("pk")).order_by()
+    )
+    assert set(kinds) == {
+        "deposit",
+        "payment",
+        "refund",
+        "forfeit",
+        "discount",
+        "write_off",
+    }
+    assert kinds["payment"] > 100
+    assert set(LedgerEntry.objects.values_list("currency", flat=True)) == {
+        "GBP",
+        "USD",
+    }
+    # Every entry is in its place's currency, and none is dated in the future.
+    assert not LedgerEntry.objects.filter(recorded_at__gt=now).exists()
+    for entry in LedgerEntry.objects.select_related("location")[:200]:
+        assert entry.currency == entry.location.currency
+    # A late cancellation and a no-show kept their deposits, and say why.
+    forfeits = LedgerEntry.objects.filter(kind="forfeit")
+    assert forfeits.filter(reason__startswith="No-show").exists()
+    assert forfeits.filter(reason__startswith="Cancelled").exists()
+    # Each deposit or payment has its receipt; courses and appointments invoices.
+    received = LedgerEntry.objects.filter(kind__in=["deposit", "payment"])
+    assert Document.objects.filter(kind="receipt").count() == received.count()
+    assert Document.objects.filter(kind="invoice", plan__isnull=False).exists()
+    assert Document.objects.filter(kind="invoice", appointment__isnull=False).exists()
+    assert not TreatmentPlan.objects.filter(price_minor=0).exists()
+    # Deposits held: some upcoming bookings are paid for.
+    assert received.filter(appointment__starts_at__gt=now).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_ledger_is_the_same_for_a_seed():
+    from payments.models import LedgerEntry
+
+    def ledger():
+        return list(
+            LedgerEntry.objects.order_by(
+                "recorded_at", "kind", "amount_minor"
+            ).values_list("kind", "amount_minor", "currency", "method", "recorded_at")
+        )
+
+    call_command("seed_demo", "--seed", "3")
+    first = ledger()
+    call_command("flush", "--no-input")
+    call_command("seed_demo", "--seed", "3")
+
+    assert ledger() == first
+    assert len(first) > 300
