@@ -15,18 +15,24 @@ def _number(value) -> float:
     return float(value or 0)
 
 
-def bar_chart(*, slug: str, title: str, labels, values, unit: str = "") -> SafeString:
-    """Horizontal bars, one a row, each labelled on the left and valued on the right."""
+def bar_chart(
+    *, slug: str, title: str, labels, values, unit: str = "", shown=None
+) -> SafeString:
+    """Horizontal bars, one a row, each labelled on the left and valued on the right.
+    `shown`: how each value reads, when not as the number (an amount of money)."""
     numbers = [_number(value) for value in values]
-    peak = max(numbers, default=0) or 1
+    written = list(shown) if shown is not None else [None] * len(numbers)
+    peak = max(*numbers, 0) or 1
     span = WIDTH - LEFT - RIGHT
     rows = []
-    for index, (label, value, number) in enumerate(
-        zip(labels, values, numbers, strict=True)
+    for index, (label, value, number, text) in enumerate(
+        zip(labels, values, numbers, written, strict=True)
     ):
         y = PAD + index * ROW
-        length = span * number / peak
-        shown = value if isinstance(value, str) else _shown(number, unit)
+        # A negative amount (more refunded than taken) draws no bar, but reads.
+        length = max(span * number / peak, 0)
+        if text is None:
+            text = value if isinstance(value, str) else _shown(number, unit)
         rows.append(
             (
                 LEFT - 8,
@@ -38,7 +44,7 @@ def bar_chart(*, slug: str, title: str, labels, values, unit: str = "") -> SafeS
                 ROW - 8,
                 LEFT + length + 6,
                 y + 16,
-                shown,
+                text,
             )
         )
     bars = format_html_join(

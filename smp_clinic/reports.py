@@ -46,6 +46,13 @@ class Report:
     chart_unit: str = ""
     # How the first column's dates read on the page (a Django date format).
     date_format: str = "j M Y"
+    # Money reports (smp_clinic/money_reports.py): the columns holding minor units
+    # of `currency`, written in `locale` on the page, in major units in the CSV;
+    # `csv_slug` names the CSV holding every currency's section.
+    money_columns: tuple[int, ...] = ()
+    currency: str = ""
+    locale: str = ""
+    csv_slug: str = ""
 
 
 @dataclass(frozen=True)

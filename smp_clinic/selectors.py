@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from appointments.models import Location
 from core.roles import Capability, Role, can
 from smp_clinic.models import Heartbeat
 from smp_clinic.services import WORKER_HEARTBEAT
@@ -124,3 +125,8 @@ def audited_record_kinds() -> list[ContentType]:
         ContentType.objects.get_for_models(*audited_models()).values(),
         key=lambda kind: kind.name,
     )
+
+
+def export_locations() -> list[Location]:
+    """The locations a manager exports the accounts of (Reports -> Money)."""
+    return list(Location.objects.order_by("name"))

@@ -467,6 +467,8 @@ PORTAL_SIGN_IN_PER_ADDRESS_HOUR = int(env("PORTAL_SIGN_IN_PER_ADDRESS_HOUR", "10
 # The clinic's notice policy: a client moves or cancels an appointment in the portal
 # up to this many hours before it; closer to it, the portal asks them to call.
 PORTAL_NOTICE_HOURS = int(env("PORTAL_NOTICE_HOURS", "48"))
+# The sales account the accounting export codes invoices to (Xero's default: 200).
+ACCOUNTING_SALES_ACCOUNT = env("ACCOUNTING_SALES_ACCOUNT", "200")
 # django-sesame makes and checks the links' tokens (portal/links.py): signed with
 # SECRET_KEY, expiring, single use (the client's last sign-in is in the signature),
 # void once the client's email address changes. Nothing else uses it.

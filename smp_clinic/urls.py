@@ -12,6 +12,8 @@ urlpatterns = [
     path("clinic/logo/<slug:version>.png", views.clinic_logo, name="clinic_logo"),
     path("audit/", views.audit_log, name="audit_log"),
     path("reports/", views.reports_page, name="reports"),
+    path("reports/money/", views.money_reports_page, name="money_reports"),
+    path("reports/accounting.csv", views.accounting_export, name="accounting_export"),
     path("reports/<slug:slug>.csv", views.report_csv, name="report_csv"),
     path(
         "accounts/password_reset/",

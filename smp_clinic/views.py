@@ -28,12 +28,14 @@ from appointments.selectors import (
 from clients import selectors as client_selectors
 from core import accounts, audit, charts, clinic, date_input, two_factor
 from core.cache import cache_ok
+from core.money import format_money, to_major
 from core.ratelimit import over_limit
 from core.redirects import redirect_next, safe_next
 from core.roles import Capability, Role, primary_role, require
 from core.spreadsheets import safe_cell
 from operations.selectors import backup_status
-from smp_clinic import reports, selectors, tasks
+from payments import exports
+from smp_clinic import money_reports, reports, selectors, tasks
 from smp_clinic.celery import app as celery_app
 from smp_clinic.forms import (
     AuditFilterForm,
@@ -328,48 +330,143 @@ def _report_period(request) -> tuple[ReportPeriodForm, reports.Period | None]:
     return form, form.period() if form.is_valid() else None
 
 
-@require(Capability.MANAGEMENT)
-@require_GET
-def reports_page(request):
-    """Bookings, no-shows, utilisation, course completion, recalls ahead and lots."""
-    form, period = _report_period(request)
-    shown = [] if period is None else reports.all_reports(period, timezone.localdate())
-    sections = [
-        {
-            "report": report,
-            "chart": charts.bar_chart(
-                slug=report.slug,
-                title=report.title,
-                labels=[
-                    _label(row[report.chart[0]], report.date_format)
-                    for row in report.rows
-                ],
-                values=[row[report.chart[1]] for row in report.rows],
-                unit=report.chart_unit,
-            )
-            if report.chart and report.rows
-            else None,
-        }
-        for report in shown
+def _written(report: reports.Report, row: list) -> list:
+    """A row as the page shows it: amounts with their currency's symbol."""
+    return [
+        format_money(value, report.currency, report.locale)
+        if index in report.money_columns
+        else value
+        for index, value in enumerate(row)
     ]
-    context = {"form": form, "period": period, "sections": sections}
-    context["query"] = request.GET.urlencode()
+
+
+def _section(report: reports.Report) -> dict:
+    rows = [_written(report, row) for row in report.rows]
+    chart = None
+    if report.chart and report.rows:
+        label, value = report.chart
+        chart = charts.bar_chart(
+            slug=report.slug,
+            title=report.title,
+            labels=[_label(row[label], report.date_format) for row in report.rows],
+            values=[row[value] for row in report.rows],
+            unit=report.chart_unit,
+            shown=[row[value] for row in rows] if report.money_columns else None,
+        )
+    return {"report": report, "rows": rows, "chart": chart}
+
+
+def _reports_page(
+    request, *, build, template_title: str, other: tuple[str, str], export=None
+):
+    form, period = _report_period(request)
+    shown = [] if period is None else build(period)
+    context = {
+        "form": form,
+        "period": period,
+        "sections": [_section(report) for report in shown],
+        "export": export,
+        "query": request.GET.urlencode(),
+        "page_title": template_title,
+        "other_page": other,
+    }
     status = 422 if period is None else 200
     return render(request, "reports/reports.html", context, status=status)
 
 
 @require(Capability.MANAGEMENT)
 @require_GET
+def reports_page(request):
+    """Bookings, no-shows, utilisation, course completion, recalls ahead and lots."""
+    return _reports_page(
+        request,
+        build=lambda period: reports.all_reports(period, timezone.localdate()),
+        template_title="Reports",
+        other=("money_reports", "Money reports"),
+    )
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def money_reports_page(request):
+    """Revenue, deposits, balances owed, courses sold and conversion (issue 22)."""
+    return _reports_page(
+        request,
+        build=money_reports.all_money_reports,
+        template_title="Money reports",
+        other=("reports", "Bookings and treatment reports"),
+        export={"locations": selectors.export_locations(), "systems": exports.SYSTEMS},
+    )
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
 def report_csv(request, slug):
-    build = reports.REPORTS.get(slug)
+    """A report as CSV; a money report's holds every currency, each row saying its
+    own (never a total across them), amounts in major units (1500.00)."""
     _form, period = _report_period(request)
-    if build is None or period is None:
+    if period is None:
         raise Http404("No such report for that period.")
-    report = build(period, timezone.localdate())
+    if slug in reports.REPORTS:
+        report = reports.REPORTS[slug](period, timezone.localdate())
+        columns, rows = report.columns, report.rows
+    elif slug in money_reports.MONEY_REPORTS:
+        sections = money_reports.MONEY_REPORTS[slug](period)
+        columns, rows = _money_csv(sections)
+    else:
+        raise Http404("No such report for that period.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"{slug}-{period.first_day}-{period.last_day}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
-    writer.writerow(report.columns)
-    writer.writerows([safe_cell(value) for value in row] for row in report.rows)
+    writer.writerow(columns)
+    writer.writerows([safe_cell(value) for value in row] for row in rows)
     return response
+
+
+@require(Capability.MANAGEMENT)
+@require_GET
+def accounting_export(request):
+    """Invoices issued over the period, at one location or all, as Xero (the
+    default) or QuickBooks Online import them (payments/exports.py names their
+    columns). A location or system that is not one is 404, not a guess."""
+    _form, period = _report_period(request)
+    system = request.GET.get("system") or "xero"
+    chosen = request.GET.get("location", "")
+    locations = selectors.export_locations()
+    if chosen:
+        locations = [place for place in locations if str(place.pk) == chosen]
+    if period is None or not locations or system not in exports.SYSTEMS:
+        raise Http404("Choose a period, a location and Xero or QuickBooks.")
+    start, end = period.bounds
+    columns, rows = exports.accounting_export(
+        system=system, locations=locations, start=start, end=end
+    )
+    where = chosen if chosen else "all"
+    name = f"{system}-invoices-{where}-{period.first_day}-{period.last_day}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return response
+
+
+def _money_csv(sections: list[reports.Report]) -> tuple[list[str], list[list]]:
+    first = sections[0]
+    if not first.money_columns:
+        return first.columns, first.rows
+    rows = [
+        [
+            report.currency,
+            *(
+                to_major(value, report.currency)
+                if index in report.money_columns
+                else value
+                for index, value in enumerate(row)
+            ),
+        ]
+        for report in sections
+        for row in report.rows
+    ]
+    return ["Currency", *first.columns], rows

@@ -163,6 +163,8 @@ EXPECTED = {
     "clients/patch-tests/<int:pk>/withdraw/": (CLINICAL, CLINICAL),
     "audit/": (MANAGER, MANAGER_POST_ONLY),
     "reports/": (MANAGER, MANAGER_POST_ONLY),
+    "reports/money/": (MANAGER, MANAGER_POST_ONLY),
+    "reports/accounting.csv": (MANAGER, MANAGER_POST_ONLY),
     "reports/<slug:slug>.csv": (MANAGER, MANAGER_POST_ONLY),
     "healthz": (PUBLIC, NOT_ALLOWED),
     "favicon.ico": (PUBLIC, NOT_ALLOWED),
