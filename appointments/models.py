@@ -101,6 +101,16 @@ class Location(models.Model):
     def __str__(self):
         return self.name
 
+    def deposit_policy(self) -> str:
+        """The cancellation policy, as the client reads it (the booking page, the
+        confirmation email, the portal): from this location's own setting."""
+        hours = self.deposit_refundable_hours
+        return (
+            f"The deposit is refundable if you cancel at least {hours} hour"
+            f"{'s' if hours != 1 else ''} before your appointment; a later "
+            "cancellation or a no-show forfeits it."
+        )
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)

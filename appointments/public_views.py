@@ -90,7 +90,12 @@ def book_service(request, location_id):
     return render(
         request,
         "appointments/public/book_service.html",
-        {"location": location, "services": offered},
+        {
+            "location": location,
+            "services": offered,
+            # The policy, once, when any service here takes a deposit.
+            "deposit_policy": any(service.deposit_minor for service in offered),
+        },
     )
 
 

@@ -1191,6 +1191,19 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         # Forms before the visit: the client signs the clinic's consents on their
         # own phone, in the portal.
         context["portal_forms_url"] = settings.SITE_URL + reverse("portal:consents")
+    if (
+        message.kind == MessageKind.CONFIRMATION
+        and appointment is not None
+        and appointment.service.deposit_minor
+    ):
+        # The cancellation policy, from the location's own setting (issue 22).
+        location = appointment.location
+        deposit = format_money(
+            appointment.service.deposit_minor, location.currency, location.locale
+        )
+        context["deposit_policy"] = (
+            f"A deposit of {deposit} holds this time. {location.deposit_policy()}"
+        )
     if message.kind in RECALL_KINDS or message.kind == MessageKind.COURSE_CONFIRMATION:
         # A recall's appointment is the touch-up that wrote it, long past: the email
         # is about booking the next one. A course's confirmation lists its sessions.
