@@ -37,6 +37,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_GONE = "waitlist_gone", "Waitlist: the time has gone"
     REPLY = "reply", "Reply from the front desk"
     DEPOSIT_REQUEST = "deposit_request", "Deposit request"
+    DOCUMENT = "document", "Receipt or invoice"
 
 
 # Messages that quote the health or treatment record (pigments, lots and dilutions
@@ -280,6 +281,9 @@ class OutboundMessage(models.Model):
     )
     # For an appointment's messages: the start it was written for. A message whose
     # appointment has moved since no longer applies.
+    # A receipt or invoice (payments.Document, a sibling app: an id, not a foreign
+    # key) whose PDF is drawn when the email is sent (messaging/hooks.py).
+    document_id = models.PositiveBigIntegerField(null=True, blank=True)
     for_starts_at = models.DateTimeField(null=True, blank=True)
     # A "moved" email: the start the client was told before (struck in the email).
     previous_starts_at = models.DateTimeField(null=True, blank=True, editable=False)

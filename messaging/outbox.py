@@ -50,6 +50,7 @@ from core import dates
 from core.clinic import clinic_identity
 from core.mail import render_plain_text
 from core.money import format_money
+from messaging import hooks as message_hooks
 from messaging import links, selectors, sms, texts
 from messaging.models import (
     AftercareStep,
@@ -80,6 +81,8 @@ CARE_KINDS = {
     MessageKind.REPLY,
     # The front desk asking for the deposit of a booking the client made.
     MessageKind.DEPOSIT_REQUEST,
+    # A receipt or invoice: an account of money, not a reminder.
+    MessageKind.DOCUMENT,
 }
 # The messages that told the client when their appointment is.
 TOLD_KINDS = (MessageKind.CONFIRMATION, MessageKind.MOVED)
@@ -551,6 +554,35 @@ def ink_passport_schedule(*, client, now: datetime | None = None) -> OutboundMes
     )
 
 
+def document_message_write(
+    *, document_id: int, client, now: datetime | None = None
+) -> tuple[OutboundMessage, bool]:
+    """Email a receipt or invoice (payments' Document) to its client, due at once,
+    in the caller's transaction. One email per document, whoever asks and however
+    often (the dedupe key); the PDF is drawn when it is sent. Returns the message
+    and whether it is new."""
+    return OutboundMessage.objects.get_or_create(
+        dedupe_key=f"document:{document_id}",
+        defaults={
+            "client": client,
+            "kind": MessageKind.DOCUMENT,
+            "document_id": document_id,
+            "due_at": now or timezone.now(),
+        },
+    )
+
+
+def _document_file(message: OutboundMessage):
+    files = [
+        file
+        for file in message_hooks.document_file(document_id=message.document_id)
+        if file
+    ]
+    if not files:
+        raise ValueError("The receipt or invoice is no longer there.")
+    return files[0]
+
+
 def lot_recall_schedule(*, lot, clients, now: datetime | None = None) -> int:
     """One recall notice about `lot` to each of `clients`, due at once. Keyed by lot
     and client: sending the notices again writes nothing twice. Returns how many
@@ -792,6 +824,14 @@ def _still_applies(message: OutboundMessage, now: datetime) -> str:
     if message.kind not in CARE_KINDS and not client.reminder_consent:
         return "The client does not want reminders."
     if message.kind in (MessageKind.INK_PASSPORT, MessageKind.LOT_RECALL):
+        return ""
+    if message.kind == MessageKind.DOCUMENT:
+        if not [
+            file
+            for file in message_hooks.document_file(document_id=message.document_id)
+            if file
+        ]:
+            return "The receipt or invoice is no longer there."
         return ""
     if message.kind in PLAN_KINDS:
         return _plan_still_applies(message)
@@ -1291,6 +1331,9 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
     if message.lot is not None:
         context["lot"] = message.lot
         values.update(pigment=str(message.lot.pigment), lot=message.lot.lot_number)
+    if message.kind == MessageKind.DOCUMENT:
+        context["document_file"] = _document_file(message)
+        values["document"] = context["document_file"].label
     context["text_values"] = values
     key = text_key(message)
     if key is not None:
@@ -1405,6 +1448,10 @@ def build_email(
                 course_ics([s["appointment"] for s in context["course_sessions"]]),
                 "text/calendar; method=PUBLISH",
             )
+    elif message.kind == MessageKind.DOCUMENT:
+        # Drawn now from the document as issued: the row holds only its id.
+        document = context["document_file"]
+        email.attach(document.filename, document.content, document.mimetype)
     elif message.appointment is not None and message.kind in ICS_METHODS:
         method = ICS_METHODS[message.kind]
         email.attach(

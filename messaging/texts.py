@@ -231,6 +231,16 @@ TEXTS = {
         "data. Keep it for any doctor, dermatologist or other artist who asks what "
         "is in your skin.",
     ),
+    "document": TextKind(
+        "Receipt or invoice",
+        {
+            **CLIENT_PLACEHOLDERS,
+            "document": "the document and its number, e.g. receipt R-0001-000042",
+        },
+        "Your {document} from {clinic}",
+        "Please find your {document} attached, as a PDF. Thank you for visiting "
+        "{clinic}.",
+    ),
     "lot_recall": TextKind(
         "Pigment lot recall notice",
         {

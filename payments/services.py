@@ -15,6 +15,7 @@ from appointments.models import Appointment, Location
 from clients.models import Client
 from core.money import part_of
 from core.roles import Capability, can
+from payments import hooks
 from payments.models import (
     DESK_METHODS,
     CardCheckout,
@@ -84,11 +85,13 @@ def entry_record(
     reason: str = "",
     check_role: bool = True,
     recorded_at: datetime | None = None,
+    email_receipt: bool = True,
 ) -> LedgerEntry:
     """Add one row to the ledger, for an appointment or a plan of the client, in
     the currency of where it is given. `check_role`: a person records only the
     kinds their role allows (the system, confirming a card payment, passes False).
-    `recorded_at`: when the money was taken, if not now (the demo's history)."""
+    `recorded_at`: when the money was taken, if not now (the demo's history);
+    `email_receipt`: False where the receipt went at the time (the demo's history)."""
     if check_role and kind not in kinds_for(recorded_by):
         raise PermissionDenied("Your role cannot record that.")
     if amount_minor <= 0:
@@ -116,7 +119,7 @@ def entry_record(
     entry.full_clean()
     entry.save()
     if kind in (EntryKind.DEPOSIT, EntryKind.PAYMENT):
-        receipt_issue(entry=entry)
+        receipt_issue(entry=entry, email=email_receipt)
     if (
         kind == EntryKind.DEPOSIT
         and appointment is not None
@@ -310,9 +313,9 @@ def _issue(**fields) -> Document:
 
 
 @transaction.atomic
-def receipt_issue(*, entry: LedgerEntry) -> Document:
+def receipt_issue(*, entry: LedgerEntry, email: bool = True) -> Document:
     """A receipt for money received (a deposit or a payment), numbered in its
-    location's sequence."""
+    location's sequence, and emailed to the client (through the outbox)."""
     if entry.kind not in (EntryKind.DEPOSIT, EntryKind.PAYMENT) or entry.is_reversal:
         raise ValidationError("A receipt is for a deposit or a payment received.")
     if Document.objects.filter(entry=entry).exists():
@@ -320,7 +323,7 @@ def receipt_issue(*, entry: LedgerEntry) -> Document:
     what = (
         entry.appointment.service if entry.appointment_id else f"course: {entry.plan}"
     )
-    return _issue(
+    receipt = _issue(
         kind=DocumentKind.RECEIPT,
         location=entry.location,
         client_id=entry.client_id,
@@ -333,6 +336,21 @@ def receipt_issue(*, entry: LedgerEntry) -> Document:
         issued_by=entry.recorded_by,
         issued_at=entry.recorded_at,
     )
+    if email:
+        hooks.document_to_send(document=receipt)
+    return receipt
+
+
+@transaction.atomic
+def document_email(*, document: Document, by) -> bool:
+    """Email a receipt or an issued invoice to its client again, or for the first
+    time (the front desk asks from the page). Once per document: False when its
+    email was written already."""
+    if not can(by, Capability.BOOKING):
+        raise PermissionDenied("Your role cannot send that.")
+    if not document.client.email:
+        raise ValidationError("The client has no email address.")
+    return any(hooks.document_to_send(document=document))
 
 
 @transaction.atomic

@@ -41,4 +41,5 @@ urlpatterns = [
         checkout_views.stripe_webhook,
         name="stripe_webhook",
     ),
+    path("documents/<int:pk>/email/", views.document_email, name="document_email"),
 ]

@@ -9,6 +9,7 @@ from appointments import selectors as appointment_selectors
 from appointments.models import Appointment
 from clients import selectors as client_selectors
 from core.money import format_money
+from core.redirects import redirect_next
 from core.roles import Capability, can, require
 from payments import checkout, pdf, selectors, services, stripe_api
 from payments.forms import EntryForm, VoidForm
@@ -147,6 +148,23 @@ def document_pdf(request, pk):
     response = HttpResponse(pdf.document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.reference}.pdf"'
     return response
+
+
+@require(Capability.BOOKING)
+@require_POST
+def document_email(request, pk):
+    """Email a receipt or invoice to its client (once per document), then back."""
+    document = selectors.document_get_for_user(request.user, pk)
+    try:
+        written = services.document_email(document=document, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if written:
+            messages.success(request, f"{document} goes to the client by email.")
+        else:
+            messages.info(request, f"{document} was emailed to the client already.")
+    return redirect_next(request, "client_detail", pk=document.client_id)
 
 
 @require(Capability.BOOKING)

@@ -224,6 +224,7 @@ EXPECTED = {
     # Stripe's webhook: anyone may POST, and only Stripe's signature is heeded
     # (unsigned, or without Stripe keys, it answers 400 and changes nothing).
     "payments/stripe/webhook/": (NOT_ALLOWED, PUBLIC),
+    "documents/<int:pk>/email/": (STAFF_POST_ONLY, STAFF),
     "setup/": (MANAGER, MANAGER),
     "setup/<slug:kind>/": (MANAGER, MANAGER),
     "setup/<slug:kind>/<int:pk>/": (MANAGER, MANAGER),
