@@ -636,6 +636,8 @@ MESSAGE_KINDS = {
     MessageKind.WAITLIST_OFFER: BOOKING_MESSAGE,
     MessageKind.WAITLIST_GONE: BOOKING_MESSAGE,
     MessageKind.DEPOSIT_REQUEST: BOOKING_MESSAGE,
+    # A receipt or invoice: money, the front desk's as much as anyone's.
+    MessageKind.DOCUMENT: BOOKING_MESSAGE,
     # The front desk's answer to a text: a text itself, with no HTML version.
     MessageKind.REPLY: (
         (STAFF, STAFF_POST_ONLY),
@@ -682,6 +684,9 @@ def message_of_kind(world: World, kind: str) -> OutboundMessage:
     )
     if kind == MessageKind.REPLY:
         related.update(channel="sms", body="See you then.")
+    if kind == MessageKind.DOCUMENT:
+        related["document_id"] = world.receipt.pk
+        client = world.receipt.client
     return OutboundMessage.objects.create(
         client=client,
         kind=kind,
