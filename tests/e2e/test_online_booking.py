@@ -174,6 +174,9 @@ def test_the_booking_steps_at_desktop_width(live_server, clinic, page):
     page.get_by_role("link", name=re.compile("Soho")).click()
     journey.step("consultations")
     page.get_by_role("link", name=re.compile("In person|Consultation")).first.click()
+    # htmx (deferred) listens for the change only once the page has loaded: on a
+    # loaded machine the choice could come first and be lost (seen in CI).
+    page.wait_for_load_state("load")
     page.get_by_label("With").select_option(label="Sam")
     expect(page).to_have_url(re.compile(r"practitioner=\d+"))
     journey.step("times-with-sam")
