@@ -10,6 +10,7 @@ another person's work done first (the practitioner's reading of a patch test bef
 the front desk books a course), it is done through the same services the pages use.
 """
 
+import io
 import itertools
 import random
 import re
@@ -481,9 +482,21 @@ def first_session_now(clinic, client):
     return plan
 
 
+def logo_png() -> bytes:
+    """A clinic's logo: a dark green rounded square with a light ring."""
+    image = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, 255, 255), radius=56, fill=(32, 78, 60, 255))
+    draw.ellipse((56, 56, 200, 200), outline=(226, 240, 226, 255), width=18)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
-    live_server, journey, clinic, jo
+    live_server, journey, clinic, jo, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     # Jo's first session used lot L26001A (the practitioner's journey records a
     # session in the browser).
     client_services.suitability_decide(
@@ -503,6 +516,17 @@ def test_manager_recalls_a_lot_reads_reports_and_the_audit_trail(
 
     go_to(page, "Set-up")
     journey.step("set-up")
+    # The clinic's own name and logo, at the top of every page from now on.
+    page.get_by_role("link", name="Clinic name and logo").click()
+    page.get_by_label("Clinic name").fill("Northside Scalp Studio")
+    page.get_by_label("Logo", exact=True).set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": logo_png()}
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved the clinic's name and logo.")).to_be_visible()
+    expect(page.locator(".clinic-brand")).to_have_text("Northside Scalp Studio")
+    journey.step("clinic-name-and-logo")
+    go_to(page, "Set-up")
     page.get_by_role("link", name=re.compile("Pigment lots")).click()
     journey.step("pigment-lots")
     page.get_by_role("link", name="Recall Perma Blend SMP Dark lot L26001A").click()

@@ -36,6 +36,7 @@ TOUR = [
     ),
     ("a_new_client_answers_the_health_questions_and_signs_on_a_phone", "sign-consent"),
     ("a_returning_client_signs_in_by_link_books_moves_and_cancels_a_touch_up", "moved"),
+    ("manager_recalls_a_lot_reads_reports_and_the_audit_trail", "clinic-name-and-logo"),
 ]
 
 
