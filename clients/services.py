@@ -122,9 +122,13 @@ def intake_entry_submit(
     if section == IntakeSection.CLASSIFICATION and not answers.get("scale"):
         answers["stage"] = ""
     Client.objects.select_for_update().filter(pk=client.pk).first()
-    pending = IntakeEntry.objects.filter(
-        client=client, section=section, outcome=IntakeEntry.Outcome.PENDING
-    ).first()
+    # Locked as the review locks it: a confirm committing meanwhile is not undone
+    # by saving this entry back to pending over it.
+    pending = (
+        IntakeEntry.objects.select_for_update()
+        .filter(client=client, section=section, outcome=IntakeEntry.Outcome.PENDING)
+        .first()
+    )
     if pending is not None and pending.answers == answers:
         return pending
     if pending is None:

@@ -1,9 +1,11 @@
 """Logging filters: no secret from a URL reaches a log line.
 
 Signed email links (/m/<token>/), the client portal's sign-in links
-(/my/link/<token>/), password-reset links and private calendar feeds
-(/feeds/<token>.ics) carry their secret in the path, and Django logs the path of every
-4xx and 5xx answer ("Not Found: /m/..."); gunicorn's access log, every path.
+(/my/link/<token>/), password-reset links, private calendar feeds
+(/feeds/<token>.ics), deposit pay links (/pay/deposit/<token>/), the online
+booking's done page (/book/done/<token>/) and the texts' short links (/s/<code>/)
+carry their secret in the path, and Django logs the path of every 4xx and 5xx
+answer ("Not Found: /m/..."); gunicorn's access log, every path.
 """
 
 import logging
@@ -12,7 +14,8 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 
 SECRET_PATHS = re.compile(
-    r"(/m/(?:unsubscribe/|waitlist/)?|/my/link/|/accounts/reset/[^/\s]+/|/feeds/)"
+    r"(/m/(?:unsubscribe/|waitlist/)?|/my/link/|/accounts/reset/[^/\s]+/|/feeds/"
+    r"|/pay/deposit/|/book/done/|(?<![\w-])/s/)"
     r"[^/\s'\"?]+"
 )
 

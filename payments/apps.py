@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class PaymentsConfig(AppConfig):
@@ -25,6 +26,15 @@ class PaymentsConfig(AppConfig):
         )
         appointment_hooks.online_deposit_pay_url.connect(
             checkout.online_deposit_pay_url
+        )
+        # A deposit taken, or the appointment cancelled: its open Checkout tabs close.
+        post_save.connect(
+            checkout.open_checkouts_expire_on_entry,
+            sender=LedgerEntry,
+            dispatch_uid="payments-checkouts-expire",
+        )
+        appointment_hooks.appointment_cancelled.connect(
+            checkout.open_checkouts_expire_on_cancel
         )
         client_page_section_register(views.client_page_section)
         appointment_page_section_register(views.appointment_page_section)

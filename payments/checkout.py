@@ -225,6 +225,13 @@ def _checkout_completed(session: dict) -> None:
     if session["currency"].upper() != checkout.currency:
         raise EventNotApplicable("The session was paid in another currency.")
     appointment = checkout.appointment
+    if deposit_due_minor(appointment) < int(session["amount_total"]):
+        # Paid on a tab left open after the deposit was taken another way: the
+        # money is recorded, and the appointment page shows it to refund.
+        logger.warning(
+            "Deposit for appointment %s paid by card beyond what was due.",
+            appointment.pk,
+        )
     # The deposit row confirms a held appointment (services.entry_record), whose
     # confirmation messages are written then.
     checkout.entry = services.entry_record(
@@ -400,6 +407,52 @@ def _checkouts_closed(appointment: Appointment) -> bool:
             )
             return False
     return True
+
+
+def open_checkouts_expire(*, appointment_id: int) -> None:
+    """Expire, once the change commits, every Checkout Session of the appointment
+    still open (Stripe keeps one payable for 24 hours): after its deposit was taken
+    some other way (cash at the desk, another session) or the appointment was
+    cancelled, a client paying the old tab would pay twice. A failure is logged;
+    a payment that still arrives is recorded and shown to refund."""
+
+    def expire():
+        open_ones = CardCheckout.objects.filter(
+            appointment_id=appointment_id, entry=None
+        )
+        if not stripe_api.enabled() or not open_ones.exists():
+            return
+        sessions = stripe_api.client().v1.checkout.sessions
+        for checkout in open_ones:
+            try:
+                sessions.expire(checkout.session_id)
+            except stripe.StripeError as error:
+                # Expired or completed already (its event records it), or Stripe
+                # did not answer.
+                logger.warning(
+                    "Stripe did not expire a checkout of appointment %s (%s).",
+                    appointment_id,
+                    type(error).__name__,
+                )
+
+    transaction.on_commit(expire, robust=True)
+
+
+def open_checkouts_expire_on_entry(*, sender, instance: LedgerEntry, created, **kw):
+    """post_save of a ledger row: a deposit or payment for an appointment closes
+    its other open sessions."""
+    if (
+        created
+        and instance.appointment_id
+        and instance.kind in (EntryKind.DEPOSIT, EntryKind.PAYMENT)
+        and instance.amount_minor > 0
+    ):
+        open_checkouts_expire(appointment_id=instance.appointment_id)
+
+
+def open_checkouts_expire_on_cancel(*, appointment: Appointment, **kw) -> None:
+    """appointments' appointment_cancelled hook."""
+    open_checkouts_expire(appointment_id=appointment.pk)
 
 
 def holds_release(*, now: datetime | None = None) -> int:

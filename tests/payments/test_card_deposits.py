@@ -638,3 +638,75 @@ def test_pressing_pay_again_returns_to_the_open_checkout(
     again = client.post(checkout.pay_url(appointment))["Location"]
     assert first == again and len(stripe_on.sessions) == 1
     assert CardCheckout.objects.get().url == first
+
+
+class TestOpenTabsClose:
+    """Stripe keeps a Checkout Session payable for 24 hours: once the deposit is
+    taken another way, or the appointment cancelled, the open tab is expired so the
+    client cannot pay twice (found in review)."""
+
+    def open_tab(self, client, london, deposit_consultation):
+        appointment = held_appointment(client, london, deposit_consultation)
+        return appointment, open_checkout(client, appointment)
+
+    def test_a_deposit_taken_at_the_desk_expires_the_open_tab(
+        self,
+        client,
+        london,
+        sam,
+        deposit_consultation,
+        stripe_on,
+        manager,
+        django_capture_on_commit_callbacks,
+    ):
+        appointment, session_id = self.open_tab(client, london, deposit_consultation)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.entry_record(
+                kind="deposit",
+                client=appointment.client,
+                amount_minor=10000,
+                method="cash",
+                appointment=appointment,
+                recorded_by=manager,
+            )
+        assert stripe_on.expired == [session_id]
+
+    def test_cancelling_expires_the_open_tab(
+        self,
+        client,
+        london,
+        sam,
+        deposit_consultation,
+        stripe_on,
+        front_desk,
+        django_capture_on_commit_callbacks,
+    ):
+        appointment, session_id = self.open_tab(client, london, deposit_consultation)
+        with django_capture_on_commit_callbacks(execute=True):
+            booking.appointment_cancel(
+                appointment=appointment, reason="Client phoned", by=front_desk
+            )
+        assert stripe_on.expired == [session_id]
+
+    def test_a_tab_paid_after_the_deposit_was_covered_is_recorded_and_flagged(
+        self, client, london, sam, deposit_consultation, stripe_on, manager, caplog
+    ):
+        appointment, session_id = self.open_tab(client, london, deposit_consultation)
+        services.entry_record(
+            kind="deposit",
+            client=appointment.client,
+            amount_minor=10000,
+            method="cash",
+            appointment=appointment,
+            recorded_by=manager,
+        )
+        with caplog.at_level(logging.WARNING, logger="payments.checkout"):
+            answer = post_event(
+                client, "checkout.session.completed", stripe_on.pay(session_id)
+            )
+        assert answer.status_code == 200
+        assert "beyond what was due" in caplog.text
+        methods = LedgerEntry.objects.filter(
+            appointment=appointment, kind="deposit"
+        ).values_list("method", flat=True)
+        assert sorted(methods) == ["card_online", "cash"]

@@ -189,3 +189,19 @@ def test_gunicorns_access_log_leaves_out_the_secrets_in_paths(tmp_path):
     assert "/feeds/[redacted]" in output and "/m/[redacted]" in output
     assert "/m/waitlist/[redacted]" in output
     assert not any(secret in output for secret in secrets)
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("Not Found: /pay/deposit/abc.DEF-123/", "Not Found: /pay/deposit/[redacted]/"),
+        ('"GET /pay/deposit/ab:1x/paid/ HTTP/1.1"', '"GET /pay/deposit/[redacted]/'),
+        ("GET /book/done/tok:en/", "GET /book/done/[redacted]/"),
+        ("GET /s/Xy7Qa9/ 302", "GET /s/[redacted]/ 302"),
+        ("GET /clients/s/page/", "GET /clients/s/page/"),
+    ],
+)
+def test_pay_done_and_short_link_tokens_are_redacted(line, redacted):
+    from core.logs import redact
+
+    assert redact(line).startswith(redacted)
