@@ -30,9 +30,8 @@ def pages_for(role: str) -> list[str]:
         and "<str:size>" not in route
         # The booking dialog's client options: a fragment htmx puts into a page.
         and route != "clients/options/"
-        # The card deposit's waiting page refreshes itself every few seconds (a
-        # meta refresh, which axe-core calls critical): left to its own tests
-        # until it waits another way.
+        # The card deposit's pages need a signed token and a Stripe stand-in:
+        # tests/e2e/test_card_deposit.py checks them with axe-core.
         and not route.startswith("pay/")
         and not route.endswith(("/signature/", "/file/", "email.html", "/logo/"))
     ]

@@ -116,11 +116,15 @@ def test_an_online_booking_with_a_deposit_is_held_until_paid_then_confirmed(
 
     waiting = client.get(checkout.pay_url(appointment).rstrip("/") + "/paid/").text
     assert "Confirming your payment" in waiting
+    # It asks again by htmx, not by a meta refresh (axe-core: critical).
+    assert 'hx-trigger="every 5s"' in waiting and "http-equiv" not in waiting
 
     answer = post_event(client, "checkout.session.completed", stripe_on.pay(session_id))
     assert answer.status_code == 200
     appointment.refresh_from_db()
     assert appointment.status == "confirmed" and appointment.held_until is None
+    done = client.get(checkout.pay_url(appointment).rstrip("/") + "/paid/").text
+    assert "your deposit is paid" in done and "hx-trigger" not in done
     deposit = LedgerEntry.objects.get(appointment=appointment)
     assert (deposit.kind, deposit.method, deposit.amount_minor) == (
         "deposit",
