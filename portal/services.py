@@ -1,5 +1,6 @@
 """The portal's writes: sending sign-in links and signing in with one."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments import hooks as booking_hooks
 from appointments import services as booking_services
 from appointments.models import Appointment, Location, Practitioner
 from clients import selectors as client_selectors
@@ -230,6 +232,13 @@ def portal_book(
                 location=location,
                 booked_by=None,
             )[0]
+        # With card deposits on (payments: Stripe), the time is held while the
+        # client pays, as on the public booking page.
+        held_until = None
+        if any(booking_hooks.online_deposit_by_card(service=option.service)):
+            held_until = timezone.now() + timedelta(
+                minutes=settings.DEPOSIT_HOLD_MINUTES
+            )
         return booking_services.appointment_book(
             client=client,
             service=option.service,
@@ -238,6 +247,7 @@ def portal_book(
             booked_by=None,
             source=Appointment.Source.ONLINE,
             location=location,
+            held_until=held_until,
         )
     except booking_services.BookingError as error:
         raise PortalRefusal(error.message) from error

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments import hooks
+from appointments.models import Appointment
 from clients.phones import display_phone
 from core.errors import too_many_requests
 from core.ratelimit import over_limit, over_subject_limit
@@ -426,6 +428,10 @@ def book_times(request, client, slug):
         except services.PortalRefusal as refusal:
             messages.error(request, refusal.message)
         else:
+            if appointment.status == Appointment.Status.AWAITING_DEPOSIT:
+                # Held for its deposit: the pay page says for how long.
+                [pay_url] = hooks.online_deposit_pay_url(appointment=appointment)
+                return redirect(pay_url)
             messages.success(
                 request,
                 f"Booked: {appointment.service}. The confirmation is on its way.",

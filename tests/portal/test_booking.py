@@ -3,7 +3,7 @@
 through the front desk's services and gates, and moves or cancels an appointment
 within the clinic's notice; inside it, the portal asks them to call."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -14,6 +14,7 @@ from appointments.models import Appointment, Service
 from clients.models import Consent, ConsentKind
 from messaging.models import MessageKind, OutboundMessage
 from messaging.outbox import build_email
+from tests.payments.test_card_deposits import stripe_on  # noqa: F401
 from tests.portal.conftest import sign_in_as
 from tests.portal.test_treatment_pages import first_session_done
 from tests.treatments.conftest import jo, lot, make_plan, pigment, sam  # noqa: F401
@@ -272,3 +273,56 @@ def test_a_recall_link_lands_at_sign_in_and_the_emailed_link_returns_to_booking(
 
     assert client.post(path)["Location"] == "/my/book/"
     assert client.get("/my/book/").status_code == 200
+
+
+def test_a_touch_up_with_a_deposit_is_held_while_it_is_paid_by_card(
+    client,
+    jo,
+    make_plan,
+    london,
+    front_desk,
+    practitioner,
+    lot,
+    sam,
+    touch_up,
+    stripe_on,
+):
+    """With card deposits on, the portal holds the time for the deposit as the
+    public booking page does, and sends the client to pay."""
+    touch_up.price_minor, touch_up.deposit_minor = 20000, 5000
+    touch_up.save()
+    plan = make_plan()
+    first_session_done(plan, london, front_desk, practitioner, lot)
+    sign_in_as(client, jo)
+    with time_machine.travel(datetime.combine(DAY_0, time(18), UTC)):
+        page = client.get(f"/my/book/service-{touch_up.pk}/?day=2026-03-20").text
+        offered = times_on(page)
+        assert offered, page
+        response = choose(
+            client, f"/my/book/service-{touch_up.pk}/", offered[0], sam, london
+        )
+        appointment = Appointment.objects.get(client=jo, service=touch_up)
+        assert appointment.status == Appointment.Status.AWAITING_DEPOSIT
+        held_for = appointment.held_until - timezone.now()
+        assert timedelta(minutes=14) < held_for <= timedelta(minutes=15)
+        assert response["Location"].startswith("/pay/deposit/")
+        assert "held for 15 minutes" in client.get(response["Location"]).text
+    # Nothing is announced before the deposit is paid.
+    assert not OutboundMessage.objects.filter(appointment=appointment)
+
+
+def test_without_card_payments_a_touch_up_with_a_deposit_is_booked(
+    client, jo, make_plan, london, front_desk, practitioner, lot, sam, touch_up
+):
+    touch_up.price_minor, touch_up.deposit_minor = 20000, 5000
+    touch_up.save()
+    plan = make_plan()
+    first_session_done(plan, london, front_desk, practitioner, lot)
+    sign_in_as(client, jo)
+    with time_machine.travel(datetime.combine(DAY_0, time(18), UTC)):
+        page = client.get(f"/my/book/service-{touch_up.pk}/?day=2026-03-20").text
+        response = choose(
+            client, f"/my/book/service-{touch_up.pk}/", times_on(page)[0], sam, london
+        )
+    assert response["Location"] == "/my/"
+    assert Appointment.objects.get(client=jo, service=touch_up).status == "booked"
