@@ -158,14 +158,34 @@ def _intake_entry_check(entry: IntakeEntry, seen: dict[int, str] | None) -> None
         )
 
 
+def _intake_on_file_check(client: Client, on_file: str | None) -> None:
+    """Refuse a confirmation over an intake that changed since the review page
+    showed it (another practitioner recorded an allergy meanwhile): confirming
+    would put the client's older answers over it. `on_file`: the intake's
+    updated_at (ISO) as the page showed it, "" for none, None not to check."""
+    if on_file is None:
+        return
+    intake = Intake.objects.select_for_update().filter(client=client).first()
+    if (intake.updated_at.isoformat() if intake else "") != on_file:
+        raise ValidationError(
+            "The intake on file changed after you opened the page: read it again. "
+            "Nothing was confirmed."
+        )
+
+
 @transaction.atomic
 def intake_entry_confirm(
-    *, entry: IntakeEntry, by, seen: dict[int, str] | None = None
+    *,
+    entry: IntakeEntry,
+    by,
+    seen: dict[int, str] | None = None,
+    on_file: str | None = None,
 ) -> Intake:
     """A practitioner confirms what the client entered in a section: it becomes the
     intake's answer for that section, recorded as confirmed by them."""
     entry = IntakeEntry.objects.select_for_update().get(pk=entry.pk)
     _intake_entry_check(entry, seen)
+    _intake_on_file_check(entry.client, on_file)
     intake = intake_save(
         client=entry.client,
         fields=answers_from_json(entry.answers),
@@ -181,10 +201,15 @@ def intake_entry_confirm(
 
 @transaction.atomic
 def intake_entries_confirm(
-    *, client: Client, by, seen: dict[int, str] | None = None
+    *,
+    client: Client,
+    by,
+    seen: dict[int, str] | None = None,
+    on_file: str | None = None,
 ) -> Intake | None:
     """Confirm every section the client entered and nobody reviewed, at once (or,
     if any changed since the page showed it, none)."""
+    _intake_on_file_check(client, on_file)
     intake = None
     for entry in selectors.intake_entries_pending(client):
         intake = intake_entry_confirm(entry=entry, by=by, seen=seen)

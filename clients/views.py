@@ -247,10 +247,11 @@ def intake_review(request, pk):
     if request.method == "POST":
         action = request.POST.get("action")
         seen = _seen_entries(request.POST.getlist("seen"))
+        on_file = request.POST.get("on_file")
         try:
             if action == "confirm_all":
                 services.intake_entries_confirm(
-                    client=client, by=request.user, seen=seen
+                    client=client, by=request.user, seen=seen, on_file=on_file
                 )
                 messages.success(request, "Confirmed the client's answers.")
             elif (
@@ -263,7 +264,7 @@ def intake_review(request, pk):
                 title = entry.get_section_display().lower()
                 if action == "confirm":
                     services.intake_entry_confirm(
-                        entry=entry, by=request.user, seen=seen
+                        entry=entry, by=request.user, seen=seen, on_file=on_file
                     )
                     messages.success(request, f"Confirmed {title}.")
                 else:
@@ -277,10 +278,15 @@ def intake_review(request, pk):
             messages.error(request, " ".join(error.messages))
         return redirect("intake_review", pk=pk)
     access_record(instance=client, page="intake review")
+    intake = selectors.intake_for(client)
     return render(
         request,
         "clients/intake_review.html",
-        {"client": client, "sections": selectors.intake_review(client)},
+        {
+            "client": client,
+            "sections": selectors.intake_review(client),
+            "on_file": intake.updated_at.isoformat() if intake else "",
+        },
     )
 
 

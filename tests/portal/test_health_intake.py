@@ -44,6 +44,16 @@ def seen(*shown: IntakeEntry) -> list[str]:
     return [f"{entry.pk} {entry.entered_at.isoformat()}" for entry in shown]
 
 
+def on_file_shown(page: str) -> set[str]:
+    """The intake's time of change that each review form posts back."""
+    return {
+        value
+        for form in forms_in(page)
+        for name, value in form["fields"]
+        if name == "on_file"
+    }
+
+
 def entries(client) -> dict[str, IntakeEntry]:
     return {
         entry.section: entry
@@ -326,3 +336,47 @@ def test_answers_changed_while_the_review_was_open_are_not_confirmed(
     confirmed.refresh_from_db()
     assert confirmed.medications == "None"
     assert len(entries(jo)) == 4
+
+
+def test_an_intake_edited_while_the_review_was_open_is_not_overwritten(
+    client, jo, confirmed, practitioner
+):
+    """Another practitioner records an allergy while the review page is open: the
+    confirmation, which would put the client's older answers over it, is refused."""
+    sign_in_as(client, jo)
+    send(client)
+    client.force_login(practitioner)
+    page = client.get(f"/clients/{jo.pk}/intake-review/").text
+    [on_file] = on_file_shown(page)
+    assert on_file == confirmed.updated_at.isoformat()
+    confirmed.allergies = "Lidocaine"
+    confirmed.save()
+    shown = entries(jo)
+
+    for action, extra in (
+        ("confirm", {"entry": shown["health"].pk}),
+        ("confirm_all", {}),
+    ):
+        answer = client.post(
+            f"/clients/{jo.pk}/intake-review/",
+            {
+                "action": action,
+                **extra,
+                "seen": seen(*shown.values()),
+                "on_file": on_file,
+            },
+            follow=True,
+        )
+        assert "The intake on file changed" in answer.text
+
+    confirmed.refresh_from_db()
+    assert confirmed.allergies == "Lidocaine"
+    assert len(entries(jo)) == 4
+    # Read again, the page's own value confirms.
+    again = client.get(f"/clients/{jo.pk}/intake-review/").text
+    [fresh] = on_file_shown(again)
+    client.post(
+        f"/clients/{jo.pk}/intake-review/",
+        {"action": "confirm_all", "seen": seen(*shown.values()), "on_file": fresh},
+    )
+    assert entries(jo) == {}
