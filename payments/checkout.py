@@ -285,10 +285,22 @@ HANDLERS = {
 
 
 def _refund_status_apply(card_refund: CardRefund, status: str) -> None:
-    """Record a refund in the ledger the first time Stripe says it succeeded."""
+    """Record a refund in the ledger the first time Stripe says it succeeded; void
+    that row if Stripe later says it failed (a refund can go from succeeded to
+    failed when the card's bank returns it), so the money counts as kept and the
+    payment may be refunded again."""
     if card_refund.status != status:
         card_refund.status = status
         card_refund.save(update_fields=["status"])
+    if status in ("failed", "canceled") and card_refund.entry_id:
+        if not LedgerEntry.objects.filter(reverses=card_refund.entry_id).exists():
+            services.entry_void(
+                entry=card_refund.entry,
+                by=None,
+                reason=f"Stripe reports this refund {status} after it succeeded.",
+                check_role=False,
+            )
+        return
     if status != "succeeded" or card_refund.entry_id:
         return
     paid = card_refund.paid

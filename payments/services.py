@@ -172,10 +172,13 @@ def client_ledger_purge(*, client_ids: list[int]) -> int:
 
 
 @transaction.atomic
-def entry_void(*, entry: LedgerEntry, by, reason: str) -> LedgerEntry:
+def entry_void(
+    *, entry: LedgerEntry, by, reason: str, check_role: bool = True
+) -> LedgerEntry:
     """Cancel an entry by adding its reversal: the same kind and place, the amount
-    negated, with a reason. A manager's decision; an entry is voided once."""
-    if not can(by, Capability.MANAGEMENT):
+    negated, with a reason. A manager's decision (or the system's, check_role=False:
+    Stripe undoing a refund it had reported done); an entry is voided once."""
+    if check_role and not can(by, Capability.MANAGEMENT):
         raise PermissionDenied("Only a manager voids an entry.")
     reason = reason.strip()
     if not reason:

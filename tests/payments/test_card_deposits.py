@@ -431,6 +431,26 @@ def test_a_managers_card_refund_goes_through_stripe_and_is_recorded_once(
         )
 
 
+def test_a_refund_stripe_later_reports_failed_is_voided_once_in_the_ledger(
+    client, london, sam, deposit_consultation, stripe_on, manager
+):
+    paid = paid_deposit(client, london, deposit_consultation, stripe_on)
+    refund = checkout.card_refund_request(
+        paid=paid, amount_minor=4000, reason="Goodwill", by=manager
+    )
+    assert checkout.refundable_minor(paid) == 6000
+    failed = {"id": refund.refund_id, "object": "refund", "status": "failed"}
+    assert post_event(client, "refund.updated", failed).status_code == 200
+    charge = {"id": "ch_1", "object": "charge", "refunds": {"data": [failed]}}
+    assert post_event(client, "charge.refunded", charge).status_code == 200
+
+    rows = LedgerEntry.objects.filter(kind="refund").order_by("pk")
+    assert [row.amount_minor for row in rows] == [4000, -4000]
+    assert rows[1].reverses_id == rows[0].pk
+    assert "failed after it succeeded" in rows[1].reason
+    assert checkout.refundable_minor(paid) == 10000
+
+
 def test_a_pending_refund_is_recorded_when_stripe_confirms_it(
     client, london, sam, deposit_consultation, stripe_on, manager, front_desk
 ):
