@@ -1155,7 +1155,7 @@ def _send_sms(message: OutboundMessage, sender, now, clinic_texts, result) -> No
 SMS_LINKS = {
     MessageKind.CONFIRMATION: ("Need another time?", "reschedule"),
     MessageKind.MOVED: ("Need another time?", "reschedule"),
-    MessageKind.REMINDER: ("Reply C to confirm, or tap:", "confirm"),
+    MessageKind.REMINDER: ("Confirm (or reply C):", "confirm"),
     MessageKind.WAITLIST_OFFER: ("Accept:", "waitlist"),
 }
 SMS_OPT_OUT = "Reply STOP to opt out."

@@ -220,7 +220,7 @@ class TestDeliveryStatus:
         text = OutboundMessage.objects.filter(channel="sms", kind="reminder").latest(
             "due_at"
         )
-        assert "Reply C to confirm" in text.body
+        assert "Confirm (or reply C): " in text.body
         assert not OutboundMessage.objects.filter(channel="email", kind="reminder")
 
         self.status(client, text, "undelivered", ErrorCode="30008")
