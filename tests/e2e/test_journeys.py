@@ -392,6 +392,9 @@ def test_practitioner_decides_records_a_session_and_compares_photos(
     page.goto(f"{live_server.url}/plans/{plan.pk}/")
     journey.step("plan")
     page.get_by_role("link", name="Record session").click()
+    # The head diagram's script (deferred) counts clicks only once the page has
+    # loaded: on a loaded machine the first click came first and was lost (CI).
+    page.wait_for_load_state("load")
     crown = page.locator('[data-zone="crown"]')
     crown.click()
     crown.click()
