@@ -421,33 +421,15 @@ def _checkouts_closed(appointment: Appointment) -> bool:
     return True
 
 
-def open_checkouts_expire(*, appointment_id: int) -> None:
+def open_checkouts_expire(*, appointment: Appointment) -> None:
     """Expire, once the change commits, every Checkout Session of the appointment
     still open (Stripe keeps one payable for 24 hours): after its deposit was taken
     some other way (cash at the desk, another session) or the appointment was
-    cancelled, a client paying the old tab would pay twice. A failure is logged;
-    a payment that still arrives is recorded and shown to refund."""
-
-    def expire():
-        open_ones = CardCheckout.objects.filter(
-            appointment_id=appointment_id, entry=None
-        )
-        if not stripe_api.enabled() or not open_ones.exists():
-            return
-        sessions = stripe_api.client().v1.checkout.sessions
-        for checkout in open_ones:
-            try:
-                sessions.expire(checkout.session_id)
-            except stripe.StripeError as error:
-                # Expired or completed already (its event records it), or Stripe
-                # did not answer.
-                logger.warning(
-                    "Stripe did not expire a checkout of appointment %s (%s).",
-                    appointment_id,
-                    type(error).__name__,
-                )
-
-    transaction.on_commit(expire, robust=True)
+    cancelled, a client paying the old tab would pay twice. The sweep's own
+    _checkouts_closed does it and logs a failure; a payment that still arrives is
+    recorded and shown to refund."""
+    if stripe_api.enabled():  # without Stripe no session was ever opened
+        transaction.on_commit(lambda: _checkouts_closed(appointment), robust=True)
 
 
 def open_checkouts_expire_on_entry(*, sender, instance: LedgerEntry, created, **kw):
@@ -459,12 +441,12 @@ def open_checkouts_expire_on_entry(*, sender, instance: LedgerEntry, created, **
         and instance.kind in (EntryKind.DEPOSIT, EntryKind.PAYMENT)
         and instance.amount_minor > 0
     ):
-        open_checkouts_expire(appointment_id=instance.appointment_id)
+        open_checkouts_expire(appointment=instance.appointment)
 
 
 def open_checkouts_expire_on_cancel(*, appointment: Appointment, **kw) -> None:
     """appointments' appointment_cancelled hook."""
-    open_checkouts_expire(appointment_id=appointment.pk)
+    open_checkouts_expire(appointment=appointment)
 
 
 def holds_release(*, now: datetime | None = None) -> int:
