@@ -10,6 +10,8 @@ below, connected in core.apps). A role taken away or an account deactivated take
 effect on the next request, as before.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -22,8 +24,12 @@ SEPARATOR = "\x1f"  # a character no group name holds
 
 
 def user_key(user_id) -> str:
-    # v2: the user without the password hash, with the session hash.
-    return f"auth:user:v2:{user_id}"
+    # v2: the user without the password hash, with the session hash. The session
+    # hash is an HMAC under SECRET_KEY: a process with another key (a rotated one,
+    # another deployment sharing the Redis) must not take it from the cache, or every
+    # session it checks would end as if the password had changed.
+    key = hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:12]
+    return f"auth:user:v2:{key}:{user_id}"
 
 
 class JoinedNames(Aggregate):

@@ -162,6 +162,19 @@ def test_the_cache_holds_no_password_hash_and_no_two_factor_seed(client, manager
     assert client.get("/").status_code == 302
 
 
+def test_a_user_cached_under_another_secret_key_is_not_taken(client, front_desk):
+    """The cached session hash is an HMAC under SECRET_KEY: a process with another
+    key (a rotated one; the benchmark's, which makes one per run) read the old one
+    and signed every fresh session out as if its password had changed."""
+    with override_settings(SECRET_KEY="an old secret key " * 3):
+        client.force_login(front_desk)
+        assert client.get("/").status_code == 200  # cached under the old key
+    client.logout()
+    with override_settings(SECRET_KEY="the new secret key " * 3):
+        client.force_login(front_desk)
+        assert client.get("/").status_code == 200
+
+
 class Renamed:
     pass
 
