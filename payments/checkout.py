@@ -16,7 +16,6 @@ How a deposit is taken:
 import logging
 from datetime import datetime, timedelta
 
-import stripe
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -367,6 +366,8 @@ def card_refund_request(
         raise ValidationError(refusal)
     if not 0 < amount_minor <= refundable_minor(paid):
         raise ValidationError("Refund no more than was paid and not yet refunded.")
+    import stripe  # on first use (stripe_api)
+
     try:
         refund = stripe_api.client().v1.refunds.create(
             params={
@@ -400,6 +401,8 @@ def _checkouts_closed(appointment: Appointment) -> bool:
         return True
     if not stripe_api.enabled():
         return True
+    import stripe  # on first use (stripe_api)
+
     sessions = stripe_api.client().v1.checkout.sessions
     for checkout in open_ones:
         try:

@@ -4,7 +4,6 @@ when the time is held; its button opens Stripe Checkout, where the card is taken
 
 import logging
 
-import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -43,6 +42,8 @@ def deposit_pay(request, token):
     if appointment.held_until:
         context["held_until"] = appointment.held_until
     if request.method == "POST" and context["refusal"] is None:
+        import stripe  # on first use (stripe_api)
+
         if over_limit(request, scope="deposit-pay", limit=PAY_LIMIT):
             return too_many_requests(request, "Too many payment attempts: try later.")
         try:
@@ -91,6 +92,8 @@ def deposit_paid(request, token):
 def stripe_webhook(request):
     if not stripe_api.enabled():
         return HttpResponse("Card payments are not set up.", status=400)
+    import stripe  # on first use (stripe_api)
+
     try:
         event = stripe_api.event_verified(
             request.body, request.headers.get("Stripe-Signature", "")

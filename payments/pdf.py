@@ -3,9 +3,10 @@
 Drawn from the Document row as issued, so the same document always prints the same.
 The PDF core fonts know Latin-1 only: a character outside it (an emoji in a name)
 prints as "?", and an amount whose symbol is outside it (€) is written with its code.
-"""
 
-from fpdf import FPDF
+fpdf2 is imported when a PDF is drawn: with fontTools under it, it is some 45 MB of
+every process that imports it, and few requests draw one (bench/RESULTS.md).
+"""
 
 from core.money import format_money, to_major
 from payments.models import Document
@@ -25,6 +26,8 @@ def amount(minor: int, currency: str, locale: str) -> str:
 def document_pdf(document: Document) -> bytes:
     location = document.location
     locale = location.locale
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(latin1(f"{document.get_kind_display()} {document.reference}"))
     pdf.set_creator("SMP Clinic")

@@ -4,12 +4,22 @@ pays on Stripe's hosted Checkout page, and Stripe's signed events say what happe
 
 STRIPE_API_BASE points the library at another server (the tests' local stand-in);
 unset, it talks to Stripe itself.
+
+The library is imported where Stripe is called, not when the app starts (as
+messaging/sms.py imports twilio's client): with aiohttp under it, it is some 30 MB of
+every web and worker process, which a clinic without card payments, and every
+request that takes none, never uses (bench/RESULTS.md: the worker's peak memory).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import stripe
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import stripe
 
 # Where Stripe's hosted Checkout pages are.
 CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -20,6 +30,8 @@ def enabled() -> bool:
 
 
 def client() -> stripe.StripeClient:
+    import stripe
+
     base = settings.STRIPE_API_BASE.rstrip("/") if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
@@ -34,6 +46,8 @@ def client() -> stripe.StripeClient:
 def event_verified(payload: bytes, signature: str) -> stripe.Event:
     """The event Stripe signed, or stripe.SignatureVerificationError / ValueError
     for a forged, stale (over five minutes) or malformed one."""
+    import stripe
+
     return stripe.Webhook.construct_event(
         payload, signature, settings.STRIPE_WEBHOOK_SECRET
     )
