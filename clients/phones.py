@@ -1,5 +1,7 @@
 """Phone numbers in, E.164 out: one form for storage, search and duplicate checks."""
 
+from functools import lru_cache
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,7 +36,13 @@ def display_phone(value: str, region: str | None = None) -> str:
     shown as stored."""
     if not value:
         return ""
-    home = region or settings.PHONE_DEFAULT_REGION
+    return _display(value, region or settings.PHONE_DEFAULT_REGION)
+
+
+# A clinic shows few numbers many times (a location's on every email of a sweep):
+# parsing one costs more than the rest of a line of an email.
+@lru_cache(maxsize=1024)
+def _display(value: str, home: str) -> str:
     try:
         number = phonenumbers.parse(value, home)
     except phonenumbers.NumberParseException:

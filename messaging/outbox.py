@@ -47,7 +47,7 @@ from appointments.models import Appointment, Service
 from clients.models import Client, ContactMethod
 from clients.phones import display_phone
 from core import dates
-from core.clinic import clinic_identity
+from core.clinic import ClinicIdentity, clinic_identity
 from core.mail import render_plain_text
 from core.money import format_money
 from messaging import hooks as message_hooks
@@ -954,6 +954,7 @@ def messages_send_due(
         return result
     mail = get_connection()
     clinic_texts = selectors.message_texts()
+    clinic = clinic_identity()
     sender = None
     with mail, _quick_commits():
         for message in claimed:
@@ -967,7 +968,7 @@ def messages_send_due(
                 _send_sms(message, sender, now, clinic_texts, result)
                 continue
             try:
-                email = build_email(message, mail, clinic_texts)
+                email = build_email(message, mail, clinic_texts, clinic)
                 email.send()
             except Exception as error:  # noqa: BLE001 - any failure is retried, then shown
                 _not_sent(message, error, now, result)
@@ -1206,9 +1207,15 @@ def text_key(message: OutboundMessage) -> str | None:
 PREPARATION_TEXTS = {"density": "preparation_density", "scar": "preparation_scar"}
 
 
-def email_context(message: OutboundMessage, clinic_texts: dict | None = None) -> dict:
+def email_context(
+    message: OutboundMessage,
+    clinic_texts: dict | None = None,
+    clinic: ClinicIdentity | None = None,
+) -> dict:
+    """What an email's templates are rendered with. A sweep passes the clinic's
+    texts and name it read once for all its messages."""
     appointment = message.appointment
-    clinic = clinic_identity()
+    clinic = clinic or clinic_identity()
     context = {
         "clinic_name": clinic.name,
         "clinic_logo_url": clinic.email_logo_url,
@@ -1294,7 +1301,7 @@ def email_context(message: OutboundMessage, clinic_texts: dict | None = None) ->
         )
         context.update(plan=plan, location=location)
         values.update(
-            location=location.name if location else clinic_identity().name,
+            location=location.name if location else clinic.name,
             sessions=str(plan.sessions_planned),
             gap=f"{plan.gap_min_days} to {plan.gap_max_days} days",
         )
@@ -1417,9 +1424,12 @@ def template_name(kind: str) -> str:
 
 
 def build_email(
-    message: OutboundMessage, mail_connection=None, clinic_texts: dict | None = None
+    message: OutboundMessage,
+    mail_connection=None,
+    clinic_texts: dict | None = None,
+    clinic: ClinicIdentity | None = None,
 ) -> EmailMultiAlternatives:
-    context = email_context(message, clinic_texts)
+    context = email_context(message, clinic_texts, clinic)
     name = template_name(message.kind)
     location = context.get("location")
     # Times in an email are the location's, whatever zone the sweep runs in: Django's
