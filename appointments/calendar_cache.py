@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from core.cache import CacheUnavailable
+from core.cache import AfterCommit, CacheUnavailable
 
 KEY = "calendar-version"
 
@@ -50,7 +50,9 @@ def _bump() -> None:
 
 def changed(**_signal) -> None:
     _bump()
-    transaction.on_commit(_bump)
+    # Named, so that what this transaction reads under the new version is not stored
+    # before it commits (core.cache.changed_here; schedule()).
+    transaction.on_commit(AfterCommit([KEY], _bump))
 
 
 def connect() -> None:

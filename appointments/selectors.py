@@ -28,6 +28,7 @@ from appointments.models import (
 )
 from clients import selectors as client_selectors
 from clients.selectors import TimelineEvent
+from core.cache import changed_here
 from core.roles import Capability, can, refuse_erased
 
 
@@ -264,7 +265,8 @@ def served_availability(
                 location_id=location_id,
             ),
         )
-        cache.set(key, found, calendar_cache.seconds())
+        if not changed_here(calendar_cache.KEY):
+            cache.set(key, found, calendar_cache.seconds())
     service, schedule = found
     return service, free_in(service, schedule, now=now)
 

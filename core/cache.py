@@ -257,20 +257,63 @@ def invalidate(keys, *, hold: float = INVALIDATION_HOLD_SECONDS) -> None:
     cache.set_many(dict.fromkeys(keys, TOMBSTONE), hold)
 
 
+class AfterCommit:
+    """An on_commit callback naming the cache keys whose source its transaction
+    changed (changed_here())."""
+
+    def __init__(self, keys, action):
+        self.keys = frozenset(keys)
+        self.action = action
+
+    def __call__(self):
+        self.action()
+
+
+def changed_here(key: str) -> bool:
+    """Whether the transaction in progress changed what `key` caches, not yet
+    committed: what it reads now includes its own uncommitted rows, and stored it
+    would outlive a rollback (a user's rename rolled back, still shown for
+    AUTH_CACHE_SECONDS). Django drops a rolled-back block's on_commit callbacks, so
+    what is pending is exactly what may still commit."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return False
+    blocks = connection.atomic_blocks
+    if getattr(blocks[0], "_from_testcase", False):
+        # A test case's own blocks stand for autocommit (they are rolled back after
+        # the test, never committed): pending is only what a block of the code under
+        # test registered, while that block is open. savepoint_ids[i] is the
+        # savepoint of atomic_blocks[i + 1].
+        open_here = {
+            sid
+            for block, sid in zip(blocks[1:], connection.savepoint_ids, strict=True)
+            if sid is not None and not getattr(block, "_from_testcase", False)
+        }
+    else:
+        open_here = None
+    return any(
+        isinstance(callback, AfterCommit)
+        and key in callback.keys
+        and (open_here is None or savepoints & open_here)
+        for savepoints, callback, _robust in connection.run_on_commit
+    )
+
+
 def invalidate_on_commit(keys) -> None:
     """Forget cached values now, so the changing request sees the change, and again
     (invalidate()) when its transaction commits, so that a value read meanwhile from
-    the old rows is not kept."""
+    the old rows is not kept. Until then read_through() does not store them."""
     keys = list(keys)
     if not keys:
         return
     cache.delete_many(keys)
-    transaction.on_commit(lambda: invalidate(keys), robust=True)
+    transaction.on_commit(AfterCommit(keys, lambda: invalidate(keys)), robust=True)
 
 
 def read_through(key: str, load, seconds: float):
-    """The cached value of key, else load() (stored unless just invalidated). A None
-    from load() is cached too, as ABSENT."""
+    """The cached value of key, else load() (stored unless just invalidated, or
+    changed by the transaction in progress). A None from load() is cached too, as
+    ABSENT."""
     try:
         found = cache.get(key)
     except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, EOFError):
@@ -282,6 +325,8 @@ def read_through(key: str, load, seconds: float):
     if found is not None:
         return found
     value = load()
+    if changed_here(key):
+        return value
     # add, not set: a tombstone written since the get stays.
     cache.add(key, ABSENT if value is None else value, seconds)
     return value

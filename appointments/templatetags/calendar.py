@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from appointments import calendar_cache
 from appointments.models import Practitioner
+from core.cache import changed_here
 
 register = template.Library()
 
@@ -24,7 +25,8 @@ def practitioner_colours(context):
             ".practitioner-{} {{ --practitioner-colour: {}; }}",
             Practitioner.objects.values_list("pk", "colour"),
         )
-        cache.set(key, rules, calendar_cache.seconds())
+        if not changed_here(calendar_cache.KEY):
+            cache.set(key, rules, calendar_cache.seconds())
     nonce = getattr(context.get("request"), "csp_nonce", "")
     return format_html('<style nonce="{}">\n{}\n</style>', nonce, rules)
 
