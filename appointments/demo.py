@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from appointments import gates, selectors, services, slots
+from appointments import booking_cache, gates, selectors, services, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -167,6 +167,7 @@ def seed_schedule(
                 for start, end in SATURDAY_BLOCKS
             ]
         WorkingHours.objects.bulk_create(hours)
+        booking_cache.forget_hours()  # bulk_create sends no signal
         practitioners.append(practitioner)
 
     bookable = [

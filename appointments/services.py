@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Value
 from django.utils import timezone
 
-from appointments import feeds, gates, hooks, selectors, slots
+from appointments import booking_cache, feeds, gates, hooks, selectors, slots
 from appointments.models import (
     Appointment,
     Closure,
@@ -27,7 +27,6 @@ from appointments.models import (
     TimeOff,
     WaitlistEntry,
     WaitlistOffer,
-    WorkingHours,
 )
 from clients import selectors as client_selectors
 from clients import services as client_services
@@ -109,34 +108,19 @@ def _working_location(
     practitioner: Practitioner, held: slots.Interval
 ) -> tuple[Location | None, bool, set[int]]:
     """The location whose working block holds `held`, whether one does, and the
-    active locations the practitioner works at with hours (one query: the hours with
-    their locations, at the practitioner's own active locations)."""
-    hours = (
-        WorkingHours.objects.filter(
-            practitioner=practitioner,
-            location__is_active=True,
-            location__practitioners=practitioner,
-        )
-        .select_related("location")
-        .order_by("location__name", "location_id")
-    )
-    weekly_by_location: dict[int, list] = {}
-    locations: dict[int, Location] = {}
-    for h in hours:
-        locations[h.location_id] = h.location
-        weekly_by_location.setdefault(h.location_id, []).append(
-            slots.WeeklyBlock(h.weekday, h.start_time, h.end_time)
-        )
-    for location_id, weekly in weekly_by_location.items():
-        location = locations[location_id]
+    active locations the practitioner works at with hours (from the cache: the hours
+    with their locations, at the practitioner's own active locations)."""
+    weeks = booking_cache.working_weeks(practitioner.pk)
+    locations = {location.pk for location, _ in weeks}
+    for location, weekly in weeks:
         zone = location.zone
         day = held.start.astimezone(zone).date()
         for candidate in (day - timedelta(days=1), day):
             if slots.within_blocks(
                 held, slots.working_intervals(candidate, weekly, zone)
             ):
-                return location, True, set(locations)
-    return None, False, set(locations)
+                return location, True, locations
+    return None, False, locations
 
 
 def _check_schedule(

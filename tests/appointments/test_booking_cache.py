@@ -3,13 +3,13 @@
 them is what the very next booking sees."""
 
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments.models import Appointment, Service
+from appointments.models import Appointment, Service, WorkingHours
 from messaging.models import MessageKind, OutboundMessage
 from messaging.selectors import message_settings
 
@@ -109,7 +109,11 @@ def test_new_reminder_times_count_from_the_next_booking(book):
     assert [m.dedupe_key.split(":")[2] for m in reminders] == ["reminder-2h"]
 
 
-def test_a_booking_reads_none_of_the_three_from_the_database_once_cached(book):
+def test_a_booking_reads_none_of_the_four_from_the_database_once_cached(book):
+    # The clinic's message timing is a row written on first read: read inside the
+    # booking that wrote it, it is cached from the next read on (core.cache:
+    # nothing a transaction changed is stored before it commits).
+    message_settings()
     assert book(0).status_code == 201
 
     with CaptureQueriesContext(connection) as captured:
@@ -119,3 +123,44 @@ def test_a_booking_reads_none_of_the_three_from_the_database_once_cached(book):
     assert 'FROM "appointments_service"' not in read
     assert 'FROM "appointments_practitioner" ' not in read
     assert "messagesettings" not in read
+    assert "workinghours" not in read
+
+
+def test_new_working_hours_count_from_the_next_booking(book, sam, london):
+    assert book(0).status_code == 201  # Monday 10:00; the hours are cached now
+    monday = sam.working_hours.filter(weekday=0)
+    for block in monday:  # through the model, as the set-up page saves them
+        block.delete()
+    off = book(1)
+    WorkingHours.objects.create(
+        practitioner=sam,
+        location=london,
+        weekday=0,
+        start_time=time(11),
+        end_time=time(12),
+    )
+    back = book(1)
+    outside = book(-1)  # 09:00, no longer in the new hours
+
+    assert off.status_code == 422
+    assert "does not work" in off.json()["message"]
+    assert back.status_code == 201, back.json()
+    assert outside.status_code == 422
+
+
+def test_a_practitioner_taken_off_a_location_or_a_closed_location_is_refused(
+    book, sam, london
+):
+    assert book(0).status_code == 201
+    sam.locations.remove(london)
+    moved_away = book(1)
+    sam.locations.add(london)
+    london.is_active = False
+    london.save()
+    closed = book(3)  # 13:00; 12:00 is a break
+    london.is_active = True
+    london.save()
+    again = book(4)
+
+    assert moved_away.status_code == closed.status_code == 422
+    assert again.status_code == 201, again.json()
