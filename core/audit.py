@@ -98,12 +98,16 @@ def register(*registrations: tuple[type[models.Model], str]) -> None:
             if isinstance(field, models.TextField) or field.name in PERSONAL_FIELDS
         ]
         excluded = [name for name in NOISE_FIELDS if _has_field(model, name)]
-        # A reverse one-to-one (an appointment's session record) is the other row's
-        # field, logged there; reading it here cost a query on every change.
+        # A reverse relation (an appointment's session record, its messages) is the
+        # other rows' field, logged there: reading a one-to-one here cost a query on
+        # every change, and a one-to-many logged only "messaging.OutboundMessage.None"
+        # on every create.
         excluded += [
             field.name
             for field in model._meta.get_fields()
-            if field.one_to_one and field.auto_created and not field.concrete
+            if (field.one_to_one or field.one_to_many)
+            and field.auto_created
+            and not field.concrete
         ]
         # auditlog reads `get_additional_data` off the instance it logs.
         model.get_additional_data = _additional_data

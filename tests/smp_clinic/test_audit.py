@@ -73,6 +73,25 @@ class TestChanges:
         assert entry.changes["status"] == ["booked", "cancelled"]
         assert entry.additional_data == {"client": jo.pk}
 
+    def test_a_booking_records_its_own_fields_not_the_rows_pointing_at_it(
+        self, frozen_now, front_desk, jo, smp_session, sam, rooms, treatment_ready
+    ):
+        treatment_ready(jo)
+        appointment = booking.appointment_book(
+            client=jo,
+            service=smp_session,
+            practitioner=sam,
+            starts_at=SESSION_AT,
+            booked_by=front_desk,
+        )
+        entry = entries_for(appointment, LogEntry.Action.CREATE).get()
+        assert entry.changes["status"] == [None, "booked"]
+        assert entry.changes["practitioner"] == [None, sam.pk]
+        # Its messages, payments and documents are logged as their own rows; here
+        # they were only "messaging.OutboundMessage.None".
+        assert ".None" not in str(entry.changes)
+        assert not {"messages", "ledger_entries", "documents"} & set(entry.changes)
+
     def test_a_csv_import_is_recorded_client_by_client(self, client, manager):
         client.force_login(manager)
         csv = SimpleUploadedFile(
