@@ -9,6 +9,12 @@ is not kept under the new version. Cached days carry the version in their key an
 expire after CALENDAR_CACHE_SECONDS all the same, which bounds what a change made
 behind the ORM's back (a queryset update, raw SQL) could leave showing.
 
+A second version, SETUP_KEY, moves on only with what a schedule's set-up is made of
+(hours, closures, rooms, locations, services, practitioners and where they work), not
+with each booking: the API's free times keep that set-up under it and read the busy
+time afresh (selectors.served_availability), so a day of bookings does not make every
+answer start from scratch.
+
 Signals, not the services: the admin, imports and purges change these rows too, and a
 calendar that misses one change is worse than none. The receivers touch only the cache.
 """
@@ -24,35 +30,49 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from core.cache import AfterCommit, CacheUnavailable
 
 KEY = "calendar-version"
+SETUP_KEY = "schedule-setup-version"
 
 
-def version() -> int:
-    found = cache.get(KEY)
+def version(key: str = KEY) -> int:
+    found = cache.get(key)
     if found is None:
         # A fresh start above any version before it: an evicted or flushed counter
         # must not come back to a number a stale page is still cached under.
         found = time.time_ns() // 1000
-        cache.add(KEY, found, timeout=None)
-        found = cache.get(KEY, found)
+        cache.add(key, found, timeout=None)
+        found = cache.get(key, found)
     return found
 
 
-def _bump() -> None:
+def setup_version() -> int:
+    return version(SETUP_KEY)
+
+
+def _bump(key: str = KEY) -> None:
     try:
-        cache.incr(KEY)
+        cache.incr(key)
     except ValueError:  # not there: the next read starts afresh
-        version()
+        version(key)
     except CacheUnavailable:
         # Skipped: while the cache is down nothing is served from it, and what it
         # held expires within CALENDAR_CACHE_SECONDS of its coming back.
         pass
 
 
-def changed(**_signal) -> None:
-    _bump()
+def _moved_on(keys: list[str]) -> None:
+    for key in keys:
+        _bump(key)
     # Named, so that what this transaction reads under the new version is not stored
     # before it commits (core.cache.changed_here; schedule()).
-    transaction.on_commit(AfterCommit([KEY], _bump))
+    transaction.on_commit(AfterCommit(keys, lambda: [_bump(key) for key in keys]))
+
+
+def changed(**_signal) -> None:
+    _moved_on([KEY])
+
+
+def setup_changed(**_signal) -> None:
+    _moved_on([KEY, SETUP_KEY])
 
 
 def connect() -> None:
@@ -69,23 +89,18 @@ def connect() -> None:
     )
     from clients.models import Client
 
-    shown = (
-        Appointment,
-        Client,
-        Practitioner,
-        get_user_model(),
-        WorkingHours,
-        TimeOff,
-        Closure,
-        Room,
-        Location,
-        Service,
-    )
+    shown = (Appointment, Client, get_user_model(), TimeOff)
+    setup = (Practitioner, WorkingHours, Closure, Room, Location, Service)
     for model in shown:
         post_save.connect(changed, sender=model, dispatch_uid=f"calendar-{model}")
         post_delete.connect(changed, sender=model, dispatch_uid=f"calendar-d-{model}")
+    for model in setup:
+        post_save.connect(setup_changed, sender=model, dispatch_uid=f"calendar-{model}")
+        post_delete.connect(
+            setup_changed, sender=model, dispatch_uid=f"calendar-d-{model}"
+        )
     m2m_changed.connect(
-        changed,
+        setup_changed,
         sender=Practitioner.locations.through,
         dispatch_uid="calendar-practitioner-locations",
     )

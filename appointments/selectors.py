@@ -80,6 +80,20 @@ class Schedule:
     rooms_by_location: dict[int, list[int]] | None
 
 
+@dataclass(frozen=True)
+class ScheduleSetup:
+    """What a schedule is made of that changes rarely: the working blocks (closed
+    days taken out), the rooms, and the window and people whose busy time counts.
+    served_availability keeps it in the cache until the set-up changes."""
+
+    locations: dict[int, Location]
+    blocks: list[slots.Block]
+    rooms_by_location: dict[int, list[int]] | None
+    practitioner_ids: set[int]
+    room_ids: list[int]
+    window: slots.Interval
+
+
 def schedule_load(
     *,
     service: Service,
@@ -92,6 +106,25 @@ def schedule_load(
     """Load working blocks and busy time in four queries, whatever the data's size:
     working hours with their locations, closures, rooms (for a service that needs
     one) and busy time, appointments and time off together."""
+    setup = schedule_setup_load(
+        service=service,
+        first_day=first_day,
+        days=days,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+    )
+    return schedule_with_busy_time(setup, exclude_appointment_id=exclude_appointment_id)
+
+
+def schedule_setup_load(
+    *,
+    service: Service,
+    first_day: date,
+    days: int,
+    practitioner_id: int | None = None,
+    location_id: int | None = None,
+) -> ScheduleSetup:
+    """The working hours with their locations, closures and rooms: three queries."""
     # No ordering: the default one joins each practitioner's user for its name.
     hours = (
         WorkingHours.objects.filter(
@@ -155,7 +188,26 @@ def schedule_load(
         ):
             rooms_by_location[lid].append(room_id)
             room_ids.append(room_id)
+    return ScheduleSetup(
+        locations=locations,
+        blocks=blocks,
+        rooms_by_location=rooms_by_location,
+        practitioner_ids=practitioner_ids,
+        room_ids=room_ids,
+        window=window,
+    )
 
+
+def schedule_with_busy_time(
+    setup: ScheduleSetup, *, exclude_appointment_id: int | None = None
+) -> Schedule:
+    """The set-up with the busy time in its window: appointments and time off, one
+    query."""
+    practitioner_ids, room_ids, window = (
+        setup.practitioner_ids,
+        setup.room_ids,
+        setup.window,
+    )
     appointments = Appointment.objects.filter(
         Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
         holding_time_in(window),
@@ -185,13 +237,13 @@ def schedule_load(
             busy_by_room[room_id].append(interval)
 
     return Schedule(
-        locations=locations,
-        blocks=blocks,
+        locations=setup.locations,
+        blocks=setup.blocks,
         busy_by_practitioner={
             pid: slots.BusyTimeline(v) for pid, v in busy_by_practitioner.items()
         },
         busy_by_room={rid: slots.BusyTimeline(v) for rid, v in busy_by_room.items()},
-        rooms_by_location=rooms_by_location,
+        rooms_by_location=setup.rooms_by_location,
     )
 
 
@@ -240,24 +292,25 @@ def served_availability(
     now: datetime | None = None,
 ) -> tuple[Service, "Availability"]:
     """availability() of an active service by its id, for the API: the service and
-    its schedule are served from the cache until anything a calendar shows changes
-    (calendar_cache moves its version on every save or delete of those rows, and
-    again when the change commits). Only the slot arithmetic runs on every request,
-    against the time now. Raises Http404 for an unknown or inactive service.
+    its schedule's set-up (working blocks, closures, rooms) are served from the cache
+    until the set-up changes (calendar_cache moves its set-up version on every save
+    or delete of those rows, and again when the change commits); the busy time is
+    read afresh, one query, so a booking does not send every answer back to the
+    start. Raises Http404 for an unknown or inactive service.
 
     A booking never trusts this: the booking service checks overlaps afresh under its
     lock, so a slot shown from a schedule a moment old is refused, never doubled.
     """
     key = (
-        f"schedule:{calendar_cache.version()}:{service_id}:{first_day.isoformat()}"
-        f":{days}:{practitioner_id}:{location_id}"
+        f"schedule-setup:{calendar_cache.setup_version()}:{service_id}"
+        f":{first_day.isoformat()}:{days}:{practitioner_id}:{location_id}"
     )
     found = cache.get(key)
     if not isinstance(found, tuple):
         service = get_object_or_404(Service, pk=service_id, is_active=True)
         found = (
             service,
-            schedule_load(
+            schedule_setup_load(
                 service=service,
                 first_day=first_day,
                 days=days,
@@ -265,10 +318,10 @@ def served_availability(
                 location_id=location_id,
             ),
         )
-        if not changed_here(calendar_cache.KEY):
+        if not changed_here(calendar_cache.SETUP_KEY):
             cache.set(key, found, calendar_cache.seconds())
-    service, schedule = found
-    return service, free_in(service, schedule, now=now)
+    service, setup = found
+    return service, free_in(service, schedule_with_busy_time(setup), now=now)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def uncached(get_response):
 
     def middleware(request):
         if request.headers.get("X-Bench-Uncached"):
-            cache.delete(calendar_cache.KEY)
+            cache.delete_many([calendar_cache.KEY, calendar_cache.SETUP_KEY])
         return get_response(request)
 
     return middleware

@@ -200,12 +200,12 @@ def fill(count, jo, consultation, practitioner):
 
 
 def queries_for(client, url, params) -> int:
-    """Statements of a request whose schedule is not cached (bulk rows, as fill()
-    writes, send no signal to move the calendar version on). Counted by a wrapper:
+    """Statements of a request whose schedule's set-up is not cached (moved on as
+    a change of hours would; the busy time is read afresh anyway). Counted by a wrapper:
     CaptureQueriesContext slices Django's query log by position and was seen to
     report none for a request that ran several."""
     client.get(url, params)  # the session and the signed-in user, cached
-    calendar_cache.changed()  # what fill() wrote behind the signals' back
+    calendar_cache.setup_changed()  # counted afresh, as after a change of hours
     statements = []
 
     def wrapper(execute, sql, params, many, context):

@@ -26,7 +26,7 @@ from tests.smp_clinic.test_access_matrix import project_routes
 
 def request(browser, case, bodies):
     if UNCACHED in case.headers:  # as bench/server.py does
-        cache.delete(calendar_cache.KEY)
+        cache.delete_many([calendar_cache.KEY, calendar_cache.SETUP_KEY])
     if case.method == "POST":
         return browser.post(
             case.path, json.dumps(next(bodies)), content_type="application/json"
