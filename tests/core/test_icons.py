@@ -41,3 +41,10 @@ def test_an_icon_is_hidden_from_screen_readers_and_points_into_the_sprite():
 def test_an_unknown_icon_fails_where_it_is_written():
     with pytest.raises(TemplateSyntaxError, match="No icon 'nope'"):
         Template('{% icon "nope" %}').render(Context())
+
+
+def test_an_icon_follows_the_static_url_when_it_changes(settings):
+    draw = Template('{% icon "house" %}')
+    assert 'href="/static/' in draw.render(Context())  # made once, then reused
+    settings.STATIC_URL = "https://cdn.example.test/static/"
+    assert 'href="https://cdn.example.test/static/' in draw.render(Context())
