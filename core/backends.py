@@ -24,12 +24,18 @@ SEPARATOR = "\x1f"  # a character no group name holds
 
 
 def user_key(user_id) -> str:
-    # v2: the user without the password hash, with the session hash. The session
-    # hash is an HMAC under SECRET_KEY: a process with another key (a rotated one,
-    # another deployment sharing the Redis) must not take it from the cache, or every
-    # session it checks would end as if the password had changed.
-    key = hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:12]
-    return f"auth:user:v2:{key}:{user_id}"
+    # v3: the user without the password hash, with the session hash and the key it
+    # was made under.
+    return f"auth:user:v3:{user_id}"
+
+
+def _secret_digest() -> str:
+    """Which SECRET_KEY a cached session hash was made under: it is an HMAC under
+    that key, and a process with another (a rotation under way; the benchmark's,
+    one a run) must not take it, or every session it checks would end as if the
+    password had changed. The key itself names no secret, so that every process
+    forgets the same entry when the user changes."""
+    return hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:12]
 
 
 class JoinedNames(Aggregate):
@@ -70,7 +76,7 @@ def _cacheable_user(user_id):
     session_hash = user.get_session_auth_hash()
     # Deferred: read from the database if anything asks (a password change).
     del user.__dict__["password"]
-    return user, session_hash
+    return user, session_hash, _secret_digest()
 
 
 class StaffBackend(ModelBackend):
@@ -80,9 +86,11 @@ class StaffBackend(ModelBackend):
             lambda: _cacheable_user(user_id),
             settings.AUTH_CACHE_SECONDS,
         )
+        if found is not None and found[2] != _secret_digest():
+            found = _cacheable_user(user_id)  # made under another key: not ours
         if found is None:
             return None
-        user, session_hash = found
+        user, session_hash, _digest = found
         if not self.user_can_authenticate(user):
             return None
         # Django compares the session's hash with this on every request.

@@ -264,6 +264,10 @@ class AfterCommit:
     def __init__(self, keys, action):
         self.keys = frozenset(keys)
         self.action = action
+        # Django names a robust callback that raised by its __qualname__ when it logs
+        # it; without one the log line itself raised, after the commit, and the
+        # callbacks queued after this one never ran.
+        self.__qualname__ = getattr(action, "__qualname__", type(self).__qualname__)
 
     def __call__(self):
         self.action()
@@ -276,9 +280,9 @@ def changed_here(key: str) -> bool:
     AUTH_CACHE_SECONDS). Django drops a rolled-back block's on_commit callbacks, so
     what is pending is exactly what may still commit."""
     connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        return False
     blocks = connection.atomic_blocks
+    if not connection.in_atomic_block or not blocks:
+        return False
     if getattr(blocks[0], "_from_testcase", False):
         # A test case's own blocks stand for autocommit (they are rolled back after
         # the test, never committed): pending is only what a block of the code under

@@ -954,7 +954,10 @@ def messages_send_due(
         return result
     mail = get_connection()
     clinic_texts = selectors.message_texts()
-    clinic = clinic_identity()
+    try:
+        clinic = clinic_identity()
+    except Exception:  # noqa: BLE001 - then each message reads it in its own try
+        clinic = None
     sender = None
     with mail, _quick_commits():
         for message in claimed:

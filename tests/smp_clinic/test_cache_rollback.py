@@ -86,3 +86,22 @@ def test_a_rolled_back_booking_does_not_take_a_served_free_time(
         assert TEN not in served()  # what this transaction sees, read afresh
         raise RolledBack
     assert TEN in served()
+
+
+def test_a_failing_invalidation_after_commit_lets_the_later_callbacks_run(
+    transactional_db, caplog
+):
+    """Django logs a robust callback that raised by its __qualname__; an AfterCommit
+    without one made the logging raise, after the commit, and dropped the callbacks
+    queued after it."""
+    from core.cache import AfterCommit
+
+    def invalidate():
+        raise ConnectionError("the cache refused the write")
+
+    ran = []
+    with transaction.atomic():
+        transaction.on_commit(AfterCommit(["key"], invalidate), robust=True)
+        transaction.on_commit(lambda: ran.append("after"), robust=True)
+    assert ran == ["after"]
+    assert "invalidate" in caplog.text

@@ -147,7 +147,7 @@ def test_the_cache_holds_no_password_hash_and_no_two_factor_seed(client, manager
     assert client.get("/").status_code == 200
     assert client.get(REPORTS).status_code == 200  # from the cache, still a manager
 
-    cached_user, session_hash = cache.get(user_key(manager.pk))
+    cached_user, session_hash, _key = cache.get(user_key(manager.pk))
     assert "password" not in cached_user.__dict__
     assert manager.password not in repr(vars(cached_user))
     assert session_hash == manager.get_session_auth_hash()
@@ -173,6 +173,14 @@ def test_a_user_cached_under_another_secret_key_is_not_taken(client, front_desk)
     with override_settings(SECRET_KEY="the new secret key " * 3):
         client.force_login(front_desk)
         assert client.get("/").status_code == 200
+        # And a change made under one key is forgotten for every process: the
+        # entry's name is the same whatever the key.
+        front_desk.is_active = False
+        front_desk.save()
+    with override_settings(SECRET_KEY="an old secret key " * 3):
+        from core.backends import StaffBackend
+
+        assert StaffBackend().get_user(front_desk.pk) is None
 
 
 class Renamed:
