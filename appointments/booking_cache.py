@@ -8,10 +8,11 @@ no query for them whoever it is for, and forgotten on any save or delete of eith
 (the signals connected below, at once and again when the change commits:
 core.cache.invalidate_on_commit), so a service retired or a practitioner stopped is
 refused by the very next booking, as before. Each practitioner's working hours at
-the active locations they work at are kept the same way (forgotten on any save or
-delete of hours, a location, a practitioner, or a change of where they work), so new
-hours count from the very next booking too. The booking still reads afresh what
-changes all day: closures, time off and appointments (services._check_schedule).
+the active locations they work at are kept the same way, and all of it is forgotten
+on any change to a schedule's set-up (calendar_cache.setup_models: hours, locations,
+where a practitioner works...), so new hours count from the very next booking too.
+The booking still reads afresh what changes all day: closures, time off and
+appointments (services._check_schedule).
 
 Signals, not the services: the admin and imports change these rows too.
 """
@@ -23,7 +24,7 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import Http404
 
-from appointments import slots
+from appointments import calendar_cache, slots
 from appointments.models import Location, Practitioner, Service, WorkingHours
 from core.cache import invalidate_on_commit, read_through
 
@@ -91,24 +92,13 @@ def forget(**_signal) -> None:
     invalidate_on_commit([KEY, HOURS_KEY])
 
 
-def forget_hours(**_signal) -> None:
-    invalidate_on_commit([HOURS_KEY])
-
-
 def connect() -> None:
     """Called once from AppointmentsConfig.ready()."""
-    for model in (Service, Practitioner):
+    for model in calendar_cache.setup_models():
         post_save.connect(forget, sender=model, dispatch_uid=f"booking-row-{model}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"booking-row-d-{model}")
-    for model in (WorkingHours, Location):
-        post_save.connect(
-            forget_hours, sender=model, dispatch_uid=f"booking-hours-{model}"
-        )
-        post_delete.connect(
-            forget_hours, sender=model, dispatch_uid=f"booking-hours-d-{model}"
-        )
     m2m_changed.connect(
-        forget_hours,
+        forget,
         sender=Practitioner.locations.through,
-        dispatch_uid="booking-hours-practitioner-locations",
+        dispatch_uid="booking-rows-practitioner-locations",
     )

@@ -33,6 +33,21 @@ KEY = "calendar-version"
 SETUP_KEY = "schedule-setup-version"
 
 
+def setup_models() -> tuple:
+    """What a schedule's set-up is made of (with Practitioner.locations): the rows
+    that move SETUP_KEY on, and that booking_cache forgets its rows on."""
+    from appointments.models import (
+        Closure,
+        Location,
+        Practitioner,
+        Room,
+        Service,
+        WorkingHours,
+    )
+
+    return (Practitioner, WorkingHours, Closure, Room, Location, Service)
+
+
 def version(key: str = KEY) -> int:
     found = cache.get(key)
     if found is None:
@@ -77,24 +92,14 @@ def setup_changed(**_signal) -> None:
 
 def connect() -> None:
     """Called once from AppointmentsConfig.ready()."""
-    from appointments.models import (
-        Appointment,
-        Closure,
-        Location,
-        Practitioner,
-        Room,
-        Service,
-        TimeOff,
-        WorkingHours,
-    )
+    from appointments.models import Appointment, Practitioner, TimeOff
     from clients.models import Client
 
     shown = (Appointment, Client, get_user_model(), TimeOff)
-    setup = (Practitioner, WorkingHours, Closure, Room, Location, Service)
     for model in shown:
         post_save.connect(changed, sender=model, dispatch_uid=f"calendar-{model}")
         post_delete.connect(changed, sender=model, dispatch_uid=f"calendar-d-{model}")
-    for model in setup:
+    for model in setup_models():
         post_save.connect(setup_changed, sender=model, dispatch_uid=f"calendar-{model}")
         post_delete.connect(
             setup_changed, sender=model, dispatch_uid=f"calendar-d-{model}"

@@ -167,7 +167,7 @@ def seed_schedule(
                 for start, end in SATURDAY_BLOCKS
             ]
         WorkingHours.objects.bulk_create(hours)
-        booking_cache.forget_hours()  # bulk_create sends no signal
+        booking_cache.forget()  # bulk_create sends no signal
         practitioners.append(practitioner)
 
     bookable = [

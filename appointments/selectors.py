@@ -203,13 +203,9 @@ def schedule_with_busy_time(
 ) -> Schedule:
     """The set-up with the busy time in its window: appointments and time off, one
     query."""
-    practitioner_ids, room_ids, window = (
-        setup.practitioner_ids,
-        setup.room_ids,
-        setup.window,
-    )
+    practitioner_ids, window = setup.practitioner_ids, setup.window
     appointments = Appointment.objects.filter(
-        Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
+        Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=setup.room_ids),
         holding_time_in(window),
         status__in=Appointment.BLOCKING,
     )

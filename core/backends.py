@@ -11,6 +11,7 @@ effect on the next request, as before.
 """
 
 import hashlib
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,7 +36,12 @@ def _secret_digest() -> str:
     one a run) must not take it, or every session it checks would end as if the
     password had changed. The key itself names no secret, so that every process
     forgets the same entry when the user changes."""
-    return hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:12]
+    return _digest(settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4)
+def _digest(secret: str) -> str:  # once a process, not on every request
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 class JoinedNames(Aggregate):
