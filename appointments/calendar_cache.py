@@ -1,9 +1,13 @@
 """The version of what a calendar shows, so that a rendered day can be served from the
 cache until something it shows changes.
 
-Every save or delete of a row a calendar shows (appointments, clients' names,
-practitioners and their users, hours, time off, closures, rooms, locations, services)
-moves the version on: at once, so the change's own request sees it, and again when its
+A day's version has two parts. Every save or delete of an appointment renews the
+version of each hour (in UTC) it holds, as it is and as it was read, and a day's page
+is kept under the versions of the hours its local day spans (day_version, HOUR_KEY):
+a booking for next week leaves today's pages in the cache. Every other row a calendar
+shows (clients' names, practitioners and their users, hours, time off, closures,
+rooms, locations, services) moves on the one version all days share (KEY). Either
+moves on at once, so the change's own request sees it, and again when its
 transaction commits, so that a page rendered meanwhile from the data before the commit
 is not kept under the new version. Cached days carry the version in their key and
 expire after CALENDAR_CACHE_SECONDS all the same, which bounds what a change made
@@ -19,7 +23,9 @@ Signals, not the services: the admin, imports and purges change these rows too, 
 calendar that misses one change is worse than none. The receivers touch only the cache.
 """
 
+import secrets
 import time
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,10 +33,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from appointments import slots
 from core.cache import AfterCommit, CacheUnavailable
 
 KEY = "calendar-version"
 SETUP_KEY = "schedule-setup-version"
+HOUR_KEY = "calendar-hour-version:{}"
+# An hour's version is a fresh token each time, never a value that can come back, so
+# it may expire or be evicted at any time: the pages under it are never served again.
+HOUR_KEY_SECONDS = 2 * 24 * 60 * 60
 
 
 def setup_models() -> tuple:
@@ -61,6 +72,63 @@ def version(key: str = KEY) -> int:
 
 def setup_version() -> int:
     return version(SETUP_KEY)
+
+
+def day_version(day: date, zone) -> str:
+    """The version of a location's day: the shared version and those of the hours
+    (in UTC) its local day spans, read in one round trip. The hours, not the local
+    date, so that any location's zone, a 25-hour day and a practitioner's booking at
+    another location are all covered without knowing a zone when an appointment is
+    saved."""
+    bounds = slots.local_day_bounds(day, zone)
+    hours = [HOUR_KEY.format(hour) for hour in hours_spanned(bounds.start, bounds.end)]
+    found = cache.get_many([KEY, *hours])
+    shared = found.get(KEY) or version()
+    missing = [key for key in hours if key not in found]
+    if missing:
+        # add, not set: a renewal written meanwhile stays.
+        for key in missing:
+            cache.add(key, secrets.token_hex(8), HOUR_KEY_SECONDS)
+        found |= cache.get_many(missing)
+    return ".".join([str(shared), *(str(found.get(key, "")) for key in hours)])
+
+
+def hours_spanned(starts_at: datetime, ends_at: datetime) -> list[str]:
+    """The UTC hours (as "2026-03-02T10") the time from starts_at to ends_at touches."""
+    hour = starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    found = []
+    while hour < ends_at:
+        found.append(hour.strftime("%Y-%m-%dT%H"))
+        hour += timedelta(hours=1)
+    return found
+
+
+def appointment_hours(appointment) -> set[str]:
+    """The hours an appointment holds (its buffers included: they cover its own time),
+    as it is and as it was read: a moved appointment leaves its old hours too."""
+    hours = set()
+    for starts_at, ends_at in (
+        getattr(appointment, "busy_loaded", (None, None)),
+        (appointment.busy_starts_at, appointment.busy_ends_at),
+    ):
+        if starts_at is not None and ends_at is not None:
+            hours.update(hours_spanned(starts_at, ends_at))
+    return hours
+
+
+def _renew(keys: list[str]) -> None:
+    cache.set_many({key: secrets.token_hex(8) for key in keys}, HOUR_KEY_SECONDS)
+
+
+def appointment_changed(instance, **_signal) -> None:
+    hours = appointment_hours(instance)
+    # Saved again, it leaves the hours it holds now, not the ones first read.
+    instance.busy_loaded = (instance.busy_starts_at, instance.busy_ends_at)
+    if not hours:
+        return
+    keys = [HOUR_KEY.format(hour) for hour in sorted(hours)]
+    _renew(keys)
+    transaction.on_commit(AfterCommit(keys, lambda: _renew(keys)))
 
 
 def _bump(key: str = KEY) -> None:
@@ -95,7 +163,13 @@ def connect() -> None:
     from appointments.models import Appointment, Practitioner, TimeOff
     from clients.models import Client
 
-    shown = (Appointment, Client, get_user_model(), TimeOff)
+    post_save.connect(
+        appointment_changed, sender=Appointment, dispatch_uid="calendar-appointment"
+    )
+    post_delete.connect(
+        appointment_changed, sender=Appointment, dispatch_uid="calendar-d-appointment"
+    )
+    shown = (Client, get_user_model(), TimeOff)
     for model in shown:
         post_save.connect(changed, sender=model, dispatch_uid=f"calendar-{model}")
         post_delete.connect(changed, sender=model, dispatch_uid=f"calendar-d-{model}")

@@ -512,6 +512,17 @@ class Appointment(models.Model):
             f"{self.service} for {self.client} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
         )
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The time it held as read, so that a move also renews the calendar of the
+        # day it leaves (calendar_cache.appointment_changed).
+        instance.busy_loaded = (
+            instance.__dict__.get("busy_starts_at"),
+            instance.__dict__.get("busy_ends_at"),
+        )
+        return instance
+
     @property
     def is_blocking(self) -> bool:
         return self.status in self.BLOCKING

@@ -97,7 +97,7 @@ def calendar_day(request):
                 partial(selectors.calendar_day, location=location, day=day, now=now)
             ),
             "location": location,
-            "calendar_version": calendar_cache.version(),
+            "calendar_version": calendar_cache.day_version(day, location.zone),
             "grid_moment": slots.grid_moment(
                 now + selectors.min_notice(), day, location.zone, selectors.slot_step()
             ),

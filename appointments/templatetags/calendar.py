@@ -17,7 +17,7 @@ register = template.Library()
 def practitioner_colours(context):
     """One stylesheet rule per practitioner, so no element needs a style attribute
     (a strict Content Security Policy forbids them). Colours are validated #rrggbb."""
-    key = f"practitioner-colours:{calendar_cache.version()}"
+    key = f"practitioner-colours:{calendar_cache.setup_version()}"
     rules = cache.get(key)
     if rules is None:
         rules = format_html_join(
@@ -25,7 +25,7 @@ def practitioner_colours(context):
             ".practitioner-{} {{ --practitioner-colour: {}; }}",
             Practitioner.objects.values_list("pk", "colour"),
         )
-        if not changed_here(calendar_cache.KEY):
+        if not changed_here(calendar_cache.SETUP_KEY):
             cache.set(key, rules, calendar_cache.seconds())
     nonce = getattr(context.get("request"), "csp_nonce", "")
     return format_html('<style nonce="{}">\n{}\n</style>', nonce, rules)

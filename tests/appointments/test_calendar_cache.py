@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments import services, slots
-from appointments.models import Closure, WorkingHours
+from appointments import calendar_cache, services, slots
+from appointments.models import Appointment, Closure, WorkingHours
 from clients import services as client_services
 from privacy import services as privacy_services
 
@@ -70,6 +70,110 @@ def test_a_booking_a_move_and_a_cancellation_show_at_once(page, jo, consultation
     services.appointment_cancel(appointment=appointment, reason="Unwell", by=None)
     shown = page()
     assert "14:00–14:30" not in shown and "(Unwell)" in shown
+
+
+def day_page(client, location, day: str) -> str:
+    return client.get("/calendar/", {"location": location.pk, "date": day}).text
+
+
+def served_from_cache(load) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        html = load()
+    return html, len(queries)
+
+
+def test_a_booking_on_another_day_leaves_this_day_in_the_cache(
+    page, client, london, jo, consultation, sam
+):
+    page()  # again: jo's arrival renewed every day
+    _, cached = served_from_cache(page)
+    tomorrow = "2026-03-03"
+    day_page(client, london, tomorrow)  # cached before the booking
+
+    services.appointment_book(
+        client=jo,
+        service=consultation,
+        practitioner=sam,
+        starts_at=TEN + timedelta(days=1),
+        booked_by=None,
+    )
+
+    html, after = served_from_cache(page)
+    assert after == cached < 5  # today's page was not rendered again
+    assert "Jo Bloggs" not in html
+    assert "Jo Bloggs" in day_page(client, london, tomorrow)
+
+
+def test_a_move_leaves_the_old_day_at_once_each_time(
+    page, client, london, jo, consultation, sam
+):
+    """Moved twice through one instance, each move renews the day it leaves."""
+    tomorrow, after_that = "2026-03-03", "2026-03-04"
+    appointment = services.appointment_book(
+        client=jo, service=consultation, practitioner=sam, starts_at=TEN, booked_by=None
+    )
+    assert "Jo Bloggs" in page()
+    assert "Jo Bloggs" not in day_page(client, london, tomorrow)
+
+    services.appointment_reschedule(
+        appointment=appointment, starts_at=TEN + timedelta(days=1), by=None
+    )
+    assert "Jo Bloggs" not in page()
+    assert "Jo Bloggs" in day_page(client, london, tomorrow)
+
+    services.appointment_reschedule(
+        appointment=appointment, starts_at=TEN + timedelta(days=2), by=None
+    )
+    assert "Jo Bloggs" not in day_page(client, london, tomorrow)
+    assert "Jo Bloggs" in day_page(client, london, after_that)
+
+    # One instance saved twice (as the admin's form would, read once): the second
+    # save leaves the day the first one put it on.
+    same = Appointment.objects.get(pk=appointment.pk)
+    for _ in range(2):
+        for field in ("starts_at", "ends_at", "busy_starts_at", "busy_ends_at"):
+            setattr(same, field, getattr(same, field) - timedelta(days=1))
+        same.save()
+        day_page(client, london, tomorrow)  # cached between the saves
+    assert "Jo Bloggs" not in day_page(client, london, after_that)
+    assert "Jo Bloggs" not in day_page(client, london, tomorrow)
+    assert "Jo Bloggs" in page()
+
+
+def test_a_deleted_appointment_leaves_its_day_at_once(page, jo, consultation, sam):
+    appointment = services.appointment_book(
+        client=jo, service=consultation, practitioner=sam, starts_at=TEN, booked_by=None
+    )
+    assert "Jo Bloggs" in page()
+    appointment.messages.all().delete()
+    appointment.delete()
+    assert "Jo Bloggs" not in page()
+
+
+@pytest.mark.parametrize(
+    "zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kathmandu", "UTC"]
+)
+def test_a_day_in_any_zone_is_renewed_by_what_touches_it_and_nothing_else(zone):
+    """A local day's version is that of the UTC hours it spans: an appointment that
+    touches the day, by a minute at either end, renews it; one just outside does not."""
+    here = ZoneInfo(zone)
+    day = date(2026, 3, 2)
+    bounds = slots.local_day_bounds(day, here)
+
+    def renewed_by(starts_at, ends_at):
+        before = calendar_cache.day_version(day, here)
+        calendar_cache.appointment_changed(
+            Appointment(busy_starts_at=starts_at, busy_ends_at=ends_at)
+        )
+        return calendar_cache.day_version(day, here) != before
+
+    minute = timedelta(minutes=1)
+    assert renewed_by(bounds.start - minute, bounds.start + minute)
+    assert renewed_by(bounds.end - minute, bounds.end + minute)
+    assert renewed_by(bounds.start + timedelta(hours=12), bounds.end - minute * 600)
+    hour = timedelta(hours=1)
+    assert not renewed_by(bounds.end + hour, bounds.end + 2 * hour)
+    assert not renewed_by(bounds.start - 3 * hour, bounds.start - hour)
 
 
 def test_a_client_renamed_or_erased_shows_at_once(page, jo, consultation, sam, manager):
