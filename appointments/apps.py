@@ -14,7 +14,8 @@ class AppointmentsConfig(AppConfig):
         )
         from appointments.models import Appointment, WaitlistEntry
         from clients.selectors import (
-            client_list_annotation_register,
+            client_list_facts_register,
+            client_list_order_register,
             timeline_source_register,
         )
         from clients.views import client_page_section_register
@@ -25,6 +26,7 @@ class AppointmentsConfig(AppConfig):
         clinical_gates.register()
         timeline_source_register(selectors.client_timeline_events)
         client_page_section_register(views.client_page_section)
-        for name, column in selectors.CLIENT_LIST_COLUMNS.items():
-            client_list_annotation_register(name, column)
+        client_list_facts_register(selectors.client_list_visits)
+        for sort, order in selectors.CLIENT_LIST_ORDERS.items():
+            client_list_order_register(sort, order)
         audit.register((Appointment, "client_id"), (WaitlistEntry, "client_id"))

@@ -1008,33 +1008,72 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
     ]
 
 
-# The client list's columns (clients.selectors.client_list_annotation_register): the
-# latest visit and the soonest appointment, each with its location's zone, so a date
-# reads as it did at the clinic. Built per request: "now" is the request's.
-def _client_appointments() -> QuerySet[Appointment]:
-    return Appointment.objects.filter(client=models.OuterRef("pk"))
+# The client list's columns (clients.selectors.client_list_facts_register): the latest
+# visit and the soonest appointment, each with its location's zone, so a date reads as
+# it did at the clinic. "Now" is the request's.
+VISITED = [Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED]
+UPCOMING = [Appointment.Status.BOOKED, Appointment.Status.CONFIRMED]
 
 
-def client_last_visit(field: str) -> models.Subquery:
-    visits = _client_appointments().filter(
-        status__in=[Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED],
-        starts_at__lte=timezone.now(),
-    )
-    return models.Subquery(visits.order_by("-starts_at").values(field)[:1])
+def client_list_visits(client_ids: list[int]) -> dict[int, dict[str, object]]:
+    """Each client's last visit and next appointment, in one query."""
+    now = timezone.now()
+    facts = {
+        pk: {
+            "last_visit_at": None,
+            "last_visit_zone": None,
+            "next_appointment_at": None,
+            "next_appointment_zone": None,
+        }
+        for pk in client_ids
+    }
+    for pk, status, starts_at, zone in (
+        Appointment.objects.filter(client_id__in=client_ids)
+        .filter(
+            Q(status__in=VISITED, starts_at__lte=now)
+            | Q(status__in=UPCOMING, starts_at__gte=now)
+        )
+        .order_by()
+        .values_list("client_id", "status", "starts_at", "location__timezone")
+    ):
+        found = facts[pk]
+        if status in VISITED:
+            if found["last_visit_at"] is None or starts_at > found["last_visit_at"]:
+                found.update(last_visit_at=starts_at, last_visit_zone=zone)
+        elif (
+            found["next_appointment_at"] is None
+            or starts_at < found["next_appointment_at"]
+        ):
+            found.update(next_appointment_at=starts_at, next_appointment_zone=zone)
+    return facts
 
 
-def client_next_appointment(field: str) -> models.Subquery:
-    upcoming = _client_appointments().filter(
-        status__in=[Appointment.Status.BOOKED, Appointment.Status.CONFIRMED],
-        starts_at__gte=timezone.now(),
-    )
-    return models.Subquery(upcoming.order_by("starts_at").values(field)[:1])
+def client_list_order_last_visit():
+    return models.Subquery(
+        Appointment.objects.filter(
+            client=models.OuterRef("pk"),
+            status__in=VISITED,
+            starts_at__lte=timezone.now(),
+        )
+        .order_by("-starts_at")
+        .values("starts_at")[:1]
+    ).desc(nulls_last=True)
 
 
-# name -> expression, registered with clients.selectors.client_list_annotation_register.
-CLIENT_LIST_COLUMNS = {
-    "last_visit_at": lambda: client_last_visit("starts_at"),
-    "last_visit_zone": lambda: client_last_visit("location__timezone"),
-    "next_appointment_at": lambda: client_next_appointment("starts_at"),
-    "next_appointment_zone": lambda: client_next_appointment("location__timezone"),
+def client_list_order_next_appointment():
+    return models.Subquery(
+        Appointment.objects.filter(
+            client=models.OuterRef("pk"),
+            status__in=UPCOMING,
+            starts_at__gte=timezone.now(),
+        )
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    ).asc(nulls_last=True)
+
+
+# sort -> the expression it orders by (clients.selectors.client_list_order_register).
+CLIENT_LIST_ORDERS = {
+    "last_visit": client_list_order_last_visit,
+    "next_appointment": client_list_order_next_appointment,
 }

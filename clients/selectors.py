@@ -7,12 +7,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
 from django.db.models.expressions import Expression, RawSQL
@@ -92,18 +90,30 @@ def client_search(*, user, query: str, limit: int | None = 8) -> QuerySet[Client
     return found[:limit] if limit else found
 
 
-# What the apps above clients add to each row of the client list, as annotations
-# computed in the list's one query: appointments the last visit and the next
-# appointment (`last_visit_at`, `next_appointment_at`), treatments whether a course is
-# under way or done (`course_active`, `course_completed`). Each registers
-# name -> a function returning the expression, in its AppConfig.ready().
-_client_list_annotations: dict[str, Callable[[], Expression]] = {}
+# What the apps above clients add to each row of the client list. Each registers, in
+# its AppConfig.ready(), a function that reads its facts for a page's clients in one
+# query (client ids -> {client id: {name: value}}): appointments the last visit and
+# the next appointment (`last_visit_at`, `next_appointment_at`, with their zones),
+# treatments whether a course is under way or done (`course_active`,
+# `course_completed`). A sort by one of them registers the expression it orders by.
+#
+# Facts by page, not annotations on the search: a dozen subqueries on the search's one
+# query cost about 8 ms of Python to build and compile on every request, twice the
+# search itself; a few queries over one page's ids cost a fraction of that.
+ClientListFacts = Callable[[list[int]], dict[int, dict[str, object]]]
+_client_list_facts: list[ClientListFacts] = []
+_client_list_orders: dict[str, Callable[[], Expression]] = {}
 
 
-def client_list_annotation_register(
-    name: str, expression: Callable[[], Expression]
-) -> None:
-    _client_list_annotations[name] = expression
+def client_list_facts_register(load: ClientListFacts) -> None:
+    if load not in _client_list_facts:
+        _client_list_facts.append(load)
+
+
+def client_list_order_register(sort: str, order: Callable[[], Expression]) -> None:
+    """`order` returns the expression to order by (with its direction and where
+    clients without it go)."""
+    _client_list_orders[sort] = order
 
 
 # The client list's orders: the name, the latest visit first, the soonest
@@ -118,43 +128,64 @@ CLIENT_LIST_SORTS = {
 def _intake_complete(client_field: str = "pk") -> Exists:
     """intake_missing_sections() == [] as a condition the database evaluates, for
     the client in the outer query's `client_field`."""
+    return Exists(_complete_intakes().filter(client=OuterRef(client_field)))
+
+
+def _complete_intakes() -> QuerySet[Intake]:
     complete = Intake.objects.filter(
-        client=OuterRef(client_field),
         fitzpatrick__isnull=False,
         pigment_reaction__isnull=False,
     ).exclude(Q(hair_loss_cause="") | Q(scale="") | Q(stage=""))
-    complete = complete.exclude(
+    return complete.exclude(
         hair_loss_cause="chemotherapy", chemotherapy_ended_on__isnull=True
     )
-    return Exists(complete)
 
 
 def client_list(*, user, query: str, sort: str = "") -> QuerySet[Client]:
-    """The client list: the search's clients, each with its stage's facts, the last
-    visit and the next appointment, in one query whatever the number of rows."""
+    """The client list: the search's clients in the order asked for. Their stage's
+    facts, last visit and next appointment come from client_list_facts(), for the
+    page shown."""
     found = client_search(user=user, query=query, limit=None)
-    latest = SuitabilityDecision.objects.filter(client=OuterRef("pk")).order_by(
-        "-decided_at", "-pk"
-    )
-    found = found.annotate(
-        intake_complete=_intake_complete(),
-        latest_decision=Subquery(latest.values("decision")[:1]),
-        latest_defer_until=Subquery(latest.values("defer_until")[:1]),
-        **{name: make() for name, make in _client_list_annotations.items()},
-    )
     if sort == "name":
-        found = found.order_by("last_name", "first_name", "pk")
-    elif sort == "last_visit" and "last_visit_at" in _client_list_annotations:
-        found = found.order_by(F("last_visit_at").desc(nulls_last=True), "pk")
-    elif sort == "next_appointment" and "next_appointment_at" in (
-        _client_list_annotations
-    ):
-        found = found.order_by(F("next_appointment_at").asc(nulls_last=True), "pk")
+        return found.order_by("last_name", "first_name", "pk")
+    if sort in _client_list_orders:
+        return found.order_by(_client_list_orders[sort](), "pk")
     return found
 
 
+def client_list_facts(clients: list[Client]) -> None:
+    """Sets each client's facts for the list (read by client_list_stage() and the
+    rows): the intake's completeness, the latest suitability decision and what the
+    apps above add. A fixed few queries, whatever the number of clients."""
+    ids = [client.pk for client in clients]
+    if not ids:
+        return
+    facts: dict[int, dict[str, object]] = {pk: {} for pk in ids}
+    complete = set(
+        _complete_intakes()
+        .filter(client_id__in=ids)
+        .values_list("client_id", flat=True)
+    )
+    for pk in ids:
+        facts[pk]["intake_complete"] = pk in complete
+    # Oldest first, so that each client's latest decision is the one left standing.
+    for pk, decision, defer_until in (
+        SuitabilityDecision.objects.filter(client_id__in=ids)
+        .order_by("decided_at", "pk")
+        .values_list("client_id", "decision", "defer_until")
+    ):
+        facts[pk]["latest_decision"] = decision
+        facts[pk]["latest_defer_until"] = defer_until
+    for load in _client_list_facts:
+        for pk, found in load(ids).items():
+            facts[pk].update(found)
+    for client in clients:
+        for name, value in facts[client.pk].items():
+            setattr(client, name, value)
+
+
 def client_list_stage(client: Client, today: date | None = None) -> ClientStage:
-    """The stage of a client read by client_list()."""
+    """The stage of a client whose facts client_list_facts() read."""
     today = today or timezone.localdate()
     decision = getattr(client, "latest_decision", None)
     defer_until = getattr(client, "latest_defer_until", None)

@@ -69,6 +69,7 @@ def client_list(request):
     sort = sort if sort in selectors.CLIENT_LIST_SORTS else ""
     found = selectors.client_list(user=request.user, query=query, sort=sort)
     page = peek_page(found, request.GET.get("page"), 50)
+    selectors.client_list_facts(page.object_list)
     today = timezone.localdate()
     for client in page.object_list:
         client.stage = selectors.client_list_stage(client, today)

@@ -8,7 +8,7 @@ class TreatmentsConfig(AppConfig):
         from appointments import hooks as appointment_hooks
         from appointments.views import appointment_page_section_register
         from clients.selectors import (
-            client_list_annotation_register,
+            client_list_facts_register,
             timeline_source_register,
         )
         from clients.views import client_page_section_register
@@ -26,8 +26,7 @@ class TreatmentsConfig(AppConfig):
         setup.register()
         timeline_source_register(selectors.client_timeline_events)
         client_page_section_register(views.client_page_section)
-        for name, column in selectors.CLIENT_LIST_COLUMNS.items():
-            client_list_annotation_register(name, column)
+        client_list_facts_register(selectors.client_list_courses)
         appointment_page_section_register(views.appointment_page_section)
         # A completed course session moves its course on (recalls, the next nudge).
         appointment_hooks.appointment_completed.connect(services.plan_session_completed)

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -427,13 +427,17 @@ def client_timeline_events(user, client) -> list[TimelineEvent]:
     return events
 
 
-def client_plans_exist(status: str) -> Exists:
-    return Exists(TreatmentPlan.objects.filter(client=OuterRef("pk"), status=status))
-
-
-# The client list's stage reads whether a course is under way or done: name ->
-# expression, registered with clients.selectors.client_list_annotation_register.
-CLIENT_LIST_COLUMNS = {
-    "course_active": lambda: client_plans_exist(TreatmentPlan.Status.ACTIVE),
-    "course_completed": lambda: client_plans_exist(TreatmentPlan.Status.COMPLETED),
-}
+def client_list_courses(client_ids: list[int]) -> dict[int, dict[str, object]]:
+    """Whether each client's course is under way or done, for the client list's
+    stage (clients.selectors.client_list_facts_register), in one query."""
+    Status = TreatmentPlan.Status
+    fact = {Status.ACTIVE: "course_active", Status.COMPLETED: "course_completed"}
+    facts = {pk: dict.fromkeys(fact.values(), False) for pk in client_ids}
+    for pk, status in (
+        TreatmentPlan.objects.filter(client_id__in=client_ids, status__in=list(fact))
+        .order_by()
+        .values_list("client_id", "status")
+        .distinct()
+    ):
+        facts[pk][fact[status]] = True
+    return facts

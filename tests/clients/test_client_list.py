@@ -222,3 +222,33 @@ class TestClientList:
         few = queries()
         add(12)
         assert queries() == few
+
+    def test_the_latest_decision_and_visit_count_whatever_came_before(
+        self, client, front_desk, practitioner, people, sam, consultation
+    ):
+        """Each client's facts are read over the page's clients: the latest decision
+        stands (a later "not suitable" takes Cara back to her intake), and the later
+        of two visits is the last."""
+        client.force_login(front_desk)
+        services.suitability_decide(
+            client=people["Cara"],
+            decision="not_suitable",
+            override_reason="Active psoriasis seen today",
+            by=practitioner,
+        )
+        with time_machine.travel(BOOKED_ON, tick=False):
+            again = booking.appointment_book(
+                client=people["Cara"],
+                service=consultation,
+                practitioner=sam,
+                starts_at=datetime(2026, 3, 5, 15, tzinfo=UTC),
+                booked_by=front_desk,
+            )
+        Appointment.objects.filter(pk=again.pk).update(status="completed")
+
+        page = client.get("/clients/", {"sort": "last_visit"}).text
+        assert rows(page)[:2] == ["Cara Suitable", "Abe New"]
+        body = page[page.index("<tbody>") :]
+        row = body[body.index(">Cara ") :].split("</tr>")[0]
+        assert ">Intake done</span>" in row
+        assert "5 Mar 2026" in row and "2 Mar 2026" not in row
