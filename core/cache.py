@@ -28,7 +28,13 @@ from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
-from redis.exceptions import DataError, RedisError, ResponseError
+from redis.exceptions import (
+    DataError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +62,12 @@ ABSENT = "core.cache:absent"
 
 
 def _is_outage(error: RedisError) -> bool:
-    # A refused command or a value that cannot be stored is our mistake, not an
-    # outage: it stays an error.
+    # A Redis out of memory (with no eviction) or read-only (a replica during a
+    # failover) refuses every write: for a cache, as good as down, and what it missed
+    # is owed like any other outage's. Any other refused command, or a value that
+    # cannot be stored, is our mistake, not an outage: it stays an error.
+    if isinstance(error, (OutOfMemoryError, ReadOnlyError)):
+        return True
     return not isinstance(error, (ResponseError, DataError))
 
 

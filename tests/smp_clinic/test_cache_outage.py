@@ -240,3 +240,33 @@ def test_one_redis_client_serves_every_call_and_comes_back_after_a_restart(redis
     with pytest.raises(ValueError, match="not found"):
         cache.incr("no-such-counter")
     assert cache.get("no-such-counter") is None
+
+
+def test_a_full_redis_is_an_outage_not_a_server_error(
+    client, redis, settings, front_desk, jo, consultation, sam, london
+):
+    """Out of memory with no eviction, Redis refuses every write (OOM) and still
+    answers reads: a booking saves, the calendar shows it, and once Redis takes writes
+    again the page it had cached before the booking is not served."""
+    client.force_login(front_desk)
+    day = {"location": london.pk, "date": "2026-03-02"}
+    assert "Jo Bloggs" not in client.get("/calendar/", day).text  # cached now
+    admin = cache._cache.get_client()
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", 1)
+    try:
+        body = {
+            "client": jo.pk,
+            "service": consultation.pk,
+            "practitioner": sam.pk,
+            "start": "2026-03-02T10:00:00+00:00",
+        }
+        booked = client.post(
+            "/api/appointments", json.dumps(body), content_type="application/json"
+        )
+        assert booked.status_code == 201
+        assert "Jo Bloggs" in client.get("/calendar/", day).text
+    finally:
+        admin.config_set("maxmemory", 0)
+    time.sleep(settings.CACHE_RETRY_SECONDS + 0.1)
+    assert "Jo Bloggs" in client.get("/calendar/", day).text
