@@ -2,16 +2,16 @@
 cache until something it shows changes.
 
 A day's version has two parts. Every save or delete of an appointment renews the
-version of each hour (in UTC) it holds, as it is and as it was read, and a day's page
-is kept under the versions of the hours its local day spans (day_version, HOUR_KEY):
-a booking for next week leaves today's pages in the cache. Every other row a calendar
-shows (clients' names, practitioners and their users, hours, time off, closures,
-rooms, locations, services) moves on the one version all days share (KEY). Either
-moves on at once, so the change's own request sees it, and again when its
-transaction commits, so that a page rendered meanwhile from the data before the commit
-is not kept under the new version. Cached days carry the version in their key and
-expire after CALENDAR_CACHE_SECONDS all the same, which bounds what a change made
-behind the ORM's back (a queryset update, raw SQL) could leave showing.
+version of each span of three hours (in UTC) it holds, as it is and as it was read,
+and a day's page is kept under the versions of the spans its local day touches
+(day_version, SPAN_KEY): a booking for next week leaves today's pages in the cache.
+Every other row a calendar shows (clients' names, practitioners and their users,
+hours, time off, closures, rooms, locations, services) moves on the one version all
+days share (KEY). Either moves on at once, so the change's own request sees it, and
+again when its transaction commits, so that a page rendered meanwhile from the data
+before the commit is not kept under the new version. Cached days carry the version in
+their key and expire after CALENDAR_CACHE_SECONDS all the same, which bounds what a
+change made behind the ORM's back (a queryset update, raw SQL) could leave showing.
 
 A second version, SETUP_KEY, moves on only with what a schedule's set-up is made of
 (hours, closures, rooms, locations, services, practitioners and where they work), not
@@ -38,10 +38,11 @@ from core.cache import AfterCommit, CacheUnavailable
 
 KEY = "calendar-version"
 SETUP_KEY = "schedule-setup-version"
-HOUR_KEY = "calendar-hour-version:{}"
-# An hour's version is a fresh token each time, never a value that can come back, so
+SPAN_KEY = "calendar-span-version:{}"
+# A span's version is a fresh token each time, never a value that can come back, so
 # it may expire or be evicted at any time: the pages under it are never served again.
-HOUR_KEY_SECONDS = 2 * 24 * 60 * 60
+# Three hours: a day's page reads nine (ten on a 25-hour day).
+SPAN_HOURS = 3
 
 
 def setup_models() -> tuple:
@@ -75,58 +76,66 @@ def setup_version() -> int:
 
 
 def day_version(day: date, zone) -> str:
-    """The version of a location's day: the shared version and those of the hours
-    (in UTC) its local day spans, read in one round trip. The hours, not the local
+    """The version of a location's day: the shared version and those of the UTC
+    spans its local day touches, read in one round trip. Spans of UTC, not the local
     date, so that any location's zone, a 25-hour day and a practitioner's booking at
     another location are all covered without knowing a zone when an appointment is
     saved."""
     bounds = slots.local_day_bounds(day, zone)
-    hours = [HOUR_KEY.format(hour) for hour in hours_spanned(bounds.start, bounds.end)]
-    found = cache.get_many([KEY, *hours])
+    spans = [SPAN_KEY.format(span) for span in spans_touched(bounds.start, bounds.end)]
+    found = cache.get_many([KEY, *spans])
     shared = found.get(KEY) or version()
-    missing = [key for key in hours if key not in found]
+    missing = {key: secrets.token_hex(8) for key in spans if key not in found}
     if missing:
-        # add, not set: a renewal written meanwhile stays.
-        for key in missing:
-            cache.add(key, secrets.token_hex(8), HOUR_KEY_SECONDS)
-        found |= cache.get_many(missing)
-    return ".".join([str(shared), *(str(found.get(key, "")) for key in hours)])
+        # Set, in one round trip, and used as set: the page is read from the
+        # database after this, so it holds any change committed before it; a change
+        # renewing a span meanwhile leaves a page that is never served.
+        cache.set_many(missing, seconds())
+        found |= missing
+    return ".".join([str(shared), *(str(found[key]) for key in spans)])
 
 
-def hours_spanned(starts_at: datetime, ends_at: datetime) -> list[str]:
-    """The UTC hours (as "2026-03-02T10") the time from starts_at to ends_at touches."""
-    hour = starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def spans_touched(starts_at: datetime, ends_at: datetime) -> list[str]:
+    """The UTC spans of SPAN_HOURS (named by their start, "2026-03-02T09") that the
+    time from starts_at to ends_at touches."""
+    start = starts_at.astimezone(UTC)
+    span = start.replace(
+        hour=start.hour - start.hour % SPAN_HOURS, minute=0, second=0, microsecond=0
+    )
     found = []
-    while hour < ends_at:
-        found.append(hour.strftime("%Y-%m-%dT%H"))
-        hour += timedelta(hours=1)
+    while span < ends_at:
+        found.append(span.strftime("%Y-%m-%dT%H"))
+        span += timedelta(hours=SPAN_HOURS)
     return found
 
 
-def appointment_hours(appointment) -> set[str]:
-    """The hours an appointment holds (its buffers included: they cover its own time),
-    as it is and as it was read: a moved appointment leaves its old hours too."""
-    hours = set()
-    for starts_at, ends_at in (
-        getattr(appointment, "busy_loaded", (None, None)),
+def appointment_spans(appointment) -> set[str]:
+    """The spans an appointment holds (its buffers included: they cover its own
+    time), as it is and as it ever was in this instance, read or saved: a moved
+    appointment leaves its old day too, a save rolled back included."""
+    spans = set()
+    for starts_at, ends_at in {
+        *getattr(appointment, "busy_held", ()),
         (appointment.busy_starts_at, appointment.busy_ends_at),
-    ):
+    }:
         if starts_at is not None and ends_at is not None:
-            hours.update(hours_spanned(starts_at, ends_at))
-    return hours
+            spans.update(spans_touched(starts_at, ends_at))
+    return spans
 
 
 def _renew(keys: list[str]) -> None:
-    cache.set_many({key: secrets.token_hex(8) for key in keys}, HOUR_KEY_SECONDS)
+    cache.set_many({key: secrets.token_hex(8) for key in keys}, seconds())
 
 
 def appointment_changed(instance, **_signal) -> None:
-    hours = appointment_hours(instance)
-    # Saved again, it leaves the hours it holds now, not the ones first read.
-    instance.busy_loaded = (instance.busy_starts_at, instance.busy_ends_at)
-    if not hours:
+    spans = appointment_spans(instance)
+    instance.busy_held = {
+        *getattr(instance, "busy_held", ()),
+        (instance.busy_starts_at, instance.busy_ends_at),
+    }
+    if not spans:
         return
-    keys = [HOUR_KEY.format(hour) for hour in sorted(hours)]
+    keys = [SPAN_KEY.format(span) for span in sorted(spans)]
     _renew(keys)
     transaction.on_commit(AfterCommit(keys, lambda: _renew(keys)))
 

@@ -517,11 +517,20 @@ class Appointment(models.Model):
         instance = super().from_db(db, field_names, values)
         # The time it held as read, so that a move also renews the calendar of the
         # day it leaves (calendar_cache.appointment_changed).
-        instance.busy_loaded = (
-            instance.__dict__.get("busy_starts_at"),
-            instance.__dict__.get("busy_ends_at"),
-        )
+        instance.busy_held = {
+            (
+                instance.__dict__.get("busy_starts_at"),
+                instance.__dict__.get("busy_ends_at"),
+            )
+        }
         return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.busy_held = {
+            *getattr(self, "busy_held", ()),
+            (self.__dict__.get("busy_starts_at"), self.__dict__.get("busy_ends_at")),
+        }
 
     @property
     def is_blocking(self) -> bool:

@@ -1,6 +1,6 @@
 """Where a client is on the SMP road, for the client list: new, intake done,
-suitable, in a course, or in maintenance after one. Pure: the facts come from the
-list's annotations (clients.selectors.client_list)."""
+suitable, in a course, or in maintenance after one. Pure: the facts are read for
+the page shown (clients.selectors.client_list_facts)."""
 
 from django.db import models
 

@@ -48,6 +48,9 @@ class CacheUnavailable(Exception):
 # missed a write or delete of.
 _retry_at: dict[str, float] = {}
 _owed: dict[str, set[str]] = {}
+# Whether the last failure was Redis out of memory: it still deletes, so a refused
+# write deletes its keys at once rather than owing them.
+_full: dict[str, bool] = {}
 _lock = threading.Lock()
 # Beyond this many owed keys in one outage the rest are dropped (and logged): they
 # expire on their own timeouts.
@@ -130,6 +133,7 @@ class ResilientRedisCache(RedisCache):
 
     def _failed(self, error: RedisError) -> None:
         with _lock:
+            _full[self._server_key] = isinstance(error, OutOfMemoryError)
             first = self.available()
             _retry_at[self._server_key] = (
                 time.monotonic() + settings.CACHE_RETRY_SECONDS
@@ -152,9 +156,24 @@ class ResilientRedisCache(RedisCache):
                 if not _is_outage(error):
                     raise
                 self._failed(error)
+        if owe and _full.get(self._server_key) and self._forget(owe):
+            return fallback
         if owe:
             self._owe(owe)
         return fallback
+
+    def _forget(self, owe) -> bool:
+        """Delete at once the keys of a write Redis refused for want of memory (it
+        still deletes, and still answers the other processes' reads, which would
+        otherwise be served the value the write was to replace)."""
+        keys, version = owe
+        try:
+            self._cache.delete_many(
+                [self.make_and_validate_key(key, version=version) for key in keys]
+            )
+        except RedisError:
+            return False
+        return True
 
     def _owe(self, owe) -> None:
         keys, version = owe
@@ -250,6 +269,9 @@ class ResilientRedisCache(RedisCache):
         found = self._guarded(
             lambda: super(ResilientRedisCache, self).incr(key, delta, version),
             unavailable,
+            # A counter that could not move is forgotten (the calendar's version
+            # starts afresh above every page cached under it).
+            owe=([key], version),
         )
         if found is unavailable:
             raise CacheUnavailable("the cache does not answer")

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments import calendar_cache, services, slots
-from appointments.models import Appointment, Closure, WorkingHours
+from appointments.models import Appointment, Closure, Location, WorkingHours
 from clients import services as client_services
 from privacy import services as privacy_services
 
@@ -151,13 +151,21 @@ def test_a_deleted_appointment_leaves_its_day_at_once(page, jo, consultation, sa
 
 
 @pytest.mark.parametrize(
-    "zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kathmandu", "UTC"]
+    ("zone", "day"),
+    [
+        ("Pacific/Kiritimati", date(2026, 3, 2)),
+        ("Pacific/Pago_Pago", date(2026, 3, 2)),
+        ("Asia/Kathmandu", date(2026, 3, 2)),
+        ("UTC", date(2026, 3, 2)),
+        ("Europe/London", date(2026, 3, 29)),  # 23 hours
+        ("Europe/London", date(2026, 10, 25)),  # 25 hours
+    ],
 )
-def test_a_day_in_any_zone_is_renewed_by_what_touches_it_and_nothing_else(zone):
-    """A local day's version is that of the UTC hours it spans: an appointment that
-    touches the day, by a minute at either end, renews it; one just outside does not."""
+def test_a_day_in_any_zone_is_renewed_by_what_touches_it_and_nothing_else(zone, day):
+    """A local day's version is that of the UTC spans it touches: an appointment that
+    touches the day, by a minute at either end, renews it; one a span outside does
+    not."""
     here = ZoneInfo(zone)
-    day = date(2026, 3, 2)
     bounds = slots.local_day_bounds(day, here)
 
     def renewed_by(starts_at, ends_at):
@@ -168,12 +176,60 @@ def test_a_day_in_any_zone_is_renewed_by_what_touches_it_and_nothing_else(zone):
         return calendar_cache.day_version(day, here) != before
 
     minute = timedelta(minutes=1)
+    assert calendar_cache.day_version(day, here) == calendar_cache.day_version(
+        day, here
+    )
     assert renewed_by(bounds.start - minute, bounds.start + minute)
     assert renewed_by(bounds.end - minute, bounds.end + minute)
     assert renewed_by(bounds.start + timedelta(hours=12), bounds.end - minute * 600)
-    hour = timedelta(hours=1)
-    assert not renewed_by(bounds.end + hour, bounds.end + 2 * hour)
-    assert not renewed_by(bounds.start - 3 * hour, bounds.start - hour)
+    outside = timedelta(hours=calendar_cache.SPAN_HOURS)
+    assert not renewed_by(bounds.end + outside, bounds.end + outside + minute * 60)
+    assert not renewed_by(bounds.start - outside - minute * 60, bounds.start - outside)
+
+
+def test_the_hour_the_clocks_go_back_renews_its_day_both_times():
+    london = ZoneInfo("Europe/London")
+    day = date(2026, 10, 25)
+    for start in (
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 01:30 BST
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 01:30 GMT
+    ):
+        before = calendar_cache.day_version(day, london)
+        calendar_cache.appointment_changed(
+            Appointment(
+                busy_starts_at=start, busy_ends_at=start + timedelta(minutes=20)
+            )
+        )
+        assert calendar_cache.day_version(day, london) != before
+
+
+def test_a_booking_at_another_location_shows_on_this_one_at_once(
+    page, jo, consultation, sam
+):
+    """Sam works in London and Leeds: a booking in Leeds is time Sam is away from
+    London's calendar, shown there at once."""
+    leeds = Location.objects.create(name="Leeds", timezone="Europe/London")
+    sam.locations.add(leeds)
+    WorkingHours.objects.create(
+        practitioner=sam,
+        location=leeds,
+        weekday=0,
+        start_time=time(9),
+        end_time=time(12),
+    )
+    page()
+    before = page()
+    services.appointment_book(
+        client=jo,
+        service=consultation,
+        practitioner=sam,
+        location=leeds,
+        starts_at=TEN,
+        booked_by=None,
+    )
+    after = page()
+    assert " · at Leeds" not in before
+    assert " · at Leeds" in after and "Jo Bloggs" in after
 
 
 def test_a_client_renamed_or_erased_shows_at_once(page, jo, consultation, sam, manager):

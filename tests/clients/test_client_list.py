@@ -236,6 +236,16 @@ class TestClientList:
             override_reason="Active psoriasis seen today",
             by=practitioner,
         )
+        # Entered after, dated before: not the latest (a deferral already over, which
+        # read as the latest would make Cara suitable again).
+        SuitabilityDecision.objects.create(
+            client=people["Cara"],
+            recommended="defer",
+            decision="defer",
+            defer_until=BOOKED_ON.date(),
+            decided_by=sam.user,
+            decided_at=TODAY - timedelta(days=5),
+        )
         with time_machine.travel(BOOKED_ON, tick=False):
             again = booking.appointment_book(
                 client=people["Cara"],

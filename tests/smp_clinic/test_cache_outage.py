@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from appointments import services
 from appointments.models import Appointment
+from clients import services as client_services
 from core.cache import CacheUnavailable
 from core.roles import Role
 from messaging import links
@@ -246,12 +247,14 @@ def test_a_full_redis_is_an_outage_not_a_server_error(
     client, redis, settings, front_desk, jo, consultation, sam, london
 ):
     """Out of memory with no eviction, Redis refuses every write (OOM) and still
-    answers reads: a booking saves, the calendar shows it, and once Redis takes writes
-    again the page it had cached before the booking is not served."""
+    answers reads and deletes: a booking saves and a client is renamed, the calendar
+    shows both, and what the refused writes were to replace is deleted at once, so no
+    other process is served the page cached before them, nor after Redis recovers."""
     client.force_login(front_desk)
     day = {"location": london.pk, "date": "2026-03-02"}
     assert "Jo Bloggs" not in client.get("/calendar/", day).text  # cached now
     admin = cache._cache.get_client()
+    assert admin.keys("*calendar-version") and admin.keys("*T09")
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", 1)
     try:
@@ -265,8 +268,13 @@ def test_a_full_redis_is_an_outage_not_a_server_error(
             "/api/appointments", json.dumps(body), content_type="application/json"
         )
         assert booked.status_code == 201
-        assert "Jo Bloggs" in client.get("/calendar/", day).text
+        # The booking's span (09:00 to 12:00 UTC) was to be renewed: it is gone.
+        assert not admin.keys("*calendar-span-version:2026-03-02T09")
+        client_services.client_update(client=jo, first_name="Joanna")
+        # The version all days share could not move on: it is gone too.
+        assert not admin.keys("*calendar-version")
+        assert "Joanna Bloggs" in client.get("/calendar/", day).text
     finally:
         admin.config_set("maxmemory", 0)
     time.sleep(settings.CACHE_RETRY_SECONDS + 0.1)
-    assert "Jo Bloggs" in client.get("/calendar/", day).text
+    assert "Joanna Bloggs" in client.get("/calendar/", day).text
