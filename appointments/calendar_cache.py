@@ -41,7 +41,7 @@ SETUP_KEY = "schedule-setup-version"
 SPAN_KEY = "calendar-span-version:{}"
 # A span's version is a fresh token each time, never a value that can come back, so
 # it may expire or be evicted at any time: the pages under it are never served again.
-# Three hours: a day's page reads nine (ten on a 25-hour day).
+# Three hours (a divisor of 24): a day's page reads nine (ten on a 25-hour day).
 SPAN_HOURS = 3
 
 
@@ -146,9 +146,10 @@ def _bump(key: str = KEY) -> None:
     except ValueError:  # not there: the next read starts afresh
         version(key)
     except CacheUnavailable:
-        # Skipped: while the cache is down nothing is served from it, and what it
-        # held expires within CALENDAR_CACHE_SECONDS of its coming back.
-        pass
+        # Forgotten instead (deleted at once when Redis only refuses writes, on its
+        # return when it is down): the next read starts the version afresh, above
+        # every page cached under the old one.
+        cache.delete(key)
 
 
 def _moved_on(keys: list[str]) -> None:

@@ -64,12 +64,22 @@ TOMBSTONE = "core.cache:invalidated"
 ABSENT = "core.cache:absent"
 
 
+def _out_of_memory(error: RedisError) -> bool:
+    # Redis before 7 reports a write refused inside a script (incr's) as the
+    # script's error, with the refusal in its message.
+    return isinstance(error, OutOfMemoryError) or "OOM command not allowed" in str(
+        error
+    )
+
+
 def _is_outage(error: RedisError) -> bool:
     # A Redis out of memory (with no eviction) or read-only (a replica during a
     # failover) refuses every write: for a cache, as good as down, and what it missed
     # is owed like any other outage's. Any other refused command, or a value that
     # cannot be stored, is our mistake, not an outage: it stays an error.
-    if isinstance(error, (OutOfMemoryError, ReadOnlyError)):
+    if _out_of_memory(error) or isinstance(error, ReadOnlyError):
+        return True
+    if "READONLY" in str(error):  # refused inside a script, before Redis 7
         return True
     return not isinstance(error, (ResponseError, DataError))
 
@@ -133,7 +143,7 @@ class ResilientRedisCache(RedisCache):
 
     def _failed(self, error: RedisError) -> None:
         with _lock:
-            _full[self._server_key] = isinstance(error, OutOfMemoryError)
+            _full[self._server_key] = _out_of_memory(error)
             first = self.available()
             _retry_at[self._server_key] = (
                 time.monotonic() + settings.CACHE_RETRY_SECONDS
@@ -171,7 +181,9 @@ class ResilientRedisCache(RedisCache):
             self._cache.delete_many(
                 [self.make_and_validate_key(key, version=version) for key in keys]
             )
-        except RedisError:
+        except RedisError as error:
+            if _is_outage(error):
+                self._failed(error)  # down now: the next writes owe, not wait
             return False
         return True
 
@@ -269,9 +281,6 @@ class ResilientRedisCache(RedisCache):
         found = self._guarded(
             lambda: super(ResilientRedisCache, self).incr(key, delta, version),
             unavailable,
-            # A counter that could not move is forgotten (the calendar's version
-            # starts afresh above every page cached under it).
-            owe=([key], version),
         )
         if found is unavailable:
             raise CacheUnavailable("the cache does not answer")

@@ -278,3 +278,20 @@ def test_a_full_redis_is_an_outage_not_a_server_error(
         admin.config_set("maxmemory", 0)
     time.sleep(settings.CACHE_RETRY_SECONDS + 0.1)
     assert "Joanna Bloggs" in client.get("/calendar/", day).text
+
+
+def test_only_a_refused_write_counts_as_an_outage_among_redis_errors():
+    from redis.exceptions import ResponseError
+
+    from core.cache import _is_outage
+
+    # Redis 6 reports a write refused inside incr's script as the script's error.
+    assert _is_outage(
+        ResponseError(
+            "Error running script (call to f_1): @user_script:1: @user_script: 1: "
+            "-OOM command not allowed when used memory > 'maxmemory'."
+        )
+    )
+    assert _is_outage(ResponseError("READONLY You can't write against a replica."))
+    # Our own mistakes stay errors.
+    assert not _is_outage(ResponseError("WRONGTYPE Operation against a key"))
