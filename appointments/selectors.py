@@ -1048,28 +1048,28 @@ def client_list_visits(client_ids: list[int]) -> dict[int, dict[str, object]]:
     return facts
 
 
-def client_list_order_last_visit():
+def _client_appointment_start(statuses, order: str, **when) -> models.Subquery:
     return models.Subquery(
         Appointment.objects.filter(
-            client=models.OuterRef("pk"),
-            status__in=VISITED,
-            starts_at__lte=timezone.now(),
+            client=models.OuterRef("pk"), status__in=statuses, **when
         )
-        .order_by("-starts_at")
+        .order_by(order)
         .values("starts_at")[:1]
-    ).desc(nulls_last=True)
+    )
+
+
+def client_list_order_last_visit():
+    visited = _client_appointment_start(
+        VISITED, "-starts_at", starts_at__lte=timezone.now()
+    )
+    return visited.desc(nulls_last=True)
 
 
 def client_list_order_next_appointment():
-    return models.Subquery(
-        Appointment.objects.filter(
-            client=models.OuterRef("pk"),
-            status__in=UPCOMING,
-            starts_at__gte=timezone.now(),
-        )
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    ).asc(nulls_last=True)
+    upcoming = _client_appointment_start(
+        UPCOMING, "starts_at", starts_at__gte=timezone.now()
+    )
+    return upcoming.asc(nulls_last=True)
 
 
 # sort -> the expression it orders by (clients.selectors.client_list_order_register).

@@ -79,20 +79,25 @@ def test_staff_log_in_with_the_cache_down(client, desk_user, dead_redis, caplog)
     assert outage and not any("calendar" in line for line in outage)
 
 
-def test_the_api_books_and_the_calendar_shows_it_with_the_cache_down(
-    client, dead_redis, front_desk, jo, consultation, sam, london
-):
-    client.force_login(front_desk)
+def book_ten_o_clock(client, jo, consultation, sam):
+    """Jo's consultation with Sam at 10:00 on the tests' Monday, through the API."""
     body = {
         "client": jo.pk,
         "service": consultation.pk,
         "practitioner": sam.pk,
         "start": "2026-03-02T10:00:00+00:00",
     }
-
-    booked = client.post(
+    return client.post(
         "/api/appointments", json.dumps(body), content_type="application/json"
     )
+
+
+def test_the_api_books_and_the_calendar_shows_it_with_the_cache_down(
+    client, dead_redis, front_desk, jo, consultation, sam, london
+):
+    client.force_login(front_desk)
+
+    booked = book_ten_o_clock(client, jo, consultation, sam)
     calendar = client.get("/calendar/", {"location": london.pk, "date": "2026-03-02"})
 
     assert booked.status_code == 201
@@ -258,15 +263,7 @@ def test_a_full_redis_is_an_outage_not_a_server_error(
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", 1)
     try:
-        body = {
-            "client": jo.pk,
-            "service": consultation.pk,
-            "practitioner": sam.pk,
-            "start": "2026-03-02T10:00:00+00:00",
-        }
-        booked = client.post(
-            "/api/appointments", json.dumps(body), content_type="application/json"
-        )
+        booked = book_ten_o_clock(client, jo, consultation, sam)
         assert booked.status_code == 201
         # The booking's span (09:00 to 12:00 UTC) was to be renewed: it is gone.
         assert not admin.keys("*calendar-span-version:2026-03-02T09")
