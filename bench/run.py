@@ -223,7 +223,9 @@ class World:
         self.client = Client.objects.filter(plans__status="completed").earliest("pk")
         self.booked: list[int] = []
 
-    def cases(self, requests: int) -> list[Case]:
+    def cases(self, requests: int, booking_days: int = 14) -> list[Case]:
+        """The cases, the booking's with `requests` + 10 free slots found over
+        `booking_days` from today (fewer when those days hold fewer)."""
         from django.utils import timezone
 
         from appointments import selectors
@@ -240,7 +242,7 @@ class World:
         free = selectors.availability(
             service=self.consultation,
             first_day=self.today,
-            days=14,
+            days=booking_days,
             now=timezone.now() + BOOKING_MARGIN,
         ).slots
         bodies = [
