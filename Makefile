@@ -51,8 +51,11 @@ run: install
 	@echo
 	$(BIN)/honcho start --port $(PORT)
 
+# Spread over one process per core (pytest-xdist), a test file to a process: its
+# module-scoped worlds are built once. TEST_PROCESSES=0 runs it in this process.
+TEST_PROCESSES ?= auto
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The README's tour: the browser journeys' screenshots, copied to docs/tour/.
 tour: install-test

@@ -85,6 +85,55 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+# Rows the migrations write: the role groups and the default aftercare texts. A
+# transactional test empties every table as it ends. Run alone, pytest-django puts
+# those tests last; spread over processes (pytest-xdist), the next test in the same
+# process may need the rows, so they are put back after each such test.
+MIGRATION_DATA = ("auth.Group", "messaging.AftercareStep")
+_migration_rows: dict[str, str] = {}
+_db_blocker = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.apps import apps
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        for label in MIGRATION_DATA:
+            _migration_rows[label] = serializers.serialize(
+                "json",
+                apps.get_model(label).objects.all(),
+                use_natural_foreign_keys=True,
+            )
+    _db_blocker.append(django_db_blocker)
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    ):
+        return True
+    return "transactional_db" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    # After the last test the test database is gone (nextitem is None).
+    if _db_blocker and nextitem is not None and _transactional(item):
+        from django.apps import apps
+        from django.core import serializers
+
+        with _db_blocker[0].unblock():
+            for label, rows in _migration_rows.items():
+                if not apps.get_model(label).objects.exists():
+                    for row in serializers.deserialize("json", rows):
+                        row.save()
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Production serves hashed names from collectstatic's manifest; tests have none.
