@@ -51,8 +51,9 @@ run: install
 	@echo
 	$(BIN)/honcho start --port $(PORT)
 
-# Spread over one process per core (pytest-xdist), a test file to a process: its
-# module-scoped worlds are built once. TEST_PROCESSES=0 runs it in this process.
+# Spread over one process per core (pytest-xdist), a test file to a process: a
+# file's tests keep their order and share its fixtures. TEST_PROCESSES=0 runs it in
+# this process.
 TEST_PROCESSES ?= auto
 test: install-test
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)

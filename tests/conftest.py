@@ -109,29 +109,42 @@ def django_db_setup(django_db_setup, django_db_blocker):
     _db_blocker.append(django_db_blocker)
 
 
-def _transactional(item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    if marker is not None and (
-        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
-    ):
-        return True
-    return "transactional_db" in getattr(item, "fixturenames", ())
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    result = yield
-    # After the last test the test database is gone (nextitem is None).
-    if _db_blocker and nextitem is not None and _transactional(item):
-        from django.apps import apps
-        from django.core import serializers
+    try:
+        return (yield)
+    finally:
+        # After the last test the test database is gone (nextitem is None). Any test
+        # that used the database is checked, however pytest-django emptied it
+        # (transaction=True, live_server, reset_sequences, a TransactionTestCase).
+        if _db_blocker and nextitem is not None and _used_the_database(item):
+            _restore_migration_rows()
 
-        with _db_blocker[0].unblock():
-            for label, rows in _migration_rows.items():
-                if not apps.get_model(label).objects.exists():
-                    for row in serializers.deserialize("json", rows):
-                        row.save()
-    return result
+
+def _used_the_database(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(
+        names & {"_django_db_helper", "db", "transactional_db", "live_server"}
+    )
+
+
+def _restore_migration_rows() -> None:
+    from django.apps import apps
+    from django.core import serializers
+    from django.core.management.color import no_style
+
+    with _db_blocker[0].unblock():
+        for label, rows in _migration_rows.items():
+            model = apps.get_model(label)
+            if model.objects.exists():
+                continue
+            for row in serializers.deserialize("json", rows):
+                row.save()
+            # As loaddata does: the next id after those put back, not 1 again after
+            # a test that reset the sequences.
+            with connection.cursor() as cursor:
+                for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
+                    cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,8 @@ def _render(granted: tuple[str, ...], current: str | None, _prefix: str) -> str:
     return render_to_string(TEMPLATE, {"can": can, "current": current})
 
 
-_memo = lru_cache(maxsize=256)(_render)
+# A few sets of capabilities times the pages with a name: some hundreds.
+_memo = lru_cache(maxsize=2048)(_render)
 
 
 @receiver(setting_changed)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test.utils import override_script_prefix
 
 from core.roles import Role
 from core.templatetags import menu
@@ -67,3 +68,12 @@ def test_no_user_text_reaches_the_kept_menu(client, make_staff):
     page = client.get("/").text
     assert "Mallory" not in nav(page)
     assert "&lt;b&gt;Mallory&lt;/b&gt;" in page  # the user's name, escaped, elsewhere
+
+
+def test_a_site_served_under_a_prefix_keeps_a_menu_of_its_own(client, front_desk):
+    client.force_login(front_desk)
+    assert 'href="/calendar/"' in nav(client.get("/").text)
+    with override_script_prefix("/clinic/"):
+        prefixed = nav(client.get("/").text)
+    assert 'href="/clinic/calendar/"' in prefixed
+    assert 'href="/calendar/"' not in prefixed
