@@ -33,6 +33,8 @@ def test_each_role_sees_its_links_and_the_page_it_is_on(client, front_desk, mana
     assert 'href="/clients/"' in nav(calendar)
     assert 'href="/setup/"' not in nav(calendar)
     assert current(calendar) == ["/calendar/"]
+    assert "{#" not in nav(calendar) and "{%" not in nav(calendar)
+    assert "staff menu" not in calendar  # nor the template's own comment
     # The same capabilities on another page: that page is the current one.
     home = client.get("/").text
     assert current(home) == ["/"]
