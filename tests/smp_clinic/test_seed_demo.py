@@ -21,8 +21,13 @@ def staff_snapshot():
 
 def schedule_snapshot():
     return list(
+        # Every column shown, so rows at the same time for the same practitioner (two
+        # patch tests) come in one order: PostgreSQL returns ties as they lie.
         Appointment.objects.order_by(
-            "starts_at", "practitioner__user__username"
+            "starts_at",
+            "practitioner__user__username",
+            "client__email",
+            "service__name",
         ).values_list(
             "practitioner__user__username",
             "service__name",
