@@ -1,3 +1,4 @@
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +29,7 @@ from appointments.models import (
 )
 from clients import selectors as client_selectors
 from clients.selectors import TimelineEvent
+from core import sql
 from core.cache import changed_here
 from core.roles import Capability, can, refuse_erased
 
@@ -1017,7 +1019,8 @@ UPCOMING = [Appointment.Status.BOOKED, Appointment.Status.CONFIRMED]
 
 def client_list_visits(client_ids: list[int]) -> dict[int, dict[str, object]]:
     """Each client's last visit and next appointment, in one query."""
-    now = timezone.now()
+    starts = Appointment._meta.get_field("starts_at")
+    now = sql.param(starts, timezone.now())
     facts = {
         pk: {
             "last_visit_at": None,
@@ -1027,14 +1030,10 @@ def client_list_visits(client_ids: list[int]) -> dict[int, dict[str, object]]:
         }
         for pk in client_ids
     }
-    for pk, status, starts_at, zone in (
-        Appointment.objects.filter(client_id__in=client_ids)
-        .filter(
-            Q(status__in=VISITED, starts_at__lte=now)
-            | Q(status__in=UPCOMING, starts_at__gte=now)
-        )
-        .order_by()
-        .values_list("client_id", "status", "starts_at", "location__timezone")
+    for pk, status, starts_at, zone in sql.fetch(
+        _client_visits_sql(len(client_ids)),
+        [*client_ids, *VISITED, now, *UPCOMING, now],
+        [None, None, starts, None],
     ):
         found = facts[pk]
         if status in VISITED:
@@ -1046,6 +1045,22 @@ def client_list_visits(client_ids: list[int]) -> dict[int, dict[str, object]]:
         ):
             found.update(next_appointment_at=starts_at, next_appointment_zone=zone)
     return facts
+
+
+@functools.lru_cache(maxsize=64)
+def _client_visits_sql(count: int) -> str:
+    """client_list_visits()'s query in SQL: the ORM took about 1 ms of Python to build
+    and compile it, ten times what the database takes (core.sql)."""
+    # Table names and placeholders only: every value is a parameter.
+    return f"""
+        SELECT a.client_id, a.status, a.starts_at, l.timezone
+        FROM {sql.table(Appointment)} a
+        JOIN {sql.table(Location)} l ON l.id = a.location_id
+        WHERE a.client_id IN ({sql.placeholders(range(count))})
+        AND (
+            (a.status IN ({sql.placeholders(VISITED)}) AND a.starts_at <= %s)
+            OR (a.status IN ({sql.placeholders(UPCOMING)}) AND a.starts_at >= %s)
+        )"""  # noqa: S608
 
 
 def _client_appointment_start(statuses, order: str, **when) -> models.Subquery:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Exists,
     OuterRef,
     Prefetch,
@@ -30,6 +31,7 @@ from clients.models import (
     ConsentKind,
     ConsentText,
     Contraindication,
+    HairLossCause,
     Intake,
     IntakeEntry,
     IntakeSection,
@@ -41,6 +43,7 @@ from clients.models import (
     search_text,
 )
 from clients.phones import phone_search_digits
+from core import sql
 from core.roles import Capability, can, refuse_erased
 
 
@@ -161,27 +164,50 @@ def client_list_facts(clients: list[Client]) -> None:
     if not ids:
         return
     facts: dict[int, dict[str, object]] = {pk: {} for pk in ids}
-    complete = set(
-        _complete_intakes()
-        .filter(client_id__in=ids)
-        .values_list("client_id", flat=True)
-    )
-    for pk in ids:
-        facts[pk]["intake_complete"] = pk in complete
-    # Oldest first, so that each client's latest decision is the one left standing.
-    for pk, decision, defer_until in (
-        SuitabilityDecision.objects.filter(client_id__in=ids)
-        .order_by("decided_at", "pk")
-        .values_list("client_id", "decision", "defer_until")
+    for pk, complete, decision, defer_until in sql.fetch(
+        _client_facts_sql(len(ids)),
+        [HairLossCause.CHEMOTHERAPY, *ids],
+        [
+            None,
+            BooleanField(),
+            None,
+            SuitabilityDecision._meta.get_field("defer_until"),
+        ],
     ):
-        facts[pk]["latest_decision"] = decision
-        facts[pk]["latest_defer_until"] = defer_until
+        facts[pk].update(
+            intake_complete=complete,
+            latest_decision=decision,
+            latest_defer_until=defer_until,
+        )
     for load in _client_list_facts:
         for pk, found in load(ids).items():
             facts[pk].update(found)
     for client in clients:
         for name, value in facts[client.pk].items():
             setattr(client, name, value)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_facts_sql(count: int) -> str:
+    """Each client's intake completeness (the rule of _complete_intakes() and
+    intake_missing_sections()) and latest decision, in SQL: the ORM took about 3 ms of
+    Python to build and compile the two queries this replaces (core.sql)."""
+    latest = f"""
+        FROM {sql.table(SuitabilityDecision)} d WHERE d.client_id = c.id
+        ORDER BY d.decided_at DESC, d.id DESC LIMIT 1"""
+    # Table names and placeholders only: every value is a parameter.
+    return f"""
+        SELECT c.id,
+            EXISTS (
+                SELECT 1 FROM {sql.table(Intake)} i WHERE i.client_id = c.id
+                AND i.fitzpatrick IS NOT NULL AND i.pigment_reaction IS NOT NULL
+                AND i.hair_loss_cause <> '' AND i.scale <> '' AND i.stage <> ''
+                AND NOT (i.hair_loss_cause = %s AND i.chemotherapy_ended_on IS NULL)
+            ),
+            (SELECT d.decision {latest}),
+            (SELECT d.defer_until {latest})
+        FROM {sql.table(Client)} c
+        WHERE c.id IN ({sql.placeholders(range(count))})"""  # noqa: S608
 
 
 def client_list_stage(client: Client, today: date | None = None) -> ClientStage:

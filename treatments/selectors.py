@@ -1,3 +1,4 @@
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from appointments import slots
 from appointments.models import Appointment, Location
 from clients.models import Client, Consent, ConsentKind, PatchTest
 from clients.selectors import TimelineEvent, suitability_latest
-from core import dates
+from core import dates, sql
 from core.roles import Capability, can, refuse_erased
 from pigments.models import PigmentLot
 from treatments.models import (
@@ -433,11 +434,18 @@ def client_list_courses(client_ids: list[int]) -> dict[int, dict[str, object]]:
     Status = TreatmentPlan.Status
     fact = {Status.ACTIVE: "course_active", Status.COMPLETED: "course_completed"}
     facts = {pk: dict.fromkeys(fact.values(), False) for pk in client_ids}
-    for pk, status in (
-        TreatmentPlan.objects.filter(client_id__in=client_ids, status__in=list(fact))
-        .order_by()
-        .values_list("client_id", "status")
-        .distinct()
+    for pk, status in sql.fetch(
+        _client_courses_sql(len(client_ids)), [*client_ids, *fact], [None, None]
     ):
         facts[pk][fact[status]] = True
     return facts
+
+
+@functools.lru_cache(maxsize=64)
+def _client_courses_sql(count: int) -> str:
+    """client_list_courses()'s query in SQL: the ORM took about half a millisecond of
+    Python to build and compile it, for a tenth of that in the database (core.sql)."""
+    # Table names and placeholders only: every value is a parameter.
+    return f"""
+        SELECT DISTINCT client_id, status FROM {sql.table(TreatmentPlan)}
+        WHERE client_id IN ({sql.placeholders(range(count))}) AND status IN (%s, %s)"""  # noqa: S608

@@ -1,7 +1,7 @@
 """Issue 20 item 6: the client list sorts by name, last visit and next appointment,
 and shows each client's stage, in as many queries for 15 clients as for 3."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from appointments import services as booking
 from appointments.models import Appointment
-from clients import services
+from clients import selectors, services
 from clients.lifecycle import ClientStage, client_stage
-from clients.models import Client, SuitabilityDecision
+from clients.models import Client, Intake, SuitabilityDecision
 from treatments.models import TreatmentPlan
 
 pytestmark = pytest.mark.usefixtures("rooms")
@@ -262,3 +262,79 @@ class TestClientList:
         row = body[body.index(">Cara ") :].split("</tr>")[0]
         assert ">Intake done</span>" in row
         assert "5 Mar 2026" in row and "2 Mar 2026" not in row
+
+
+@pytest.mark.parametrize(
+    "intake",
+    [
+        None,
+        COMPLETE_INTAKE,
+        {**COMPLETE_INTAKE, "hair_loss_cause": ""},
+        {**COMPLETE_INTAKE, "stage": ""},
+        {**COMPLETE_INTAKE, "scale": "", "stage": ""},
+        {**COMPLETE_INTAKE, "fitzpatrick": None},
+        {**COMPLETE_INTAKE, "pigment_reaction": None},
+        {**COMPLETE_INTAKE, "pigment_reaction": True},
+        {**COMPLETE_INTAKE, "hair_loss_cause": "chemotherapy"},
+        {
+            **COMPLETE_INTAKE,
+            "hair_loss_cause": "chemotherapy",
+            "chemotherapy_ended_on": date(2025, 6, 1),
+        },
+    ],
+    ids=[
+        "not started",
+        "complete",
+        "no cause",
+        "no stage",
+        "no classification",
+        "no skin type",
+        "health unanswered",
+        "a past reaction",
+        "chemotherapy not ended",
+        "chemotherapy ended",
+    ],
+)
+def test_the_lists_intake_rule_is_the_intake_pages(db, make_client, intake):
+    """The list reads completeness in hand-written SQL (core.sql): it says what the
+    intake page and the treatment gates say, for every way an intake can fall short."""
+    person = make_client()
+    if intake is not None:
+        Intake.objects.create(client=person, **intake)
+    [listed] = list(Client.objects.filter(pk=person.pk))
+    selectors.client_list_facts([listed])
+
+    expected = selectors.intake_missing_sections(selectors.intake_for(person)) == []
+    gated = (
+        Client.objects.filter(pk=person.pk)
+        .annotate(complete=selectors._intake_complete())
+        .get()
+        .complete
+    )
+    assert listed.intake_complete is expected is gated
+
+
+def test_the_lists_facts_come_back_as_the_orm_gives_them(db, make_client, sam):
+    """Dates as dates and moments as aware datetimes on both databases (SQLite hands
+    back text); the latest decision is the latest entered of two at one moment."""
+    person = make_client()
+    for decision, defer_until in [("suitable", None), ("defer", date(2026, 4, 1))]:
+        SuitabilityDecision.objects.create(
+            client=person,
+            recommended=decision,
+            decision=decision,
+            defer_until=defer_until,
+            decided_by=sam.user,
+            decided_at=BOOKED_ON,
+        )
+    [listed] = list(Client.objects.filter(pk=person.pk))
+    selectors.client_list_facts([listed])
+
+    latest = selectors.suitability_latest(person)
+    assert (listed.latest_decision, listed.latest_defer_until) == (
+        "defer",
+        date(2026, 4, 1),
+    )
+    assert (latest.decision, latest.defer_until) == ("defer", date(2026, 4, 1))
+    assert listed.intake_complete is False
+    assert selectors.client_list_stage(listed, date(2026, 3, 31)) == ClientStage.NEW

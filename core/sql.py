@@ -1,0 +1,67 @@
+"""Hand-written reads for the few hot paths where building and compiling a QuerySet
+costs several times what the database takes to answer it.
+
+The client list's facts are the one use: four small queries over one page's clients,
+each about half a millisecond of Django building SQL for a tenth of that in the
+database, on a page the front desk opens all day (bench/RESULTS.md, issue 25).
+Everything else goes through the ORM.
+
+The SQL is written once per process; values are bound as parameters, never formatted
+in, and come back as the ORM would give them: each column converted as its model
+field says (SQLite hands dates and times back as text, and truth as 0 or 1).
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Field, Model
+from django.db.models.expressions import Value
+
+
+def table(model: type[Model]) -> str:
+    """The model's table name, quoted for the database."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[Model], name: str) -> str:
+    """A field's column name, quoted for the database."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def placeholders(values: Sequence) -> str:
+    """One placeholder a value, for `column IN (...)` (an empty list matches nothing
+    in SQL, so callers return early instead)."""
+    return ", ".join(["%s"] * len(values))
+
+
+def param(field: Field, value):
+    """A value as the database takes it for `field` (a moment as SQLite stores it)."""
+    return field.get_db_prep_value(value, connection)
+
+
+def fetch(sql: str, params: Sequence, fields: Sequence[Field | None]) -> list[tuple]:
+    """The rows of `sql`, the value in each column converted as `fields` says (None
+    leaves a column as the database gave it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = [
+        (i, expression, converters)
+        for i, field in enumerate(fields)
+        if field is not None
+        for expression in [Value(None, output_field=field)]
+        if (
+            converters := connection.ops.get_db_converters(expression)
+            + field.get_db_converters(connection)
+        )
+    ]
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for i, expression, functions in converters:
+            for convert in functions:
+                row[i] = convert(row[i], expression, connection)
+        converted.append(tuple(row))
+    return converted
