@@ -25,7 +25,9 @@ calendar that misses one change is worse than none. The receivers touch only the
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,7 +36,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from appointments import slots
-from core.cache import AfterCommit, CacheUnavailable
+from core.cache import AfterCommit, CacheUnavailable, changed_here
 
 KEY = "calendar-version"
 SETUP_KEY = "schedule-setup-version"
@@ -73,6 +75,31 @@ def version(key: str = KEY) -> int:
 
 def setup_version() -> int:
     return version(SETUP_KEY)
+
+
+T = TypeVar("T")
+
+# What set_up() keeps in this process: name -> (the set-up version, the value).
+_kept: dict[str, tuple[int, object]] = {}
+
+
+def set_up(name: str, read: Callable[[], T], at: int | None = None) -> T:
+    """`read()`'s value, kept in this process for as long as the schedule's set-up
+    stays at one version (SETUP_KEY, or `at` when the caller read it already): the
+    locations a calendar offers, the practitioners' colours. Small, read on every
+    calendar, changed a few times a year.
+
+    The version itself is read from the cache each time, so a change made in any
+    process is seen by all at their next request; a transaction that changed the
+    set-up and has not committed keeps nothing (core.cache.changed_here)."""
+    at = setup_version() if at is None else at
+    kept = _kept.get(name)
+    if kept is not None and kept[0] == at:
+        return kept[1]
+    value = read()
+    if not changed_here(SETUP_KEY):
+        _kept[name] = (at, value)
+    return value
 
 
 def day_version(day: date, zone) -> str:

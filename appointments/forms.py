@@ -34,25 +34,46 @@ class LocalTimeMixin:
         )
 
 
-class CalendarDayForm(forms.Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none())
-    date = date_input.DateField(widget=DateInput())
+class KeptLocationField(forms.ModelChoiceField):
+    """A location among those the view has already read (`kept`, by id), so that
+    checking the choice needs no query (selectors.calendar_locations_kept); its
+    options are still the queryset's."""
 
-    def __init__(self, *args, locations, **kwargs):
+    kept: dict[int, Location]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.kept[int(value)]
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
+
+
+class CalendarForm(forms.Form):
+    location = KeptLocationField(queryset=Location.objects.none())
+
+    def __init__(self, *args, locations, kept, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = locations
+        self.fields["location"].kept = kept
 
 
-class CalendarWeekForm(forms.Form):
+class CalendarDayForm(CalendarForm):
+    date = date_input.DateField(widget=DateInput())
+
+
+class CalendarWeekForm(CalendarForm):
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
     )
-    location = forms.ModelChoiceField(queryset=Location.objects.none())
     date = date_input.DateField(widget=DateInput(), label="Week of")
 
-    def __init__(self, *args, locations, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = locations
+    field_order = ["practitioner", "location", "date"]
 
 
 class ClientChoiceField(forms.ModelChoiceField):

@@ -1,3 +1,4 @@
+import copy
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -570,6 +571,22 @@ def calendar_locations(user) -> QuerySet[Location]:
     if not can(user, Capability.BOOKING):
         return Location.objects.none()
     return Location.objects.filter(is_active=True)
+
+
+def calendar_locations_kept(
+    user, setup_version: int | None = None
+) -> dict[int, Location]:
+    """calendar_locations() by id, kept in this process while the schedule's set-up
+    stays as it is (calendar_cache.set_up): a calendar checks its location without a
+    query. Copies, so that no request sees what another set on them."""
+    if not can(user, Capability.BOOKING):
+        return {}
+    kept = calendar_cache.set_up(
+        "calendar-locations",
+        lambda: {location.pk: location for location in calendar_locations(user)},
+        at=setup_version,
+    )
+    return {pk: copy.copy(location) for pk, location in kept.items()}
 
 
 def calendar_practitioners(location: Location) -> QuerySet[Practitioner]:

@@ -55,11 +55,12 @@ def default_location(user, locations) -> Location | None:
     return locations.first()
 
 
-def calendar_choice(request, form_class, practitioner=None):
+def calendar_choice(request, form_class, practitioner=None, setup_version=None):
     """The bound calendar form, or defaults (with a message) when the query is bad:
     the practitioner's (or the user's) first location, today in its zone."""
     locations = selectors.calendar_locations(request.user)
-    form = form_class(request.GET or None, locations=locations)
+    kept = selectors.calendar_locations_kept(request.user, setup_version)
+    form = form_class(request.GET or None, locations=locations, kept=kept)
     if form.is_bound and form.is_valid():
         return form, form.cleaned_data
     date_input.refuse_out_of_range(form)
@@ -76,12 +77,16 @@ def calendar_choice(request, form_class, practitioner=None):
         "date": timezone.now().astimezone(location.zone).date(),
         "practitioner": practitioner,
     }
-    return form_class(initial=chosen, locations=locations), chosen
+    return form_class(initial=chosen, locations=locations, kept=kept), chosen
 
 
 @require(Capability.BOOKING)
 def calendar_day(request):
-    form, chosen = calendar_choice(request, CalendarDayForm)
+    # Read once, for the location's check and the practitioners' colours.
+    setup_version = calendar_cache.setup_version()
+    form, chosen = calendar_choice(
+        request, CalendarDayForm, setup_version=setup_version
+    )
     if chosen is None:
         return render(request, "appointments/no_locations.html")
     location, day = chosen["location"], chosen["date"]
@@ -102,6 +107,7 @@ def calendar_day(request):
                 now + selectors.min_notice(), day, location.zone, selectors.slot_step()
             ),
             "cache_seconds": calendar_cache.seconds(),
+            "setup_version": setup_version,
             "day": day,
             "previous_url": day_url(location, day - timedelta(days=1)),
             "next_url": day_url(location, day + timedelta(days=1)),

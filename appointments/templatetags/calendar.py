@@ -1,14 +1,12 @@
 from urllib.parse import quote
 
 from django import template
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from appointments import calendar_cache
 from appointments.models import Practitioner
-from core.cache import changed_here
 
 register = template.Library()
 
@@ -17,16 +15,16 @@ register = template.Library()
 def practitioner_colours(context):
     """One stylesheet rule per practitioner, so no element needs a style attribute
     (a strict Content Security Policy forbids them). Colours are validated #rrggbb."""
-    key = f"practitioner-colours:{calendar_cache.setup_version()}"
-    rules = cache.get(key)
-    if rules is None:
-        rules = format_html_join(
+    rules = calendar_cache.set_up(
+        "practitioner-colours",
+        lambda: format_html_join(
             "\n",
             ".practitioner-{} {{ --practitioner-colour: {}; }}",
             Practitioner.objects.values_list("pk", "colour"),
-        )
-        if not changed_here(calendar_cache.SETUP_KEY):
-            cache.set(key, rules, calendar_cache.seconds())
+        ),
+        # Read by the view already, when it was (calendar_day).
+        at=context.get("setup_version"),
+    )
     nonce = getattr(context.get("request"), "csp_nonce", "")
     return format_html('<style nonce="{}">\n{}\n</style>', nonce, rules)
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments import calendar_cache, services, slots
+from appointments import calendar_cache, selectors, services, slots
 from appointments.models import Appointment, Closure, Location, WorkingHours
 from clients import services as client_services
 from privacy import services as privacy_services
@@ -306,3 +306,60 @@ def test_the_grid_depends_on_the_clock_only_at_row_starts():
     assert slots.grid_moment(first, autumn, zone, step) != slots.grid_moment(
         second, autumn, zone, step
     )
+
+
+def test_the_location_is_checked_without_a_query_and_a_change_shows_at_once(
+    page, client, london, sam, settings
+):
+    """The calendar's locations and the practitioners' colours are kept in the
+    process under the set-up's version (calendar_cache.set_up). A change moves the
+    version on in the shared cache, so every process reads afresh at its next page:
+    here, the same process after the signal, as another would be."""
+    _, cached = served_from_cache(page)
+    assert cached == 0
+
+    sam.colour = "#123456"
+    sam.save()
+    assert "--practitioner-colour: #123456;" in page()
+
+    london.name = "London <b>Soho</b>"
+    london.save()
+    shown = page()
+    assert "London &lt;b&gt;Soho&lt;/b&gt;" in shown and "<b>Soho" not in shown
+
+    london.is_active = False
+    london.save()
+    refused = page()
+    assert "That calendar does not exist" in refused
+
+
+def test_a_kept_location_is_a_copy_for_each_request(front_desk, london):
+    first = selectors.calendar_locations_kept(front_desk)
+    first[london.pk].name = "Changed by one request"
+    assert selectors.calendar_locations_kept(front_desk)[london.pk].name == "London"
+
+
+def test_a_setup_change_not_yet_committed_is_not_kept(front_desk, london):
+    from django.db import transaction
+
+    with transaction.atomic():
+        Location.objects.create(name="Leeds", timezone="Europe/London")
+        inside = selectors.calendar_locations_kept(front_desk)
+        assert {location.name for location in inside.values()} == {"London", "Leeds"}
+        transaction.set_rollback(True)
+    after = selectors.calendar_locations_kept(front_desk)
+    assert {location.name for location in after.values()} == {"London"}
+
+
+def test_a_user_who_may_not_book_is_offered_no_location(client, london, db):
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("nobody", password="x" * 16)
+    assert selectors.calendar_locations_kept(nobody) == {}
+
+
+@pytest.mark.parametrize("location", ["", "abc", "1.5", "99999999999999999999", "-1"])
+def test_a_bad_location_falls_back_to_today_with_a_message(page, client, location):
+    response = client.get("/calendar/", {"location": location, "date": DAY})
+    assert response.status_code == 200
+    assert "That calendar does not exist" in response.text
