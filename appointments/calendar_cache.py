@@ -83,6 +83,12 @@ T = TypeVar("T")
 _kept: dict[str, tuple[int, object]] = {}
 
 
+def set_up_forget() -> None:
+    """Forget what set_up() keeps, as when the cache it is keyed on starts afresh: a
+    version started afresh is the clock's time, and a test's clock is frozen."""
+    _kept.clear()
+
+
 def set_up(name: str, read: Callable[[], T], at: int | None = None) -> T:
     """`read()`'s value, kept in this process for as long as the schedule's set-up
     stays at one version (SETUP_KEY, or `at` when the caller read it already): the

@@ -57,6 +57,20 @@ def holding_time_in(interval: slots.Interval) -> Q:
     )
 
 
+# holding_time_in() for SQL written by hand (core.sql), with its parameters from
+# holding_time_params(): the same three bounds, in the same order.
+HOLDING_TIME_SQL = "busy_starts_at < %s AND busy_starts_at > %s AND busy_ends_at > %s"
+
+
+def holding_time_params(interval: slots.Interval) -> list:
+    starts = Appointment._meta.get_field("busy_starts_at")
+    return [
+        sql.param(starts, interval.end),
+        sql.param(starts, interval.start - LONGEST_HELD),
+        sql.param(starts, interval.start),
+    ]
+
+
 def meeting_in(interval: slots.Interval) -> Q:
     """Appointments whose own time (buffers aside) overlaps `interval`.
 
@@ -207,19 +221,16 @@ def schedule_with_busy_time(
     """The set-up with the busy time in its window: appointments and time off, one
     query."""
     practitioner_ids, room_ids = sorted(setup.practitioner_ids), list(setup.room_ids)
-    window = setup.window
-    starts = Appointment._meta.get_field("busy_starts_at")
-    start, end = sql.param(starts, window.start), sql.param(starts, window.end)
-    since = sql.param(starts, window.start - LONGEST_HELD)
+    holding = holding_time_params(setup.window)
+    end, _, start = holding
     excluded = [] if exclude_appointment_id is None else [exclude_appointment_id]
+    starts = Appointment._meta.get_field("busy_starts_at")
     busy = sql.fetch(
         _busy_time_sql(len(practitioner_ids), len(room_ids), bool(excluded)),
         [
             *practitioner_ids,
             *room_ids,
-            end,
-            since,
-            start,
+            *holding,
             *Appointment.BLOCKING,
             *excluded,
             *practitioner_ids,
@@ -265,8 +276,7 @@ def _busy_time_sql(practitioners: int, rooms: int, excluding: bool) -> str:
     return f"""
         SELECT practitioner_id, room_id, busy_starts_at, busy_ends_at
         FROM {sql.table(Appointment)}
-        WHERE ({" OR ".join(whose)})
-        AND busy_starts_at < %s AND busy_starts_at > %s AND busy_ends_at > %s
+        WHERE ({" OR ".join(whose)}) AND {HOLDING_TIME_SQL}
         AND status IN ({sql.placeholders(Appointment.BLOCKING)})
         {"AND id <> %s" if excluding else ""}
         UNION ALL

@@ -1,0 +1,44 @@
+"""The web worker freezes what it holds after its first requests (smp_clinic.wsgi),
+so that Python's full collections stop rescanning it."""
+
+import gc
+
+import pytest
+
+from smp_clinic.wsgi import FrozenAfterWarmUp, application
+
+
+@pytest.fixture
+def unfrozen():
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_the_worker_freezes_once_after_its_warm_up_and_answers_unchanged(unfrozen):
+    calls = []
+
+    def app(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("a view failed")
+        return [b"answer"]
+
+    frozen = FrozenAfterWarmUp(app, after=3)
+    assert frozen({"PATH_INFO": "/"}, None) == [b"answer"]
+    with pytest.raises(RuntimeError):
+        frozen({"PATH_INFO": "/boom"}, None)  # a failed request counts too
+    assert gc.get_freeze_count() == 0
+
+    assert frozen({"PATH_INFO": "/"}, None) == [b"answer"]
+    held = gc.get_freeze_count()
+    assert held > 1000  # the test process's modules, at least
+
+    frozen({"PATH_INFO": "/"}, None)
+    assert gc.get_freeze_count() == held  # once only
+    assert calls == ["/", "/boom", "/", "/"]
+
+
+def test_the_served_application_is_wrapped():
+    assert isinstance(application, FrozenAfterWarmUp)
+    assert application.after == 200
