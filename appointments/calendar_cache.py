@@ -79,8 +79,8 @@ def setup_version() -> int:
 
 T = TypeVar("T")
 
-# What set_up() keeps in this process: name -> (the set-up version, the value).
-_kept: dict[str, tuple[int, object]] = {}
+# What set_up() keeps in this process: name -> (the set-up version, read until).
+_kept: dict[str, tuple[int, float, object]] = {}
 
 
 def set_up_forget() -> None:
@@ -90,21 +90,25 @@ def set_up_forget() -> None:
 
 
 def set_up(name: str, read: Callable[[], T], at: int | None = None) -> T:
-    """`read()`'s value, kept in this process for as long as the schedule's set-up
-    stays at one version (SETUP_KEY, or `at` when the caller read it already): the
-    locations a calendar offers, the practitioners' colours. Small, read on every
-    calendar, changed a few times a year.
+    """`read()`'s value, kept in this process while the schedule's set-up stays at
+    one version (SETUP_KEY, or `at` when the caller read it already), and for
+    CALENDAR_CACHE_SECONDS at most: the locations a calendar offers, the
+    practitioners' colours. Small, read on every calendar, changed a few times a
+    year.
 
     The version itself is read from the cache each time, so a change made in any
     process is seen by all at their next request; a transaction that changed the
-    set-up and has not committed keeps nothing (core.cache.changed_here)."""
+    set-up and has not committed keeps nothing (core.cache.changed_here). The time
+    limit bounds, as for the cached pages, what a change the signals miss (a queryset
+    update, raw SQL, a version bump lost while Redis was away) could leave showing."""
     at = setup_version() if at is None else at
+    now = time.monotonic()
     kept = _kept.get(name)
-    if kept is not None and kept[0] == at:
-        return kept[1]
+    if kept is not None and kept[0] == at and now < kept[1]:
+        return kept[2]
     value = read()
     if not changed_here(SETUP_KEY):
-        _kept[name] = (at, value)
+        _kept[name] = (at, now + seconds(), value)
     return value
 
 

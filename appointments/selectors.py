@@ -620,6 +620,8 @@ def calendar_locations_kept(
     query. Copies, so that no request sees what another set on them."""
     if not can(user, Capability.BOOKING):
         return {}
+    # One list for every user who may book, as calendar_locations() gives: were it
+    # ever to differ by user, the name kept under would have to say whose it is.
     kept = calendar_cache.set_up(
         "calendar-locations",
         lambda: {location.pk: location for location in calendar_locations(user)},

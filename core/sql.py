@@ -1,14 +1,15 @@
 """Hand-written reads for the few hot paths where building and compiling a QuerySet
-costs several times what the database takes to answer it.
+costs several times what the database takes to answer it (bench/RESULTS.md, issue
+25): the client list's facts over a page of clients, availability's busy time, and
+a booking's check of closures, time off and overlaps. Each took half a millisecond
+to a few of Django building SQL, for a tenth of that in the database, on requests
+the front desk and the booking API make all day. Everything else goes through the
+ORM, and each of these has tests that it answers as the ORM query it replaced.
 
-The client list's facts are the one use: four small queries over one page's clients,
-each about half a millisecond of Django building SQL for a tenth of that in the
-database, on a page the front desk opens all day (bench/RESULTS.md, issue 25).
-Everything else goes through the ORM.
-
-The SQL is written once per process; values are bound as parameters, never formatted
-in, and come back as the ORM would give them: each column converted as its model
-field says (SQLite hands dates and times back as text, and truth as 0 or 1).
+The SQL is written once per process (per shape: how many ids); values are bound as
+parameters, never formatted in, and come back as the ORM would give them: each
+column converted as its model field says (SQLite hands dates and times back as
+text, and truth as 0 or 1). Table names come from the models.
 """
 
 from collections.abc import Sequence
@@ -21,11 +22,6 @@ from django.db.models.expressions import Value
 def table(model: type[Model]) -> str:
     """The model's table name, quoted for the database."""
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def column(model: type[Model], name: str) -> str:
-    """A field's column name, quoted for the database."""
-    return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
 def placeholders(values: Sequence) -> str:

@@ -18,7 +18,8 @@ class FrozenAfterWarmUp:
     every request queued behind it waited too (the p99 of bench/RESULTS.md, issue
     25). Frozen, the full collection walks only what requests made since, about 5 ms.
     Garbage is still collected; only the long-lived objects are no longer rescanned.
-    After the first requests, not at start-up, because Django loads much lazily.
+    After the first requests, not at start-up, because Django loads much lazily;
+    the one request that waits for it waits once.
     """
 
     def __init__(self, application, after: int = 200):
@@ -27,12 +28,12 @@ class FrozenAfterWarmUp:
         self.served = itertools.count(1)  # thread-safe under the GIL
 
     def __call__(self, environ, start_response):
-        try:
-            return self.application(environ, start_response)
-        finally:
-            if next(self.served) == self.after:
-                gc.collect()  # what is garbage now is not kept for ever
-                gc.freeze()
+        # Before the request after the warm-up, not at the end of the last one: its
+        # request and response are gone by then, not frozen with the rest.
+        if next(self.served) == self.after + 1:
+            gc.collect()  # what is garbage now is not kept for ever
+            gc.freeze()
+        return self.application(environ, start_response)
 
 
 application = FrozenAfterWarmUp(get_wsgi_application())

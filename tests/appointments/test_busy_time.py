@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from appointments import selectors, services
-from appointments.models import Appointment
+from appointments.models import Appointment, Closure, Location
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -136,3 +136,66 @@ def test_an_appointment_long_before_the_day_takes_nothing(consultation, sam, jo)
     before = free(consultation, practitioner_id=sam.pk)
     held(consultation, sam, jo, TEN - timedelta(days=1))
     assert free(consultation, practitioner_id=sam.pk) == before
+
+
+# The booking's own check (services._check_schedule, hand-written SQL since issue
+# 25): each row below lets a booking through or stops it, and only for its reason.
+
+
+def book(consultation, practitioner, jo, starts_at=TEN):
+    return services.appointment_book(
+        client=jo,
+        service=consultation,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        booked_by=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "day", "refused"),
+    [
+        ("here", DAY, True),
+        ("everywhere", DAY, True),
+        ("elsewhere", DAY, False),
+        ("here", DAY + timedelta(days=1), False),
+    ],
+)
+def test_a_closure_stops_a_booking_only_on_its_day_and_where_it_applies(
+    consultation, sam, jo, london, where, day, refused
+):
+    leeds = Location.objects.create(name="Leeds", timezone="Europe/London")
+    location = {"here": london, "everywhere": None, "elsewhere": leeds}[where]
+    Closure.objects.create(location=location, date=day, name="Floods")
+
+    if refused:
+        with pytest.raises(services.BookingError, match="closed that day"):
+            book(consultation, sam, jo)
+        assert not Appointment.objects.exists()
+    else:
+        assert book(consultation, sam, jo).starts_at == TEN
+
+
+@pytest.mark.parametrize(
+    ("whose", "ends", "refused"),
+    [
+        ("mine", TEN + timedelta(minutes=1), True),
+        ("mine", TEN, False),  # over as the appointment starts
+        ("theirs", TEN + timedelta(hours=1), False),
+    ],
+)
+def test_time_off_stops_a_booking_only_for_its_practitioner_and_its_time(
+    consultation, sam, alex, jo, whose, ends, refused
+):
+    services.time_off_add(
+        practitioner=sam if whose == "mine" else alex,
+        starts_at=TEN - timedelta(hours=1),
+        ends_at=ends,
+        reason="Dentist",
+    )
+
+    if refused:
+        with pytest.raises(services.BookingError, match="is off at that time"):
+            book(consultation, sam, jo)
+    else:
+        assert book(consultation, sam, jo).starts_at == TEN

@@ -363,3 +363,17 @@ def test_a_bad_location_falls_back_to_today_with_a_message(page, client, locatio
     response = client.get("/calendar/", {"location": location, "date": DAY})
     assert response.status_code == 200
     assert "That calendar does not exist" in response.text
+
+
+def test_a_change_behind_the_signals_back_shows_within_the_cache_seconds(
+    page, london, monkeypatch, settings
+):
+    """A queryset update sends no signal, so the set-up's version stays; what the
+    process keeps is read again after CALENDAR_CACHE_SECONDS all the same."""
+    page()
+    Location.objects.filter(pk=london.pk).update(is_active=False)
+    assert "That calendar does not exist" not in page()
+
+    later = calendar_cache.time.monotonic() + settings.CALENDAR_CACHE_SECONDS + 1
+    monkeypatch.setattr(calendar_cache.time, "monotonic", lambda: later)
+    assert "That calendar does not exist" in page()
