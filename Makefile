@@ -53,10 +53,10 @@ run: install
 
 # Spread over one process per core (pytest-xdist), a test file to a process: a
 # file's tests keep their order and share its fixtures. TEST_PROCESSES=0 runs it in
-# this process.
+# this process. The 15 slowest tests are listed at the end, for whoever shortens CI.
 TEST_PROCESSES ?= auto
 test: install-test
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The README's tour: the browser journeys' screenshots, copied to docs/tour/.
 tour: install-test
