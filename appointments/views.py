@@ -57,7 +57,8 @@ def default_location(user, locations) -> Location | None:
 
 def calendar_choice(request, form_class, practitioner=None, setup_version=None):
     """The bound calendar form, or defaults (with a message) when the query is bad:
-    the practitioner's (or the user's) first location, today in its zone."""
+    the practitioner's (or the user's) first location, today in its zone. The view
+    passes the set-up version it read, so that its page reads it once."""
     locations = selectors.calendar_locations(request.user)
     kept = selectors.calendar_locations_kept(request.user, setup_version)
     form = form_class(request.GET or None, locations=locations, kept=kept)
@@ -82,7 +83,6 @@ def calendar_choice(request, form_class, practitioner=None, setup_version=None):
 
 @require(Capability.BOOKING)
 def calendar_day(request):
-    # Read once, for the location's check and the practitioners' colours.
     setup_version = calendar_cache.setup_version()
     form, chosen = calendar_choice(
         request, CalendarDayForm, setup_version=setup_version
@@ -120,7 +120,10 @@ def calendar_day(request):
 def calendar_week(request):
     practitioner = Practitioner.objects.filter(user=request.user).first()
     practitioner = practitioner or selectors.practitioner_list_active().first()
-    form, chosen = calendar_choice(request, CalendarWeekForm, practitioner)
+    setup_version = calendar_cache.setup_version()
+    form, chosen = calendar_choice(
+        request, CalendarWeekForm, practitioner, setup_version=setup_version
+    )
     if chosen is None or chosen["practitioner"] is None:
         return render(request, "appointments/no_locations.html")
     week_start = chosen["date"] - timedelta(days=chosen["date"].weekday())
@@ -136,6 +139,7 @@ def calendar_week(request):
                 practitioner=chosen["practitioner"],
                 first_day=week_start,
             ),
+            "setup_version": setup_version,
             "previous_url": week(week_start - timedelta(days=7)),
             "next_url": week(week_start + timedelta(days=7)),
             "here": week(week_start),

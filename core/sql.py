@@ -41,22 +41,24 @@ def fetch(sql: str, params: Sequence, fields: Sequence[Field | None]) -> list[tu
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    converters = [
-        (i, expression, converters)
-        for i, field in enumerate(fields)
-        if field is not None
-        for expression in [Value(None, output_field=field)]
-        if (
-            converters := connection.ops.get_db_converters(expression)
-            + field.get_db_converters(connection)
-        )
-    ]
-    if not converters:
+    # (column, expression, its converters) for each column that has any, as the
+    # ORM's compiler applies them.
+    converting = []
+    for i, field in enumerate(fields):
+        if field is None:
+            continue
+        expression = Value(None, output_field=field)
+        functions = connection.ops.get_db_converters(
+            expression
+        ) + field.get_db_converters(connection)
+        if functions:
+            converting.append((i, expression, functions))
+    if not converting:
         return rows
     converted = []
     for row in rows:
         row = list(row)
-        for i, expression, functions in converters:
+        for i, expression, functions in converting:
             for convert in functions:
                 row[i] = convert(row[i], expression, connection)
         converted.append(tuple(row))
